@@ -1,0 +1,25 @@
+package dev.spool.job;
+
+import java.time.Instant;
+
+/**
+ * An API key as stored: only the public {@code prefix} and a SHA-256 {@code hash} of the whole key;
+ * the secret itself is shown once, when the key is made, and never again.
+ */
+public record ApiKey(String id, String tenant, String name, Role role, String prefix, byte[] hash,
+                     Instant createdAt, Instant revokedAt) {
+    public enum Role {
+        /** May use the jobs API of its tenant and manage API keys. */
+        ADMIN,
+        /** May use the jobs API of its tenant. */
+        TENANT;
+
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public boolean revoked() {
+        return revokedAt != null;
+    }
+}

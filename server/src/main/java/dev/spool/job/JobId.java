@@ -1,0 +1,50 @@
+package dev.spool.job;
+
+import com.fasterxml.uuid.Generators;
+import com.fasterxml.uuid.impl.TimeBasedEpochGenerator;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * A job's id: a UUIDv7 in its canonical lower-case text form. Ids sort by creation time, which is
+ * what the list cursor relies on. Every seed vendor's id format (UUIDs, opaque strings) fits it.
+ */
+public record JobId(String value) implements Comparable<JobId> {
+    private static final Pattern CANONICAL =
+            Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    // Monotonic within one millisecond, so ids made in a burst still sort in creation order.
+    private static final TimeBasedEpochGenerator GENERATOR = Generators.timeBasedEpochGenerator();
+
+    public JobId {
+        if (value == null || !CANONICAL.matcher(value).matches()) {
+            throw new IllegalArgumentException("not a canonical UUID: " + value);
+        }
+    }
+
+    public static JobId generate() {
+        return new JobId(GENERATOR.generate().toString());
+    }
+
+    /** Parses any UUID text (any case); anything else is empty, which callers answer as not found. */
+    public static Optional<JobId> parse(String text) {
+        if (text == null || text.length() != 36) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new JobId(UUID.fromString(text).toString()));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public int compareTo(JobId other) {
+        return value.compareTo(other.value);
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
+}

@@ -1,0 +1,595 @@
+package dev.spool.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spool.job.ApiKey;
+import dev.spool.job.Batch;
+import dev.spool.job.ErrorCode;
+import dev.spool.job.Job;
+import dev.spool.job.JobError;
+import dev.spool.job.JobEvent;
+import dev.spool.job.JobId;
+import dev.spool.job.JobQuery;
+import dev.spool.job.JobStatus;
+import dev.spool.job.NewJob;
+import dev.spool.job.Page;
+import dev.spool.job.Progress;
+import dev.spool.job.SpoolException;
+import dev.spool.job.Transition;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The SQL every database shares, written once. Subclasses say how a transaction runs ({@link
+ * #write}, {@link #read}) and override only the statements that differ. Times are stored as epoch
+ * milliseconds and JSON as text, which both databases hold the same way.
+ */
+public abstract sealed class JdbcStore implements Store permits SqliteStore {
+    protected static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
+
+    /** Runs {@code work} in a write transaction and commits it durably before returning. */
+    protected abstract <T> T write(SqlWork<T> work);
+
+    /** Runs {@code work} on a connection that sees everything committed before the call. */
+    protected abstract <T> T read(SqlWork<T> work);
+
+    // ---------------------------------------------------------------- submit
+
+    @Override
+    public Inserted jobInsert(NewJob job, Instant now, Duration keyRetention) {
+        return write(c -> {
+            if (job.idempotencyKey() != null) {
+                Optional<Inserted> earlier = findByIdempotencyKey(c, job, now);
+                if (earlier.isPresent()) {
+                    return earlier.get();
+                }
+            }
+            Job inserted = insert(c, job, JobId.generate(), now);
+            if (job.idempotencyKey() != null) {
+                update(c, """
+                        INSERT INTO idempotency_keys (tenant, idem_key, request_hash, job_id, expires_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (tenant, idem_key) DO UPDATE
+                        SET request_hash = excluded.request_hash, job_id = excluded.job_id, expires_at = excluded.expires_at
+                        """, job.tenant(), job.idempotencyKey(), job.requestHash(), inserted.id().value(),
+                        now.plus(keyRetention));
+            }
+            return new Inserted(inserted, true);
+        });
+    }
+
+    private Optional<Inserted> findByIdempotencyKey(Connection c, NewJob job, Instant now) throws SQLException {
+        try (PreparedStatement ps = prepare(c, """
+                SELECT request_hash, job_id FROM idempotency_keys
+                WHERE tenant = ? AND idem_key = ? AND expires_at > ?
+                """, job.tenant(), job.idempotencyKey(), now);
+             ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return Optional.empty();
+            }
+            if (!rs.getString(1).equals(job.requestHash())) {
+                throw new SpoolException(ErrorCode.IDEMPOTENCY_MISMATCH,
+                        "This Idempotency-Key was already used with a different request.");
+            }
+            // The job may have been deleted since; then the key is free again.
+            return selectOne(c, "SELECT * FROM jobs WHERE id = ? AND tenant = ?", rs.getString(2), job.tenant())
+                    .map(existing -> new Inserted(existing, false));
+        }
+    }
+
+    @Override
+    public List<Job> jobInsertBatch(String batchId, String tenant, List<NewJob> jobs, Instant now) {
+        return write(c -> {
+            update(c, "INSERT INTO batches (id, tenant, created_at) VALUES (?, ?, ?)", batchId, tenant, now);
+            List<Job> inserted = new ArrayList<>(jobs.size());
+            for (NewJob job : jobs) {
+                inserted.add(insert(c, job, JobId.generate(), now));
+            }
+            return inserted;
+        });
+    }
+
+    private Job insert(Connection c, NewJob job, JobId id, Instant now) throws SQLException {
+        Instant runAt = job.runAt() == null ? now : job.runAt();
+        update(c, """
+                INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
+                                  idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, id.value(), job.tenant(), job.keyId(), job.type(), job.queue(), job.priority(), job.title(),
+                job.input(), json(job.metadata()), job.idempotencyKey(), job.batchId(), job.maxAttempts(),
+                job.timeoutSeconds(), runAt, now, now);
+        Job inserted = selectOne(c, "SELECT * FROM jobs WHERE id = ?", id.value()).orElseThrow();
+        event(c, inserted, "submitted", now, null);
+        return inserted;
+    }
+
+    // ---------------------------------------------------------------- read
+
+    @Override
+    public Optional<Job> jobGet(String tenant, JobId id) {
+        return read(c -> selectOne(c, "SELECT * FROM jobs WHERE id = ? AND tenant = ?", id.value(), tenant));
+    }
+
+    @Override
+    public Optional<Job> jobGetAny(JobId id) {
+        return read(c -> selectOne(c, "SELECT * FROM jobs WHERE id = ?", id.value()));
+    }
+
+    @Override
+    public Page<Job> jobList(JobQuery q) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM jobs WHERE tenant = ?");
+        List<Object> args = new ArrayList<>(List.of(q.tenant()));
+        if (!q.statuses().isEmpty()) {
+            sql.append(" AND status IN (").append(placeholders(q.statuses().size())).append(')');
+            q.statuses().stream().map(JobStatus::wireName).sorted().forEach(args::add);
+        }
+        filter(sql, args, " AND type = ?", q.type());
+        filter(sql, args, " AND queue = ?", q.queue());
+        filter(sql, args, " AND batch_id = ?", q.batchId());
+        filter(sql, args, " AND created_at > ?", q.createdAfter());
+        filter(sql, args, " AND created_at < ?", q.createdBefore());
+        filter(sql, args, " AND id < ?", q.before() == null ? null : q.before().value());
+        for (var entry : new java.util.TreeMap<>(q.metadata()).entrySet()) {
+            sql.append(" AND ").append(metadataEquals());
+            args.add(metadataPath(entry.getKey()));
+            args.add(entry.getValue());
+        }
+        sql.append(" ORDER BY id DESC LIMIT ?");
+        args.add(q.limit() + 1);
+        List<Job> rows = read(c -> selectMany(c, sql.toString(), args.toArray()));
+        boolean more = rows.size() > q.limit();
+        return new Page<>(more ? rows.subList(0, q.limit()) : rows, more);
+    }
+
+    private static void filter(StringBuilder sql, List<Object> args, String clause, Object value) {
+        if (value != null) {
+            sql.append(clause);
+            args.add(value);
+        }
+    }
+
+    /** A predicate comparing one metadata entry: two parameters, the {@link #metadataPath} and the value. */
+    protected String metadataEquals() {
+        return "json_extract(metadata, ?) = ?";
+    }
+
+    /** The key as the {@link #metadataEquals} predicate takes it; keys are plain names (see NewJob). */
+    protected String metadataPath(String key) {
+        return "$.\"" + key + "\"";
+    }
+
+    @Override
+    public List<JobEvent> jobEvents(String tenant, JobId id) {
+        return read(c -> {
+            if (selectOne(c, "SELECT * FROM jobs WHERE id = ? AND tenant = ?", id.value(), tenant).isEmpty()) {
+                return List.of();
+            }
+            List<JobEvent> events = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c,
+                    "SELECT seq, job_id, at, kind, status, attempt, data FROM job_events WHERE job_id = ? ORDER BY seq",
+                    id.value());
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    events.add(new JobEvent(rs.getLong(1), new JobId(rs.getString(2)), instant(rs, 3), rs.getString(4),
+                            JobStatus.fromWire(rs.getString(5)).orElseThrow(), rs.getInt(6), parse(rs.getString(7))));
+                }
+            }
+            return events;
+        });
+    }
+
+    @Override
+    public Optional<Batch> batchGet(String tenant, String id) {
+        return read(c -> {
+            Instant createdAt;
+            try (PreparedStatement ps = prepare(c, "SELECT created_at FROM batches WHERE id = ? AND tenant = ?", id, tenant);
+                 ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                createdAt = instant(rs, 1);
+            }
+            List<Batch.Member> members = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c,
+                    "SELECT id, status FROM jobs WHERE batch_id = ? AND tenant = ? ORDER BY id", id, tenant);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    members.add(new Batch.Member(new JobId(rs.getString(1)),
+                            JobStatus.fromWire(rs.getString(2)).orElseThrow()));
+                }
+            }
+            return Optional.of(new Batch(id, tenant, createdAt, members));
+        });
+    }
+
+    // ---------------------------------------------------------------- run
+
+    @Override
+    public List<Job> jobClaim(Claim claim, Instant now) {
+        if (claim.max() <= 0) {
+            return List.of();
+        }
+        return write(c -> {
+            List<Job> claimed = new ArrayList<>();
+            List<String> unlimited = claim.types().stream().filter(t -> !claim.concurrency().containsKey(t)).toList();
+            // Types without a cap are claimed together, so priority orders them against each other;
+            // each capped type is claimed on its own, up to the room its cap leaves.
+            if (!unlimited.isEmpty() || claim.types().isEmpty()) {
+                claimed.addAll(claimSome(c, claim, unlimited, claim.max(), now));
+            }
+            for (String type : claim.types()) {
+                Integer cap = claim.concurrency().get(type);
+                int room = claim.max() - claimed.size();
+                if (cap == null || room <= 0) {
+                    continue;
+                }
+                long running = count(c, "SELECT count(*) FROM jobs WHERE status = 'running' AND type = ?", type);
+                int take = (int) Math.min(room, cap - running);
+                if (take > 0) {
+                    claimed.addAll(claimSome(c, claim, List.of(type), take, now));
+                }
+            }
+            claimed.sort(Comparator.comparing(Job::priority).reversed().thenComparing(Job::runAt).thenComparing(Job::id));
+            for (Job job : claimed) {
+                event(c, job, "started", now, null);
+            }
+            return claimed;
+        });
+    }
+
+    private List<Job> claimSome(Connection c, Claim claim, List<String> types, int limit, Instant now)
+            throws SQLException {
+        // Arguments in statement order: the SET values first, then the inner pick's.
+        List<Object> args = new ArrayList<>(List.of(claim.workerId(), now.plus(claim.lease()), now, now, now, now));
+        StringBuilder pick = new StringBuilder("SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?");
+        if (!types.isEmpty()) {
+            pick.append(" AND type IN (").append(placeholders(types.size())).append(')');
+            args.addAll(types);
+        }
+        if (!claim.queues().isEmpty()) {
+            pick.append(" AND queue IN (").append(placeholders(claim.queues().size())).append(')');
+            args.addAll(claim.queues());
+        }
+        pick.append(" ORDER BY priority DESC, run_at, id LIMIT ?");
+        args.add(limit);
+        return selectMany(c, claimStatement(pick.toString()), args.toArray());
+    }
+
+    /**
+     * Marks the jobs that {@code pick} selects as running. The SQLite store runs every write on one
+     * connection, so the pick cannot race another claim; a database with concurrent writers must
+     * lock the picked rows (FOR UPDATE SKIP LOCKED) instead.
+     */
+    protected String claimStatement(String pick) {
+        return """
+                UPDATE jobs SET status = 'running', attempt = attempt + 1, worker_id = ?, lease_expires_at = ?,
+                       started_at = COALESCE(started_at, ?), attempt_started_at = ?, updated_at = ?,
+                       progress_fraction = NULL, progress_message = NULL
+                WHERE id IN (%s)
+                RETURNING *
+                """.formatted(pick);
+    }
+
+    @Override
+    public Optional<Job> jobHeartbeat(JobId id, int attempt, Progress progress, Instant leaseUntil, Instant now) {
+        return write(c -> {
+            Optional<Job> job = selectOne(c, """
+                    UPDATE jobs SET lease_expires_at = ?, updated_at = ?,
+                           progress_fraction = COALESCE(?, progress_fraction),
+                           progress_message = COALESCE(?, progress_message)
+                    WHERE id = ? AND status = 'running' AND attempt = ?
+                    RETURNING *
+                    """, leaseUntil, now, progress.fraction(), progress.message(), id.value(), attempt);
+            if (job.isPresent() && (progress.fraction() != null || progress.message() != null)) {
+                var data = JSON.createObjectNode();
+                data.put("fraction", progress.fraction());
+                data.put("message", progress.message());
+                event(c, job.get(), "progress", now, data);
+            }
+            return job;
+        });
+    }
+
+    @Override
+    public Optional<Job> jobFinish(JobId id, int attempt, boolean cancelRequested, Transition t, Instant now) {
+        return write(c -> {
+            boolean terminal = t.to().isTerminal();
+            String sql = """
+                    UPDATE jobs SET status = ?, run_at = COALESCE(?, run_at), result = ?, error = ?,
+                           units = units + ?, attempt_offset = attempt_offset + ?,
+                           run_ms = run_ms + CASE WHEN ? > attempt_started_at THEN ? - attempt_started_at ELSE 0 END,
+                           ended_at = ?, lease_expires_at = NULL, worker_id = NULL, attempt_started_at = NULL,
+                           updated_at = ?
+                    WHERE id = ? AND status = 'running' AND attempt = ? AND cancel_requested = ?
+                    """ + (t.onlyIfExpired() ? " AND lease_expires_at < ?" : "") + " RETURNING *";
+            List<Object> args = new ArrayList<>(List.of(t.to().wireName()));
+            args.add(t.runAt());
+            args.add(t.result());
+            args.add(t.error() == null ? null : json(t.error()));
+            args.addAll(List.of(t.units(), t.freeAttempt() ? 1 : 0, now, now));
+            args.add(terminal ? now : null);
+            args.addAll(List.of(now, id.value(), attempt, cancelRequested));
+            if (t.onlyIfExpired()) {
+                args.add(now);
+            }
+            Optional<Job> job = selectOne(c, sql, args.toArray());
+            if (job.isPresent()) {
+                var data = JSON.createObjectNode();
+                if (t.error() != null) {
+                    data.set("error", JSON.valueToTree(t.error()));
+                }
+                if (t.runAt() != null) {
+                    data.put("run_at", t.runAt().toString());
+                }
+                event(c, job.get(), t.event(), now, data.isEmpty() ? null : data);
+            }
+            return job;
+        });
+    }
+
+    @Override
+    public List<Job> jobListExpired(Instant now, int limit) {
+        return read(c -> selectMany(c, """
+                SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at < ?
+                ORDER BY lease_expires_at LIMIT ?
+                """, now, limit));
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    @Override
+    public Optional<Job> jobCancel(String tenant, JobId id, Instant now) {
+        return write(c -> {
+            Optional<Job> cancelled = selectOne(c, """
+                    UPDATE jobs SET status = 'cancelled', ended_at = ?, updated_at = ?
+                    WHERE id = ? AND tenant = ? AND status = 'queued'
+                    RETURNING *
+                    """, now, now, id.value(), tenant);
+            if (cancelled.isPresent()) {
+                event(c, cancelled.get(), "cancelled", now, null);
+                return cancelled;
+            }
+            Optional<Job> flagged = selectOne(c, """
+                    UPDATE jobs SET cancel_requested = 1, updated_at = ?
+                    WHERE id = ? AND tenant = ? AND status = 'running' AND cancel_requested = 0
+                    RETURNING *
+                    """, now, id.value(), tenant);
+            if (flagged.isPresent()) {
+                event(c, flagged.get(), "cancel_requested", now, null);
+            }
+            return flagged;
+        });
+    }
+
+    @Override
+    public Optional<Job> jobRetry(String tenant, JobId id, Instant now) {
+        return write(c -> {
+            Optional<Job> job = selectOne(c, """
+                    UPDATE jobs SET status = 'queued', attempt_offset = attempt, run_at = ?, cancel_requested = 0,
+                           result = NULL, error = NULL, ended_at = NULL, progress_fraction = NULL,
+                           progress_message = NULL, updated_at = ?
+                    WHERE id = ? AND tenant = ? AND status IN ('failed', 'cancelled')
+                    RETURNING *
+                    """, now, now, id.value(), tenant);
+            if (job.isPresent()) {
+                event(c, job.get(), "retried", now, null);
+            }
+            return job;
+        });
+    }
+
+    @Override
+    public boolean jobDelete(String tenant, JobId id) {
+        return write(c -> {
+            int deleted = update(c, "DELETE FROM jobs WHERE id = ? AND tenant = ? AND status <> 'running'",
+                    id.value(), tenant);
+            if (deleted > 0) {
+                update(c, "DELETE FROM job_events WHERE job_id = ?", id.value());
+            }
+            return deleted > 0;
+        });
+    }
+
+    @Override
+    public int idempotencyPrune(Instant now) {
+        return write(c -> update(c, "DELETE FROM idempotency_keys WHERE expires_at <= ?", now));
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    @Override
+    public void keyInsert(ApiKey key) {
+        write(c -> update(c, """
+                INSERT INTO api_keys (id, tenant, name, role, prefix, hash, created_at, revoked_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, key.id(), key.tenant(), key.name(), key.role().wireName(), key.prefix(), key.hash(),
+                key.createdAt(), key.revokedAt()));
+    }
+
+    @Override
+    public Optional<ApiKey> keyByPrefix(String prefix) {
+        return read(c -> keys(c, "SELECT * FROM api_keys WHERE prefix = ?", prefix).stream().findFirst());
+    }
+
+    @Override
+    public List<ApiKey> keyList(String tenant) {
+        return read(c -> tenant == null
+                ? keys(c, "SELECT * FROM api_keys ORDER BY created_at, id")
+                : keys(c, "SELECT * FROM api_keys WHERE tenant = ? ORDER BY created_at, id", tenant));
+    }
+
+    @Override
+    public boolean keyRevoke(String id, Instant now) {
+        return write(c -> {
+            update(c, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", now, id);
+            return count(c, "SELECT count(*) FROM api_keys WHERE id = ?", id) > 0;
+        });
+    }
+
+    @Override
+    public long keyCount() {
+        return read(c -> count(c, "SELECT count(*) FROM api_keys"));
+    }
+
+    private List<ApiKey> keys(Connection c, String sql, Object... args) throws SQLException {
+        List<ApiKey> keys = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                keys.add(new ApiKey(rs.getString("id"), rs.getString("tenant"), rs.getString("name"),
+                        ApiKey.Role.valueOf(rs.getString("role").toUpperCase(java.util.Locale.ROOT)),
+                        rs.getString("prefix"), rs.getBytes("hash"), instant(rs, "created_at"),
+                        instant(rs, "revoked_at")));
+            }
+        }
+        return keys;
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private void event(Connection c, Job job, String kind, Instant now, JsonNode data) throws SQLException {
+        update(c, "INSERT INTO job_events (job_id, at, kind, status, attempt, data) VALUES (?, ?, ?, ?, ?, ?)",
+                job.id().value(), now, kind, job.status().wireName(), job.attempt(), data);
+    }
+
+    protected static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
+        PreparedStatement ps = c.prepareStatement(sql);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, bindable(args[i]));
+            }
+            return ps;
+        } catch (SQLException | RuntimeException e) {
+            ps.close();
+            throw e;
+        }
+    }
+
+    private static Object bindable(Object value) {
+        return switch (value) {
+            case null -> null;
+            case Instant i -> i.toEpochMilli();
+            case Boolean b -> b ? 1 : 0;
+            case JsonNode n -> n.isNull() ? null : n.toString();
+            default -> value;
+        };
+    }
+
+    protected static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql, args)) {
+            return ps.executeUpdate();
+        }
+    }
+
+    protected static long count(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static Optional<Job> selectOne(Connection c, String sql, Object... args) throws SQLException {
+        List<Job> jobs = selectMany(c, sql, args);
+        return jobs.isEmpty() ? Optional.empty() : Optional.of(jobs.getFirst());
+    }
+
+    private static List<Job> selectMany(Connection c, String sql, Object... args) throws SQLException {
+        List<Job> jobs = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                jobs.add(job(rs));
+            }
+        }
+        return jobs;
+    }
+
+    private static Job job(ResultSet rs) throws SQLException {
+        double fraction = rs.getDouble("progress_fraction");
+        Double progressFraction = rs.wasNull() ? null : fraction;
+        String errorJson = rs.getString("error");
+        return new Job(
+                new JobId(rs.getString("id")),
+                rs.getString("tenant"),
+                rs.getString("type"),
+                rs.getString("queue"),
+                rs.getInt("priority"),
+                rs.getString("title"),
+                JobStatus.fromWire(rs.getString("status")).orElseThrow(),
+                rs.getInt("cancel_requested") != 0,
+                new Progress(progressFraction, rs.getString("progress_message")),
+                parse(rs.getString("input")),
+                readMap(rs.getString("metadata")),
+                rs.getString("idempotency_key"),
+                rs.getString("batch_id"),
+                rs.getInt("attempt"),
+                rs.getInt("attempt_offset"),
+                rs.getInt("max_attempts"),
+                instant(rs, "run_at"),
+                rs.getInt("timeout_seconds"),
+                instant(rs, "lease_expires_at"),
+                rs.getString("worker_id"),
+                parse(rs.getString("result")),
+                errorJson == null ? null : read(errorJson, JobError.class),
+                rs.getLong("run_ms"),
+                rs.getLong("units"),
+                rs.getString("key_id"),
+                instant(rs, "created_at"),
+                instant(rs, "started_at"),
+                instant(rs, "attempt_started_at"),
+                instant(rs, "ended_at"),
+                instant(rs, "updated_at"));
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        long ms = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(ms);
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        long ms = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(ms);
+    }
+
+    private static String placeholders(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static JsonNode parse(String text) {
+        return text == null ? null : read(text, JsonNode.class);
+    }
+
+    private static Map<String, String> readMap(String text) {
+        try {
+            return JSON.readValue(text, STRING_MAP);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored metadata is not JSON", e);
+        }
+    }
+
+    private static <T> T read(String text, Class<T> type) {
+        try {
+            return JSON.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON does not parse", e);
+        }
+    }
+}

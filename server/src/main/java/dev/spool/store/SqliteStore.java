@@ -1,0 +1,102 @@
+package dev.spool.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import org.flywaydb.core.Flyway;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+
+/**
+ * The embedded store: one SQLite file in WAL mode with {@code synchronous=FULL}, so that a commit
+ * is on disk before it is acknowledged. All writes go through one {@link GroupCommitWriter}; reads
+ * use a small pool of their own connections, which WAL lets run beside the writer.
+ */
+public final class SqliteStore extends JdbcStore {
+    private final Path file;
+    private final GroupCommitWriter writer;
+    private final HikariDataSource readers;
+
+    private SqliteStore(Path file, GroupCommitWriter writer, HikariDataSource readers) {
+        this.file = file;
+        this.writer = writer;
+        this.readers = readers;
+    }
+
+    /** Opens (creating if needed) and migrates {@code file}. */
+    public static SqliteStore open(Path file, int maxBatch, int readConnections) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            String url = "jdbc:sqlite:" + file.toAbsolutePath();
+
+            SQLiteConfig writeConfig = baseConfig();
+            writeConfig.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+            Connection writeConnection = writeConfig.createConnection(url);
+            // WAL must be on before anyone migrates or reads.
+            Flyway.configure()
+                    .dataSource(dataSource(url, baseConfig()))
+                    .locations("classpath:db/migration/sqlite")
+                    .load()
+                    .migrate();
+
+            HikariConfig pool = new HikariConfig();
+            pool.setPoolName("spool-sqlite-read");
+            pool.setDataSource(dataSource(url, baseConfig()));
+            pool.setMaximumPoolSize(readConnections);
+            pool.setMinimumIdle(1);
+            pool.setAutoCommit(true);
+            pool.setReadOnly(true);
+            return new SqliteStore(file, new GroupCommitWriter(writeConnection, maxBatch), new HikariDataSource(pool));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data folder for " + file, e);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open SQLite database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static SQLiteConfig baseConfig() {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        config.setBusyTimeout(10_000);
+        config.enforceForeignKeys(true);
+        return config;
+    }
+
+    private static SQLiteDataSource dataSource(String url, SQLiteConfig config) {
+        SQLiteDataSource ds = new SQLiteDataSource(config);
+        ds.setUrl(url);
+        return ds;
+    }
+
+    @Override
+    protected <T> T write(SqlWork<T> work) {
+        return writer.submit(work);
+    }
+
+    @Override
+    protected <T> T read(SqlWork<T> work) {
+        try (Connection c = readers.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException("database read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "sqlite:" + file.toAbsolutePath().normalize();
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+        readers.close();
+    }
+}

@@ -1,0 +1,123 @@
+package dev.spool.store;
+
+import dev.spool.job.ApiKey;
+import dev.spool.job.Batch;
+import dev.spool.job.Job;
+import dev.spool.job.JobEvent;
+import dev.spool.job.JobId;
+import dev.spool.job.JobQuery;
+import dev.spool.job.NewJob;
+import dev.spool.job.Page;
+import dev.spool.job.Progress;
+import dev.spool.job.Transition;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where jobs live. Every method is one atomic unit: it commits entirely or not at all, and what it
+ * returns was committed (durably: an acknowledged write survives a crash of the machine). Every
+ * change of a job's status records a {@link JobEvent} in the same transaction.
+ *
+ * <p>Methods named for a tenant see only that tenant's rows; the worker-side methods ({@code
+ * jobClaim}, {@code jobHeartbeat}, {@code jobFinish}) act across tenants and are fenced instead by
+ * the job's {@code attempt}.
+ */
+public sealed interface Store extends AutoCloseable permits JdbcStore {
+
+    /** What {@link #jobInsert} did: stored a new job, or found the one already made under the same idempotency key. */
+    record Inserted(Job job, boolean created) {}
+
+    /**
+     * Which jobs a claimer can run: by type, by queue, or both (a job must match every non-empty
+     * list). {@code concurrency} caps the number of running jobs of a type, across all claimers.
+     */
+    record Claim(List<String> types, List<String> queues, int max, String workerId, Duration lease,
+                 java.util.Map<String, Integer> concurrency) {
+        public Claim {
+            types = List.copyOf(types);
+            queues = List.copyOf(queues);
+            concurrency = java.util.Map.copyOf(concurrency);
+        }
+    }
+
+    /**
+     * Stores a new queued job. With an idempotency key that is still kept, returns the job made
+     * under it instead, or throws {@code IDEMPOTENCY_MISMATCH} if that was made from another request.
+     *
+     * @param keyRetention how long the idempotency key is kept
+     */
+    Inserted jobInsert(NewJob job, Instant now, Duration keyRetention);
+
+    /** Stores all the jobs as one batch, or none of them. */
+    List<Job> jobInsertBatch(String batchId, String tenant, List<NewJob> jobs, Instant now);
+
+    Optional<Job> jobGet(String tenant, JobId id);
+
+    /** Any tenant's job: for the engine's own bookkeeping, never for answering a tenant. */
+    Optional<Job> jobGetAny(JobId id);
+
+    Page<Job> jobList(JobQuery query);
+
+    /**
+     * Moves up to {@code claim.max()} due queued jobs to running, highest priority first, then
+     * oldest {@code run_at}; each gets {@code attempt + 1} and a lease until {@code now + lease}. A
+     * job is never handed to two claimers.
+     */
+    List<Job> jobClaim(Claim claim, Instant now);
+
+    /**
+     * Extends the lease of a running attempt and records its progress (null fields are kept).
+     * Empty when {@code attempt} is no longer the job's running attempt.
+     */
+    Optional<Job> jobHeartbeat(JobId id, int attempt, Progress progress, Instant leaseUntil, Instant now);
+
+    /**
+     * Ends a running attempt as {@code transition} says. Applied only if the job is still running
+     * at {@code attempt} and its cancel flag still equals {@code cancelRequested} (the engine's
+     * decision was made on that), and with {@link Transition#onlyIfExpired()} only while the lease
+     * is expired. Empty when any of that no longer holds.
+     */
+    Optional<Job> jobFinish(JobId id, int attempt, boolean cancelRequested, Transition transition, Instant now);
+
+    /** Running jobs whose lease ran out before {@code now}, oldest lease first. */
+    List<Job> jobListExpired(Instant now, int limit);
+
+    /**
+     * Cancels a queued job at once, or flags a running one for its executor. Empty when neither
+     * applied (no such job, or it is in another status).
+     */
+    Optional<Job> jobCancel(String tenant, JobId id, Instant now);
+
+    /** Queues a failed or cancelled job again with a fresh budget of attempts; empty when it is in another status. */
+    Optional<Job> jobRetry(String tenant, JobId id, Instant now);
+
+    /** Deletes a job that is not running, with its history; false when there was none such. */
+    boolean jobDelete(String tenant, JobId id);
+
+    List<JobEvent> jobEvents(String tenant, JobId id);
+
+    Optional<Batch> batchGet(String tenant, String id);
+
+    /** Forgets idempotency keys that expired before {@code now}; returns how many. */
+    int idempotencyPrune(Instant now);
+
+    void keyInsert(ApiKey key);
+
+    Optional<ApiKey> keyByPrefix(String prefix);
+
+    /** The keys of one tenant, or of every tenant when {@code tenant} is null, oldest first. */
+    List<ApiKey> keyList(String tenant);
+
+    /** Revokes a key; false when there is no such key. Revoking twice keeps the first time. */
+    boolean keyRevoke(String id, Instant now);
+
+    long keyCount();
+
+    /** A short description for logs: the kind of database and where it is, without secrets. */
+    String describe();
+
+    @Override
+    void close();
+}
