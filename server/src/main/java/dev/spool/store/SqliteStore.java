@@ -51,7 +51,6 @@ public final class SqliteStore extends JdbcStore {
             pool.setMaximumPoolSize(readConnections);
             pool.setMinimumIdle(1);
             pool.setAutoCommit(true);
-            pool.setReadOnly(true);
             return new SqliteStore(file, new GroupCommitWriter(writeConnection, maxBatch), new HikariDataSource(pool));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data folder for " + file, e);

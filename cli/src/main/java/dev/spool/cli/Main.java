@@ -1,0 +1,434 @@
+package dev.spool.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.spool.Config;
+import dev.spool.Server;
+import dev.spool.auth.ApiKeys;
+import dev.spool.client.Job;
+import dev.spool.client.JobPage;
+import dev.spool.client.ListQuery;
+import dev.spool.client.SpoolApiException;
+import dev.spool.client.SpoolClient;
+import dev.spool.client.SubmitRequest;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The {@code spool} command: the server, and a client for its API. */
+@Command(name = "spool", mixinStandardHelpOptions = true, version = "spool 0.1.0",
+        description = "Spool: a self-hosted async jobs API server.",
+        subcommands = {Main.Serve.class, Main.Submit.class, Main.Get.class, Main.ListJobs.class, Main.Cancel.class,
+                Main.Retry.class, Main.Delete.class, Main.Keys.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code: 0 success, 1 a failed job or API error, 2 bad usage. */
+    static int run(String... args) {
+        return new CommandLine(new Main())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    switch (e) {
+                        case SpoolApiException api -> cmd.getErr().println("error: " + api.getMessage());
+                        case IllegalArgumentException bad -> {
+                            cmd.getErr().println("error: " + bad.getMessage());
+                            return 2;
+                        }
+                        case UncheckedIOException io -> cmd.getErr().println("error: " + io.getMessage());
+                        default -> throw e;
+                    }
+                    return 1;
+                })
+                .execute(args);
+    }
+
+    /** Where the API is and which key to use. */
+    static final class ClientOptions {
+        @Option(names = "--url", defaultValue = "${env:SPOOL_URL:-http://127.0.0.1:8080}",
+                description = "Spool's base URL (env SPOOL_URL; default ${DEFAULT-VALUE}).")
+        String url;
+
+        @Option(names = "--api-key", defaultValue = "${env:SPOOL_API_KEY}",
+                description = "API key (env SPOOL_API_KEY).")
+        String apiKey;
+
+        SpoolClient client() {
+            if (apiKey == null || apiKey.isBlank()) {
+                throw new IllegalArgumentException("no API key: pass --api-key or set SPOOL_API_KEY");
+            }
+            return SpoolClient.builder(URI.create(url)).apiKey(apiKey).build();
+        }
+    }
+
+    static void printJson(PrintWriter out, Object value) {
+        try {
+            out.println(SpoolClient.JSON.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        out.flush();
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the Spool server.")
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "${env:SPOOL_CONFIG}", description = "YAML configuration file (env SPOOL_CONFIG).")
+        Path config;
+
+        @Option(names = "--host", description = "Address to listen on (http.host).")
+        String host;
+
+        @Option(names = "--port", description = "Port to listen on; 0 picks a free one (http.port).")
+        Integer port;
+
+        @Option(names = "--data-dir", description = "Folder for the embedded database (storage.data_dir).")
+        String dataDir;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            Map<String, String> overrides = new LinkedHashMap<>();
+            if (host != null) {
+                overrides.put("http.host", host);
+            }
+            if (port != null) {
+                overrides.put("http.port", port.toString());
+            }
+            if (dataDir != null) {
+                overrides.put("storage.data_dir", dataDir);
+            }
+            Config cfg = Config.load(Optional.ofNullable(config), System.getenv(), overrides);
+            Server server = Server.start(cfg);
+            PrintWriter out = spec.commandLine().getOut();
+            server.createdAdminKey().ifPresent(key -> {
+                out.println();
+                out.println("  An admin API key was created. It is shown only this once; keep it safe:");
+                out.println();
+                out.println("    " + key);
+                out.println();
+                out.println("  Try:  export SPOOL_API_KEY=" + key);
+                out.println("        curl -s -H \"Authorization: Bearer $SPOOL_API_KEY\" http://"
+                        + cfg.http().host() + ":" + server.port() + "/v1/types");
+                out.println();
+                out.flush();
+            });
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }, "spool-shutdown"));
+            stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "submit", mixinStandardHelpOptions = true, description = "Submit a job and print it.")
+    static final class Submit implements Callable<Integer> {
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(index = "0", description = "Job type (see GET /v1/types).")
+        String type;
+
+        @Option(names = "--input", required = true, description = "The input as a JSON object, or @FILE to read it from a file.")
+        String input;
+
+        @Option(names = "--priority", description = "Higher runs first (-1000 to 1000).")
+        Integer priority;
+
+        @Option(names = "--title", description = "A label for people.")
+        String title;
+
+        @Option(names = "--metadata", description = "KEY=VALUE, repeatable.")
+        Map<String, String> metadata;
+
+        @Option(names = "--idempotency-key", description = "Submitting again with the same key returns the same job.")
+        String idempotencyKey;
+
+        @Option(names = "--wait", description = "Wait for the job to end, showing its progress.")
+        boolean await;
+
+        @Option(names = "--timeout", defaultValue = "PT1H", description = "How long --wait waits (ISO-8601 duration; default ${DEFAULT-VALUE}).")
+        Duration timeout;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            String text = input.startsWith("@") ? Files.readString(Path.of(input.substring(1))) : input;
+            JsonNode json;
+            try {
+                json = SpoolClient.JSON.readTree(text);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--input is not valid JSON: " + e.getMessage());
+            }
+            SubmitRequest request = SubmitRequest.of(type, json);
+            if (priority != null) {
+                request = request.withPriority(priority);
+            }
+            if (title != null) {
+                request = request.withTitle(title);
+            }
+            if (metadata != null) {
+                request = request.withMetadata(metadata);
+            }
+            SpoolClient spool = client.client();
+            Job job = spool.submit(request, idempotencyKey);
+            if (!await) {
+                printJson(spec.commandLine().getOut(), job);
+                return 0;
+            }
+            ProgressLine line = new ProgressLine(spec.commandLine().getErr());
+            Job done = spool.waitFor(job.id(), timeout, line::show);
+            line.end();
+            printJson(spec.commandLine().getOut(), done);
+            return "succeeded".equals(done.status()) ? 0 : 1;
+        }
+    }
+
+    /** One line on standard error, redrawn in place: the job's status, a bar and its progress message. */
+    static final class ProgressLine {
+        private final PrintWriter err;
+        private int lastLength;
+
+        ProgressLine(PrintWriter err) {
+            this.err = err;
+        }
+
+        void show(Job job) {
+            StringBuilder sb = new StringBuilder(job.id()).append("  ").append(String.format("%-9s", job.status()));
+            Job.Progress p = job.progress();
+            if (p != null && p.fraction() != null) {
+                int filled = (int) Math.round(p.fraction() * 20);
+                sb.append(" [").append("#".repeat(filled)).append(".".repeat(20 - filled)).append("] ")
+                        .append(String.format("%3d%%", Math.round(p.fraction() * 100)));
+            }
+            if (p != null && p.message() != null) {
+                sb.append("  ").append(p.message());
+            }
+            String text = sb.toString();
+            err.print("\r" + text + " ".repeat(Math.max(0, lastLength - text.length())));
+            err.flush();
+            lastLength = text.length();
+        }
+
+        void end() {
+            err.println();
+            err.flush();
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a job.")
+    static final class Get implements Callable<Integer> {
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(index = "0", description = "Job id.")
+        String id;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            printJson(spec.commandLine().getOut(), client.client().get(id));
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List jobs, newest first.")
+    static final class ListJobs implements Callable<Integer> {
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--status", description = "Only these statuses, comma-separated.")
+        String status;
+
+        @Option(names = "--type", description = "Only this type.")
+        String type;
+
+        @Option(names = "--limit", defaultValue = "20", description = "At most this many (default ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Option(names = "--cursor", description = "Continue from a previous listing's next cursor.")
+        String cursor;
+
+        @Option(names = "--json", description = "Print the API's JSON instead of a table.")
+        boolean json;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            ListQuery.Builder q = ListQuery.builder().limit(limit);
+            if (status != null) {
+                q.status(status.split(","));
+            }
+            if (type != null) {
+                q.type(type);
+            }
+            if (cursor != null) {
+                q.cursor(cursor);
+            }
+            JobPage page = client.client().list(q.build());
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                printJson(out, page);
+                return 0;
+            }
+            out.printf("%-36s  %-9s  %-16s  %s%n", "ID", "STATUS", "TYPE", "CREATED");
+            page.data().forEach(j -> out.printf("%-36s  %-9s  %-16s  %s%n", j.id(), j.status(), j.type(), j.createdAt()));
+            if (page.hasMore()) {
+                out.println("more: spool list --cursor " + page.nextCursor());
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a job.")
+    static final class Cancel implements Callable<Integer> {
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(index = "0", description = "Job id.")
+        String id;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            printJson(spec.commandLine().getOut(), client.client().cancel(id));
+            return 0;
+        }
+    }
+
+    @Command(name = "retry", mixinStandardHelpOptions = true, description = "Queue a failed or cancelled job again.")
+    static final class Retry implements Callable<Integer> {
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(index = "0", description = "Job id.")
+        String id;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            printJson(spec.commandLine().getOut(), client.client().retry(id));
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a job that is not running.")
+    static final class Delete implements Callable<Integer> {
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(index = "0", description = "Job id.")
+        String id;
+
+        @Override
+        public Integer call() {
+            client.client().delete(id);
+            return 0;
+        }
+    }
+
+    @Command(name = "keys", mixinStandardHelpOptions = true, description = "Manage API keys (needs an admin key).",
+            subcommands = {Keys.Create.class, Keys.ListKeys.class, Keys.Revoke.class, Keys.Generate.class})
+    static final class Keys {
+        @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a key and print it (its secret is shown once).")
+        static final class Create implements Callable<Integer> {
+            @Mixin
+            ClientOptions client;
+
+            @Option(names = "--name", required = true, description = "What the key is for.")
+            String name;
+
+            @Option(names = "--tenant", description = "The tenant whose jobs the key sees (default: the admin key's own).")
+            String tenant;
+
+            @Option(names = "--admin", description = "Make an admin key, which can also manage keys.")
+            boolean admin;
+
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() {
+                printJson(spec.commandLine().getOut(), client.client().createKey(name, tenant, admin ? "admin" : "tenant"));
+                return 0;
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (never their secrets).")
+        static final class ListKeys implements Callable<Integer> {
+            @Mixin
+            ClientOptions client;
+
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() {
+                PrintWriter out = spec.commandLine().getOut();
+                out.printf("%-20s  %-12s  %-16s  %-7s  %-8s  %s%n", "ID", "PREFIX", "TENANT", "ROLE", "STATE", "NAME");
+                client.client().listKeys().forEach(k -> out.printf("%-20s  %-12s  %-16s  %-7s  %-8s  %s%n",
+                        k.id(), k.prefix(), k.tenant(), k.role(), k.revokedAt() == null ? "active" : "revoked", k.name()));
+                out.flush();
+                return 0;
+            }
+        }
+
+        @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a key.")
+        static final class Revoke implements Callable<Integer> {
+            @Mixin
+            ClientOptions client;
+
+            @Parameters(index = "0", description = "Key id (from keys list).")
+            String id;
+
+            @Override
+            public Integer call() {
+                client.client().revokeKey(id);
+                return 0;
+            }
+        }
+
+        @Command(name = "generate", mixinStandardHelpOptions = true,
+                description = "Print a new random key, stored nowhere: for SPOOL_ADMIN_KEY.")
+        static final class Generate implements Callable<Integer> {
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() {
+                spec.commandLine().getOut().println(ApiKeys.generateSecret());
+                spec.commandLine().getOut().flush();
+                return 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package dev.spool.client;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * A client for Spool's native HTTP API v1. Thread-safe; make one and share it.
+ *
+ * <pre>{@code
+ * SpoolClient spool = SpoolClient.builder(URI.create("http://127.0.0.1:8080")).apiKey(key).build();
+ * Job job = spool.submit(SubmitRequest.of("text.stats", input));
+ * Job done = spool.waitFor(job.id(), Duration.ofMinutes(1), j -> {});
+ * }</pre>
+ *
+ * Every error answer is thrown as a {@link SpoolApiException}; a failure to reach the server as an
+ * {@link java.io.UncheckedIOException}.
+ */
+public final class SpoolClient {
+    /** The mapper the client reads and writes the API's JSON with: snake_case, ISO-8601 times. */
+    public static final ObjectMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .addModule(new JavaTimeModule())
+            .build();
+
+    private record Data<T>(List<T> data) {}
+
+    private final URI baseUri;
+    private final String apiKey;
+    private final HttpClient http;
+    private final Duration timeout;
+    private final Consumer<HttpResponse<byte[]>> onResponse;
+
+    private SpoolClient(Builder b) {
+        String base = b.baseUri.toString();
+        this.baseUri = URI.create(base.endsWith("/") ? base.substring(0, base.length() - 1) : base);
+        this.apiKey = b.apiKey;
+        this.timeout = b.timeout;
+        this.onResponse = b.onResponse;
+        this.http = HttpClient.newBuilder().connectTimeout(b.timeout).version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    public static Builder builder(URI baseUri) {
+        return new Builder(baseUri);
+    }
+
+    // ---------------------------------------------------------------- jobs
+
+    /** Submits a job; it is queued and answered at once. */
+    public Job submit(SubmitRequest request) {
+        return submit(request, null);
+    }
+
+    /**
+     * Submits a job under an idempotency key: a repeat with the same key and the same request
+     * returns the job the first one made, so a retried submit never makes a second job.
+     */
+    public Job submit(SubmitRequest request, String idempotencyKey) {
+        return read(send("POST", "/v1/jobs", request, idempotencyKey), Job.class);
+    }
+
+    public Job get(String id) {
+        return read(send("GET", "/v1/jobs/" + segment(id), null, null), Job.class);
+    }
+
+    public JobPage list(ListQuery query) {
+        return read(send("GET", "/v1/jobs" + query.toQueryString(), null, null), JobPage.class);
+    }
+
+    /** Cancels a queued job at once, or asks a running one to stop. */
+    public Job cancel(String id) {
+        return read(send("POST", "/v1/jobs/" + segment(id) + "/cancel", null, null), Job.class);
+    }
+
+    /** Queues a failed or cancelled job again. */
+    public Job retry(String id) {
+        return read(send("POST", "/v1/jobs/" + segment(id) + "/retry", null, null), Job.class);
+    }
+
+    /** Deletes a job that is not running, with its history. */
+    public void delete(String id) {
+        send("DELETE", "/v1/jobs/" + segment(id), null, null);
+    }
+
+    /** The job's history, oldest first. */
+    public List<JobEvent> events(String id) {
+        return readData(send("GET", "/v1/jobs/" + segment(id) + "/events", null, null), JobEvent.class);
+    }
+
+    /**
+     * Polls until the job has ended, calling {@code onChange} with each version of it that differs
+     * from the last. Throws {@link SpoolApiException} with status 408 if it has not ended in time.
+     */
+    public Job waitFor(String id, Duration limit, Consumer<Job> onChange) {
+        Instant deadline = Instant.now().plus(limit);
+        long pauseMs = 50;
+        Instant lastUpdate = null;
+        while (true) {
+            Job job = get(id);
+            if (!Objects.equals(job.updatedAt(), lastUpdate)) {
+                lastUpdate = job.updatedAt();
+                onChange.accept(job);
+            }
+            if (job.isDone()) {
+                return job;
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new SpoolApiException(408, "wait_timeout", "Still running",
+                        "Job " + id + " is still " + job.status() + " after " + limit + ".");
+            }
+            try {
+                Thread.sleep(pauseMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for job " + id, e);
+            }
+            pauseMs = Math.min(1000, pauseMs * 2);
+        }
+    }
+
+    // ---------------------------------------------------------------- batches and types
+
+    /** Submits all the jobs as one batch, or none of them if any is invalid. */
+    public Batch submitBatch(List<SubmitRequest> jobs) {
+        return read(send("POST", "/v1/batches", Map.of("jobs", jobs), null), Batch.class);
+    }
+
+    public Batch getBatch(String id) {
+        return read(send("GET", "/v1/batches/" + segment(id), null, null), Batch.class);
+    }
+
+    public List<JobType> types() {
+        return readData(send("GET", "/v1/types", null, null), JobType.class);
+    }
+
+    // ---------------------------------------------------------------- keys (admin)
+
+    /** Makes an API key; the answer's {@code key} is its secret, shown this once. */
+    public ApiKey createKey(String name, String tenant, String role) {
+        var body = new java.util.LinkedHashMap<String, String>();
+        body.put("name", name);
+        if (tenant != null) {
+            body.put("tenant", tenant);
+        }
+        if (role != null) {
+            body.put("role", role);
+        }
+        return read(send("POST", "/v1/keys", body, null), ApiKey.class);
+    }
+
+    public List<ApiKey> listKeys() {
+        return readData(send("GET", "/v1/keys", null, null), ApiKey.class);
+    }
+
+    public void revokeKey(String id) {
+        send("DELETE", "/v1/keys/" + segment(id), null, null);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private HttpResponse<byte[]> send(String method, String path, Object body, String idempotencyKey) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + path))
+                .timeout(timeout)
+                .header("Accept", "application/json");
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
+        if (idempotencyKey != null) {
+            request.header("Idempotency-Key", idempotencyKey);
+        }
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+            request.method(method, HttpRequest.BodyPublishers.ofByteArray(write(body)));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot reach Spool at " + baseUri + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        onResponse.accept(response);
+        if (response.statusCode() >= 400) {
+            throw problem(response);
+        }
+        return response;
+    }
+
+    private static SpoolApiException problem(HttpResponse<byte[]> response) {
+        try {
+            JsonNode p = JSON.readTree(response.body());
+            return new SpoolApiException(response.statusCode(), p.path("code").asText("http_" + response.statusCode()),
+                    p.path("title").asText(null), p.path("detail").asText(null));
+        } catch (IOException e) {
+            return new SpoolApiException(response.statusCode(), "http_" + response.statusCode(), null,
+                    new String(response.body(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String segment(String id) {
+        return URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static byte[] write(Object body) {
+        try {
+            return JSON.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot write the request as JSON", e);
+        }
+    }
+
+    private static <T> T read(HttpResponse<byte[]> response, Class<T> type) {
+        try {
+            return JSON.readValue(response.body(), type);
+        } catch (IOException e) {
+            throw new IllegalStateException("unexpected answer from Spool: " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> List<T> readData(HttpResponse<byte[]> response, Class<T> type) {
+        try {
+            var javaType = JSON.getTypeFactory().constructParametricType(Data.class, type);
+            Data<T> data = JSON.readValue(response.body(), javaType);
+            return data.data();
+        } catch (IOException e) {
+            throw new IllegalStateException("unexpected answer from Spool: " + e.getMessage(), e);
+        }
+    }
+
+    /** Settings for a {@link SpoolClient}. */
+    public static final class Builder {
+        private final URI baseUri;
+        private String apiKey;
+        private Duration timeout = Duration.ofSeconds(30);
+        private Consumer<HttpResponse<byte[]>> onResponse = r -> {};
+
+        private Builder(URI baseUri) {
+            this.baseUri = Objects.requireNonNull(baseUri, "baseUri");
+        }
+
+        /** The API key sent as {@code Authorization: Bearer <key>}. */
+        public Builder apiKey(String apiKey) {
+            this.apiKey = apiKey;
+            return this;
+        }
+
+        /** How long to wait for a connection and for each answer; 30 seconds unless set. */
+        public Builder timeout(Duration timeout) {
+            this.timeout = timeout;
+            return this;
+        }
+
+        /** Sees every answer before it is read, error or not: for logging, metrics or contract checks. */
+        public Builder onResponse(Consumer<HttpResponse<byte[]>> listener) {
+            this.onResponse = Objects.requireNonNull(listener);
+            return this;
+        }
+
+        public SpoolClient build() {
+            return new SpoolClient(this);
+        }
+    }
+}

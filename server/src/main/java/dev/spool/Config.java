@@ -1,0 +1,215 @@
+package dev.spool;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Spool's whole configuration: one record tree, every default in {@link #defaults()}, validated
+ * when built and immutable after. Sources, lowest first: defaults, the YAML file, environment
+ * variables, command-line flags. docs/configuration.md lists every key; a test keeps it in step.
+ */
+public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth auth, Map<String, TypeSpec> types) {
+
+    /**
+     * @param publicUrl    the base URL clients reach this server at, used in job links; empty: links are relative
+     * @param maxBodyBytes requests with a larger body are refused with 413 before they are read
+     */
+    public record Http(String host, int port, String publicUrl, long maxBodyBytes) {}
+
+    /**
+     * @param groupCommitMax  most writes committed together in one transaction
+     * @param readConnections connections for reads, beside the one writer
+     */
+    public record Storage(String dataDir, int groupCommitMax, int readConnections) {}
+
+    public record Jobs(int leaseSeconds, double backoffBaseSeconds, int backoffMaxSeconds,
+                       int idempotencyRetentionHours, int maxBatchSize, int maintenanceIntervalMs) {}
+
+    public record Runner(int slots, int pollMs, int heartbeatMs, int progressMs, int shutdownGraceSeconds) {}
+
+    /** @param adminKey an admin API key to accept (and store on first start); a secret, never logged */
+    public record Auth(String adminKey) {}
+
+    /** A job type as the file declares it; unset fields keep the built-in type's value, or the defaults. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record TypeSpec(String description, String executor, String handler, String queue, Integer maxAttempts,
+                           Integer timeoutSeconds, Integer concurrency, PriceSpec price, JsonNode inputSchema) {}
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record PriceSpec(BigDecimal perJob, BigDecimal perSecond, BigDecimal perUnit, String currency) {}
+
+    /** Environment variables read, and the key each sets. */
+    public static final Map<String, String> ENVIRONMENT = Map.of(
+            "SPOOL_HOST", "http.host",
+            "SPOOL_PORT", "http.port",
+            "SPOOL_PUBLIC_URL", "http.public_url",
+            "SPOOL_DATA_DIR", "storage.data_dir",
+            "SPOOL_ADMIN_KEY", "auth.admin_key");
+
+    static final ObjectMapper MAPPER = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .build();
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    public Config {
+        types = types == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(types));
+        require(http.port() >= 0 && http.port() <= 65535, "http.port must be between 0 and 65535");
+        require(http.maxBodyBytes() >= 1024, "http.max_body_bytes must be at least 1024");
+        require(http.publicUrl() != null && (http.publicUrl().isEmpty() || http.publicUrl().matches("https?://\\S+")),
+                "http.public_url must be empty or an http(s) URL");
+        require(storage.groupCommitMax() >= 1, "storage.group_commit_max must be at least 1");
+        require(storage.readConnections() >= 1, "storage.read_connections must be at least 1");
+        require(jobs.leaseSeconds() >= 1, "jobs.lease_seconds must be at least 1");
+        require(jobs.backoffBaseSeconds() > 0, "jobs.backoff_base_seconds must be above 0");
+        require(jobs.backoffMaxSeconds() >= jobs.backoffBaseSeconds(), "jobs.backoff_max_seconds must be at least jobs.backoff_base_seconds");
+        require(jobs.idempotencyRetentionHours() >= 24, "jobs.idempotency_retention_hours must be at least 24");
+        require(jobs.maxBatchSize() >= 1 && jobs.maxBatchSize() <= 10_000, "jobs.max_batch_size must be between 1 and 10000");
+        require(jobs.maintenanceIntervalMs() >= 10, "jobs.maintenance_interval_ms must be at least 10");
+        require(runner.slots() >= 0, "runner.slots cannot be negative");
+        require(runner.pollMs() >= 10, "runner.poll_ms must be at least 10");
+        require(runner.heartbeatMs() >= 10 && runner.heartbeatMs() < jobs.leaseSeconds() * 1000L,
+                "runner.heartbeat_ms must be at least 10 and shorter than the lease");
+        require(runner.progressMs() >= 10, "runner.progress_ms must be at least 10");
+        require(runner.shutdownGraceSeconds() >= 0, "runner.shutdown_grace_seconds cannot be negative");
+    }
+
+    public static Config defaults() {
+        return new Config(
+                new Http("127.0.0.1", 8080, "", 1024 * 1024),
+                new Storage("./spool-data", 512, 4),
+                new Jobs(30, 1.0, 3600, 24, 1000, 1000),
+                new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
+                new Auth(""),
+                Map.of());
+    }
+
+    /**
+     * Builds the configuration from the defaults, then {@code file} if given, then the environment,
+     * then {@code overrides} (dotted keys, as the command line gives them).
+     */
+    public static Config load(Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
+        ObjectNode tree = MAPPER.valueToTree(defaults());
+        if (file.isPresent()) {
+            try {
+                JsonNode fromFile = YAML.readTree(Files.readString(file.get()));
+                if (fromFile != null && !fromFile.isMissingNode() && !fromFile.isNull()) {
+                    if (!fromFile.isObject()) {
+                        throw new IllegalArgumentException("the configuration file must hold a YAML mapping");
+                    }
+                    merge(tree, (ObjectNode) fromFile);
+                }
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read configuration file " + file.get() + ": " + e.getMessage(), e);
+            }
+        }
+        ENVIRONMENT.forEach((variable, key) -> {
+            String value = environment.get(variable);
+            if (value != null && !value.isEmpty()) {
+                set(tree, key, value);
+            }
+        });
+        overrides.forEach((key, value) -> set(tree, key, value));
+        try {
+            return MAPPER.treeToValue(tree, Config.class);
+        } catch (JsonProcessingException e) {
+            if (e.getCause() instanceof IllegalArgumentException invalid) {
+                throw invalid; // a rule in a constructor, with its own clear message
+            }
+            throw new IllegalArgumentException("invalid configuration: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Copies {@code from} into {@code into}, key by key, so that a file may set one key of a section. */
+    private static void merge(ObjectNode into, ObjectNode from) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = from.fields(); it.hasNext(); ) {
+            var e = it.next();
+            JsonNode existing = into.get(e.getKey());
+            if (existing instanceof ObjectNode o && e.getValue() instanceof ObjectNode v && !e.getKey().equals("input_schema")) {
+                merge(o, v);
+            } else {
+                into.set(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    /** Sets a dotted key from text, typed as the default at that key is. */
+    private static void set(ObjectNode tree, String dottedKey, String value) {
+        String[] parts = dottedKey.split("\\.");
+        ObjectNode node = tree;
+        for (int i = 0; i < parts.length - 1; i++) {
+            if (!(node.get(parts[i]) instanceof ObjectNode next)) {
+                throw new IllegalArgumentException("unknown configuration key " + dottedKey);
+            }
+            node = next;
+        }
+        String leaf = parts[parts.length - 1];
+        JsonNode current = node.get(leaf);
+        if (current == null) {
+            throw new IllegalArgumentException("unknown configuration key " + dottedKey);
+        }
+        try {
+            if (current.isIntegralNumber()) {
+                node.put(leaf, Long.parseLong(value.trim()));
+            } else if (current.isNumber()) {
+                node.put(leaf, Double.parseDouble(value.trim()));
+            } else {
+                node.put(leaf, value);
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(dottedKey + " must be a number, not '" + value + "'");
+        }
+    }
+
+    /** Every setting except job types, as dotted key to value: what the docs table lists. */
+    public Map<String, String> settings() {
+        Map<String, String> flat = new LinkedHashMap<>();
+        ObjectNode tree = MAPPER.valueToTree(this);
+        tree.remove("types");
+        flatten("", tree, flat);
+        return flat;
+    }
+
+    private static void flatten(String prefix, JsonNode node, Map<String, String> into) {
+        node.fields().forEachRemaining(e -> {
+            String key = prefix + e.getKey();
+            if (e.getValue().isObject()) {
+                flatten(key + ".", e.getValue(), into);
+            } else {
+                into.put(key, e.getValue().asText());
+            }
+        });
+    }
+
+    /** The configuration as one line of JSON for the log, with secrets replaced. */
+    public String redacted() {
+        ObjectNode tree = MAPPER.valueToTree(this);
+        ((ObjectNode) tree.get("auth")).put("admin_key", auth.adminKey().isEmpty() ? "" : "<redacted>");
+        tree.put("types", String.join(",", types.keySet()));
+        return tree.toString();
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.spool;
+
+import dev.spool.auth.ApiKeys;
+import dev.spool.engine.Engine;
+import dev.spool.engine.JobHandler;
+import dev.spool.engine.JobType;
+import dev.spool.engine.JobTypes;
+import dev.spool.engine.LocalRunner;
+import dev.spool.engine.maintenance.IdempotencyPruner;
+import dev.spool.engine.maintenance.LeaseRescuer;
+import dev.spool.engine.maintenance.Maintenance;
+import dev.spool.executor.Builtins;
+import dev.spool.http.ApiServer;
+import dev.spool.job.Backoff;
+import dev.spool.job.Price;
+import dev.spool.store.SqliteStore;
+import dev.spool.store.Store;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+/**
+ * A running Spool: the only place that sees every part and wires them together. {@link #close()}
+ * shuts down gracefully: it stops claiming, lets running jobs finish within the grace period,
+ * gives back the rest, and only then stops answering HTTP and closes the database.
+ */
+public final class Server implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Server.class);
+
+    static {
+        // Helidon logs through java.util.logging; send it to SLF4J like everything else.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
+    }
+
+    private final Store store;
+    private final LocalRunner runner;
+    private final Maintenance maintenance;
+    private final ApiServer api;
+    private final Optional<String> createdAdminKey;
+    private volatile boolean ready;
+
+    private Server(Config config) {
+        InstantSource clock = InstantSource.system();
+        Path dbFile = Path.of(config.storage().dataDir()).resolve("spool.db");
+        this.store = SqliteStore.open(dbFile, config.storage().groupCommitMax(), config.storage().readConnections());
+        try {
+            Map<String, JobHandler> handlers = new HashMap<>();
+            JobTypes types = types(config, handlers);
+            Config.Jobs jobs = config.jobs();
+            Engine engine = new Engine(store, types, clock, new Engine.Settings(
+                    Duration.ofSeconds(jobs.leaseSeconds()),
+                    new Backoff(Duration.ofMillis(Math.round(jobs.backoffBaseSeconds() * 1000)),
+                            Duration.ofSeconds(jobs.backoffMaxSeconds())),
+                    Duration.ofHours(jobs.idempotencyRetentionHours()),
+                    jobs.maxBatchSize()), ThreadLocalRandom.current());
+
+            ApiKeys keys = new ApiKeys(store, clock);
+            this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
+
+            Config.Runner r = config.runner();
+            this.runner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
+                    Duration.ofMillis(r.pollMs()), Duration.ofMillis(r.heartbeatMs()), Duration.ofMillis(r.progressMs()),
+                    Duration.ofSeconds(r.shutdownGraceSeconds())), "local:" + ManagementFactory.getRuntimeMXBean().getName());
+            this.maintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine)),
+                    Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
+            Config.Http http = config.http();
+            this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl()),
+                    engine, keys, () -> ready);
+            this.ready = true;
+            log.info("Spool listening on {}, database {}, configuration {}", url(http.host(), api.port()),
+                    store.describe(), config.redacted());
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** Starts Spool with {@code config}; the caller owns the result and must close it. */
+    public static Server start(Config config) {
+        return new Server(config);
+    }
+
+    /**
+     * The declared types: every built-in one, changed by the file's entry of the same name, plus the
+     * file's own types. Fills {@code handlers} with the in-process handler of each builtin type.
+     */
+    static JobTypes types(Config config, Map<String, JobHandler> handlers) {
+        Map<String, Builtins.Builtin> builtins = new LinkedHashMap<>();
+        Builtins.all().forEach(b -> builtins.put(b.type().name(), b));
+        List<JobType> types = new ArrayList<>();
+        for (Builtins.Builtin b : builtins.values()) {
+            if (!config.types().containsKey(b.type().name())) {
+                types.add(b.type());
+                handlers.put(b.type().name(), b.handler());
+            }
+        }
+        for (var entry : config.types().entrySet()) {
+            String name = entry.getKey();
+            Config.TypeSpec spec = entry.getValue();
+            Builtins.Builtin base = builtins.get(name);
+            String executor = spec.executor() != null ? spec.executor() : "builtin";
+            if (!executor.equals("builtin")) {
+                throw new IllegalArgumentException("type " + name + ": unknown executor '" + executor + "' (supported: builtin)");
+            }
+            String handlerName = spec.handler() != null ? spec.handler() : base != null ? base.type().handler() : name;
+            Builtins.Builtin handler = builtins.get(handlerName);
+            if (handler == null) {
+                throw new IllegalArgumentException("type " + name + ": no builtin handler named '" + handlerName
+                        + "' (builtin handlers: " + String.join(", ", builtins.keySet()) + ")");
+            }
+            JobType defaults = base != null ? base.type() : handler.type();
+            Config.PriceSpec p = spec.price();
+            Price price = p == null ? defaults.price() : new Price(p.perJob(), p.perSecond(), p.perUnit(), p.currency());
+            types.add(JobType.of(name,
+                    spec.description() != null ? spec.description() : defaults.description(),
+                    executor, handlerName,
+                    spec.queue() != null ? spec.queue() : defaults.queue(),
+                    spec.maxAttempts() != null ? spec.maxAttempts() : defaults.maxAttempts(),
+                    spec.timeoutSeconds() != null ? spec.timeoutSeconds() : defaults.timeoutSeconds(),
+                    spec.concurrency() != null ? spec.concurrency() : defaults.concurrency(),
+                    price,
+                    spec.inputSchema() != null ? spec.inputSchema() : defaults.inputSchema()));
+            handlers.put(name, handler.handler());
+        }
+        return new JobTypes(types);
+    }
+
+    private static String url(String host, int port) {
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    public int port() {
+        return api.port();
+    }
+
+    /** The secret of the admin key made on this first start, to be shown once; empty otherwise. */
+    public Optional<String> createdAdminKey() {
+        return createdAdminKey;
+    }
+
+    @Override
+    public void close() {
+        ready = false;
+        log.info("shutting down: finishing or giving back {} running jobs", runner.active());
+        runner.close();
+        maintenance.close();
+        api.close();
+        store.close();
+        log.info("stopped");
+    }
+}

@@ -1,0 +1,308 @@
+package dev.spool.engine;
+
+import dev.spool.job.Backoff;
+import dev.spool.job.Batch;
+import dev.spool.job.ErrorCode;
+import dev.spool.job.Job;
+import dev.spool.job.JobError;
+import dev.spool.job.JobEvent;
+import dev.spool.job.JobId;
+import dev.spool.job.JobQuery;
+import dev.spool.job.JobStatus;
+import dev.spool.job.NewJob;
+import dev.spool.job.Outcome;
+import dev.spool.job.Page;
+import dev.spool.job.Progress;
+import dev.spool.job.SpoolException;
+import dev.spool.job.Transition;
+import dev.spool.store.Store;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+import java.util.stream.Collectors;
+
+/**
+ * The one façade every transport calls. It applies the job types' rules (defaults, schemas,
+ * retries and backoff, what cancel means in each status) and leaves atomicity to the {@link Store}.
+ *
+ * <p>Guarantees: at-least-once execution (a job whose executor vanished is rescued when its lease
+ * runs out); exactly one job per idempotency key; exactly one accepted outcome per job (every
+ * worker-side write is fenced by the attempt it belongs to).
+ */
+public final class Engine {
+    /** The engine's tunables; see docs/configuration.md. */
+    public record Settings(Duration lease, Backoff backoff, Duration idempotencyRetention, int maxBatchSize) {}
+
+    /** The answer to a heartbeat: the job as it stands, including whether cancellation was requested. */
+    public record Heartbeat(Job job) {
+        public boolean cancelRequested() {
+            return job.cancelRequested();
+        }
+    }
+
+    /** A submit's answer; {@code created} is false when an earlier job with the same idempotency key was returned. */
+    public record Submitted(Job job, boolean created) {}
+
+    private static final int FINISH_TRIES = 5;
+
+    private final Store store;
+    private final JobTypes types;
+    private final InstantSource clock;
+    private final Settings settings;
+    private final RandomGenerator random;
+    private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
+
+    public Engine(Store store, JobTypes types, InstantSource clock, Settings settings, RandomGenerator random) {
+        this.store = store;
+        this.types = types;
+        this.clock = clock;
+        this.settings = settings;
+        this.random = random;
+    }
+
+    public JobTypes types() {
+        return types;
+    }
+
+    public InstantSource clock() {
+        return clock;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Registers a callback run after a commit that made a job claimable now (a submit or a retry). */
+    public void onClaimable(Runnable wakeUp) {
+        wakeUps.add(wakeUp);
+    }
+
+    private void wake() {
+        wakeUps.forEach(Runnable::run);
+    }
+
+    // ---------------------------------------------------------------- a tenant's side
+
+    public Submitted submit(String tenant, String keyId, Submission s) {
+        NewJob job = resolve(tenant, keyId, s, null);
+        Store.Inserted inserted = store.jobInsert(job, clock.instant(), settings.idempotencyRetention());
+        if (inserted.created()) {
+            wake();
+        }
+        return new Submitted(inserted.job(), inserted.created());
+    }
+
+    /** Submits all the jobs as one batch, or none of them if any is invalid. */
+    public Batch submitBatch(String tenant, String keyId, List<Submission> submissions) {
+        if (submissions.isEmpty() || submissions.size() > settings.maxBatchSize()) {
+            throw SpoolException.invalid("a batch holds 1 to " + settings.maxBatchSize() + " jobs");
+        }
+        String batchId = JobId.generate().value();
+        List<NewJob> jobs = new ArrayList<>(submissions.size());
+        for (int i = 0; i < submissions.size(); i++) {
+            try {
+                jobs.add(resolve(tenant, keyId, submissions.get(i), batchId));
+            } catch (SpoolException e) {
+                throw new SpoolException(e.code(), "jobs[" + i + "]: " + e.getMessage());
+            }
+        }
+        List<Job> inserted = store.jobInsertBatch(batchId, tenant, jobs, clock.instant());
+        wake();
+        return new Batch(batchId, tenant, inserted.getFirst().createdAt(),
+                inserted.stream().map(j -> new Batch.Member(j.id(), j.status())).toList());
+    }
+
+    private NewJob resolve(String tenant, String keyId, Submission s, String batchId) {
+        if (s.type() == null) {
+            throw SpoolException.invalid("type is required");
+        }
+        JobType type = types.get(s.type()).orElseThrow(() -> new SpoolException(ErrorCode.UNKNOWN_TYPE,
+                "Unknown job type '" + s.type() + "'. GET /v1/types lists the declared types."));
+        if (s.input() == null || !s.input().isObject()) {
+            throw SpoolException.invalid("input is required and must be a JSON object");
+        }
+        type.validate(s.input());
+        return new NewJob(tenant, keyId, type.name(),
+                s.queue() != null ? s.queue() : type.queue(),
+                s.priority() != null ? s.priority() : 0,
+                s.title(), s.input(), s.metadata(),
+                batchId == null ? s.idempotencyKey() : null,
+                s.requestHash(), batchId,
+                s.maxAttempts() != null ? s.maxAttempts() : type.maxAttempts(),
+                s.timeoutSeconds() != null ? s.timeoutSeconds() : type.timeoutSeconds(),
+                s.runAt());
+    }
+
+    public Job get(String tenant, JobId id) {
+        return store.jobGet(tenant, id).orElseThrow(() -> SpoolException.notFound("job"));
+    }
+
+    public Page<Job> list(JobQuery query) {
+        return store.jobList(query);
+    }
+
+    public List<JobEvent> events(String tenant, JobId id) {
+        get(tenant, id);
+        return store.jobEvents(tenant, id);
+    }
+
+    public Batch batch(String tenant, String id) {
+        return store.batchGet(tenant, id).orElseThrow(() -> SpoolException.notFound("batch"));
+    }
+
+    /**
+     * Cancels a queued job at once; asks a running one to stop (its executor learns it from its next
+     * heartbeat, and if it never answers, its lease running out ends it as cancelled). Cancelling
+     * again is harmless; cancelling a job that already succeeded or failed is an error.
+     */
+    public Job cancel(String tenant, JobId id) {
+        var changed = store.jobCancel(tenant, id, clock.instant());
+        if (changed.isPresent()) {
+            return changed.get();
+        }
+        Job job = get(tenant, id);
+        if (job.status() == JobStatus.CANCELLED || job.cancelRequested()) {
+            return job;
+        }
+        throw new SpoolException(ErrorCode.INVALID_STATE,
+                "The job already " + job.status().wireName() + "; only queued or running jobs can be cancelled.");
+    }
+
+    /** Queues a failed or cancelled job again, with a fresh budget of attempts. */
+    public Job retry(String tenant, JobId id) {
+        var changed = store.jobRetry(tenant, id, clock.instant());
+        if (changed.isPresent()) {
+            wake();
+            return changed.get();
+        }
+        Job job = get(tenant, id);
+        throw new SpoolException(ErrorCode.INVALID_STATE,
+                "The job is " + job.status().wireName() + "; only failed or cancelled jobs can be retried.");
+    }
+
+    /** Deletes a job that is not running, with its history. */
+    public void delete(String tenant, JobId id) {
+        if (!store.jobDelete(tenant, id)) {
+            get(tenant, id);
+            throw new SpoolException(ErrorCode.INVALID_STATE, "The job is running; cancel it before deleting it.");
+        }
+    }
+
+    // ---------------------------------------------------------------- an executor's side
+
+    /** Claims due jobs for an executor; see {@link Store#jobClaim}. */
+    public List<Job> claim(List<String> jobTypes, List<String> queues, int max, String workerId) {
+        Map<String, Integer> caps = types.all().stream()
+                .filter(t -> t.concurrency() > 0)
+                .collect(Collectors.toMap(JobType::name, JobType::concurrency));
+        return store.jobClaim(new Store.Claim(jobTypes, queues, max, workerId, settings.lease(), caps), clock.instant());
+    }
+
+    /** Extends the lease of a running attempt; {@code STALE_ATTEMPT} when it is no longer current. */
+    public Heartbeat heartbeat(JobId id, int attempt, Progress progress) {
+        Instant now = clock.instant();
+        return store.jobHeartbeat(id, attempt, progress, now.plus(settings.lease()), now)
+                .map(Heartbeat::new)
+                .orElseThrow(() -> staleOrMissing(id));
+    }
+
+    /** Ends a running attempt with what its executor reported. */
+    public Job report(JobId id, int attempt, Outcome outcome) {
+        return finish(id, attempt, job -> decide(job, outcome, clock.instant()));
+    }
+
+    /** Hands a running attempt back to the queue without spending it (the executor is shutting down). */
+    public Job giveBack(JobId id, int attempt) {
+        return finish(id, attempt, job -> job.cancelRequested()
+                ? Transition.cancel("cancelled while its executor was shutting down")
+                : Transition.requeue(clock.instant(), "given_back"));
+    }
+
+    /**
+     * Applies the transition {@code decide} makes from the job as it stands. The write is fenced by
+     * attempt and by the cancel flag the decision saw, so a cancel request that lands in between
+     * sends us round again rather than being lost.
+     */
+    private Job finish(JobId id, int attempt, Function<Job, Transition> decide) {
+        for (int i = 0; i < FINISH_TRIES; i++) {
+            Job job = store.jobGetAny(id).orElseThrow(() -> SpoolException.notFound("job"));
+            if (job.status() != JobStatus.RUNNING || job.attempt() != attempt) {
+                throw stale(job, attempt);
+            }
+            var finished = store.jobFinish(id, attempt, job.cancelRequested(), decide.apply(job), clock.instant());
+            if (finished.isPresent()) {
+                return finished.get();
+            }
+        }
+        throw staleOrMissing(id);
+    }
+
+    private Transition decide(Job job, Outcome outcome, Instant now) {
+        return switch (outcome) {
+            case Outcome.Succeeded s -> Transition.succeed(s.result(), s.units());
+            case Outcome.Cancelled c -> Transition.cancel(c.reason());
+            case Outcome.Snoozed s -> job.cancelRequested()
+                    ? Transition.cancel("cancelled while snoozing")
+                    : Transition.requeue(now.plus(s.delay()), "snoozed");
+            case Outcome.Failed f -> afterFailure(job, f.error(), now);
+        };
+    }
+
+    /** A failed attempt: cancelled if that was asked, else retried with backoff while attempts remain. */
+    private Transition afterFailure(Job job, JobError error, Instant now) {
+        if (job.cancelRequested()) {
+            return Transition.cancel("cancelled; the last attempt failed: " + error.message());
+        }
+        if (error.retryable() && job.attemptsLeft() > 0) {
+            int spent = job.attempt() - job.attemptOffset();
+            return Transition.retry(error, now.plus(settings.backoff().delay(spent, random.nextDouble())));
+        }
+        return Transition.fail(error);
+    }
+
+    /**
+     * Ends the attempts whose leases ran out before {@code now}: as cancelled when cancel was asked,
+     * else retried with backoff while attempts remain, else failed. Safe to run on every node at once:
+     * each write applies only while the lease is still expired and the attempt is still current.
+     *
+     * @return how many jobs were rescued
+     */
+    public int rescueExpired(Instant now, int limit) {
+        int rescued = 0;
+        for (Job job : store.jobListExpired(now, limit)) {
+            JobError expired = new JobError("lease_expired",
+                    "The executor stopped heartbeating; its lease expired at " + job.leaseExpiresAt() + ".", true);
+            Transition t = (job.cancelRequested()
+                    ? Transition.cancel("cancelled; the executor did not confirm before its lease expired")
+                    : afterFailure(job, expired, now)).ifLeaseExpired();
+            if (store.jobFinish(job.id(), job.attempt(), job.cancelRequested(), t, now).isPresent()) {
+                rescued++;
+            }
+        }
+        if (rescued > 0) {
+            wake();
+        }
+        return rescued;
+    }
+
+    public int pruneIdempotencyKeys(Instant now) {
+        return store.idempotencyPrune(now);
+    }
+
+    private SpoolException staleOrMissing(JobId id) {
+        return store.jobGetAny(id)
+                .map(job -> stale(job, -1))
+                .orElseGet(() -> SpoolException.notFound("job"));
+    }
+
+    private static SpoolException stale(Job job, int attempt) {
+        return new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + (attempt < 0 ? "" : attempt + " ")
+                + "is no longer current: the job is " + job.status().wireName() + " at attempt " + job.attempt() + ".");
+    }
+}

@@ -1,0 +1,22 @@
+package dev.spool.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.job.Job;
+
+/** What a running {@link JobHandler} sees of its job and how it reports back. */
+public interface JobContext {
+    Job job();
+
+    default JsonNode input() {
+        return job().input();
+    }
+
+    /** Records progress; it reaches the store within the runner's progress interval. */
+    void progress(double fraction, String message);
+
+    /** Adds to the units this attempt used, which the type's price may charge per unit. */
+    void addUnits(long units);
+
+    /** Throws {@link InterruptedException} when the job was cancelled, timed out or is being given back. */
+    void checkpoint() throws InterruptedException;
+}

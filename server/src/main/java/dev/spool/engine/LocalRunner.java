@@ -1,0 +1,277 @@
+package dev.spool.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.job.Job;
+import dev.spool.job.JobError;
+import dev.spool.job.JobId;
+import dev.spool.job.Outcome;
+import dev.spool.job.Progress;
+import dev.spool.job.SpoolException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the jobs of {@code builtin} types inside the server. One claim loop per node asks for as
+ * many jobs as it has free slots; each job runs on its own virtual thread; a ticker heartbeats
+ * every running job, flushes its progress, and stops it when it is cancelled or times out.
+ *
+ * <p>{@link #close()} stops claiming, lets running jobs finish within the grace period, and gives
+ * back the rest, so that no job is left running without an owner.
+ */
+public final class LocalRunner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LocalRunner.class);
+
+    /**
+     * @param slots            jobs run at once on this node
+     * @param poll             longest wait between claims when nothing wakes the loop
+     * @param heartbeat        how often leases are renewed; well under the lease
+     * @param progressInterval shortest time between two progress writes of one job
+     * @param grace            how long close() lets running jobs finish before giving them back
+     */
+    public record Settings(int slots, Duration poll, Duration heartbeat, Duration progressInterval, Duration grace) {}
+
+    private enum Stop { NONE, CANCEL, TIMEOUT, STALE, SHUTDOWN }
+
+    private final Engine engine;
+    private final Map<String, JobHandler> handlers;
+    private final Settings settings;
+    private final String workerId;
+    private final Map<JobId, Running> running = new ConcurrentHashMap<>();
+    private final Semaphore wake = new Semaphore(0);
+    private final ScheduledExecutorService ticker;
+    private final Thread loop;
+    private volatile boolean claiming = true;
+
+    public LocalRunner(Engine engine, Map<String, JobHandler> handlers, Settings settings, String workerId) {
+        this.engine = engine;
+        this.handlers = Map.copyOf(handlers);
+        this.settings = settings;
+        this.workerId = workerId;
+        engine.onClaimable(this::wake);
+        this.ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("spool-runner-ticker").daemon().factory());
+        long tick = Math.max(50, Math.min(settings.heartbeat().toMillis(), settings.progressInterval().toMillis()));
+        ticker.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+        this.loop = Thread.ofPlatform().name("spool-runner").daemon().start(this::claimLoop);
+    }
+
+    /** Jobs running on this node now. */
+    public int active() {
+        return running.size();
+    }
+
+    private void wake() {
+        wake.release();
+    }
+
+    private void claimLoop() {
+        List<String> types = List.copyOf(handlers.keySet());
+        while (claiming) {
+            try {
+                int free = settings.slots() - running.size();
+                int claimed = 0;
+                if (free > 0 && !types.isEmpty()) {
+                    List<Job> jobs = engine.claim(types, List.of(), free, workerId);
+                    jobs.forEach(this::start);
+                    claimed = jobs.size();
+                }
+                // A full claim means more may be waiting: go again at once. Otherwise wait for a
+                // wake-up (a submit, a finished job freeing a slot) or the poll interval.
+                if (claimed == 0 || claimed < free) {
+                    wake.tryAcquire(settings.poll().toMillis(), TimeUnit.MILLISECONDS);
+                    wake.drainPermits();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                if (claiming) {
+                    log.warn("claim failed; trying again shortly", e);
+                    sleepQuietly(settings.poll());
+                }
+            }
+        }
+    }
+
+    private void start(Job job) {
+        Running r = new Running(job);
+        running.put(job.id(), r);
+        r.thread = Thread.ofVirtual().name("spool-job-" + job.id()).unstarted(() -> execute(r));
+        r.thread.start();
+    }
+
+    private void execute(Running r) {
+        Job job = r.job;
+        Outcome outcome;
+        try {
+            JsonNode result = handlers.get(job.type()).run(r);
+            outcome = r.stop.get() == Stop.NONE || r.stop.get() == Stop.SHUTDOWN
+                    ? new Outcome.Succeeded(result, r.units.get())
+                    : stopped(r);
+        } catch (JobFailure f) {
+            outcome = r.stop.get() == Stop.NONE ? new Outcome.Failed(f.error()) : stopped(r);
+        } catch (Exception e) {
+            outcome = r.stop.get() == Stop.NONE
+                    ? new Outcome.Failed(new JobError("handler_error", describe(e), true))
+                    : stopped(r);
+        }
+        try {
+            if (outcome != null) {
+                flushProgress(r);
+                engine.report(job.id(), job.attempt(), outcome);
+            }
+        } catch (SpoolException e) {
+            log.info("job {} attempt {}: outcome not accepted: {}", job.id(), job.attempt(), e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("job {} attempt {}: could not report its outcome; its lease will expire and it will be rescued",
+                    job.id(), job.attempt(), e);
+        } finally {
+            running.remove(job.id());
+            wake();
+        }
+    }
+
+    /** The outcome of a handler that was stopped; null when there is nothing left to report. */
+    private Outcome stopped(Running r) {
+        return switch (r.stop.get()) {
+            case CANCEL -> new Outcome.Cancelled("cancelled at the client's request");
+            case TIMEOUT -> new Outcome.Failed(new JobError("timeout",
+                    "The attempt ran longer than its timeout of " + r.job.timeoutSeconds() + " s.", true));
+            case SHUTDOWN -> new Outcome.Snoozed(Duration.ZERO);
+            case STALE, NONE -> null;
+        };
+    }
+
+    private static String describe(Exception e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    private void tick() {
+        long now = System.nanoTime();
+        for (Running r : running.values()) {
+            try {
+                if (r.stop.get() == Stop.NONE && now >= r.deadline) {
+                    r.stopWith(Stop.TIMEOUT);
+                }
+                boolean heartbeatDue = now - r.lastHeartbeat >= settings.heartbeat().toNanos();
+                boolean progressDue = r.pendingProgress.get() != null
+                        && now - r.lastHeartbeat >= settings.progressInterval().toNanos();
+                if (heartbeatDue || progressDue) {
+                    heartbeat(r);
+                }
+            } catch (RuntimeException e) {
+                log.warn("heartbeat of job {} failed", r.job.id(), e);
+            }
+        }
+    }
+
+    private void heartbeat(Running r) {
+        Progress progress = r.pendingProgress.getAndSet(null);
+        r.lastHeartbeat = System.nanoTime();
+        try {
+            Engine.Heartbeat beat = engine.heartbeat(r.job.id(), r.job.attempt(), progress == null ? Progress.NONE : progress);
+            if (beat.cancelRequested()) {
+                r.stopWith(Stop.CANCEL);
+            }
+        } catch (SpoolException e) {
+            // The attempt is over (rescued, deleted, or finished elsewhere): stop, report nothing.
+            r.stopWith(Stop.STALE);
+        }
+    }
+
+    private void flushProgress(Running r) {
+        Progress progress = r.pendingProgress.getAndSet(null);
+        if (progress != null) {
+            engine.heartbeat(r.job.id(), r.job.attempt(), progress);
+        }
+    }
+
+    @Override
+    public void close() {
+        claiming = false;
+        wake();
+        try {
+            loop.join(settings.poll().toMillis() + 5_000);
+            long deadline = System.nanoTime() + settings.grace().toNanos();
+            while (!running.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            // Past the grace period: give the rest back. The give-back is written here, so it does not
+            // depend on the handler noticing the interrupt; its own late report is then stale.
+            for (Running r : running.values()) {
+                r.stopWith(Stop.SHUTDOWN);
+                try {
+                    engine.giveBack(r.job.id(), r.job.attempt());
+                    log.info("gave back job {} (attempt {})", r.job.id(), r.job.attempt());
+                } catch (SpoolException e) {
+                    log.debug("job {} ended before it could be given back: {}", r.job.id(), e.getMessage());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            ticker.shutdownNow();
+        }
+    }
+
+    private static void sleepQuietly(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One job running on this node, and the handler's view of it. */
+    private final class Running implements JobContext {
+        final Job job;
+        final long deadline;
+        final AtomicReference<Stop> stop = new AtomicReference<>(Stop.NONE);
+        final AtomicReference<Progress> pendingProgress = new AtomicReference<>();
+        final AtomicLong units = new AtomicLong();
+        volatile long lastHeartbeat = System.nanoTime();
+        volatile Thread thread;
+
+        Running(Job job) {
+            this.job = job;
+            this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(job.timeoutSeconds());
+        }
+
+        void stopWith(Stop why) {
+            if (stop.compareAndSet(Stop.NONE, why) && thread != null) {
+                thread.interrupt();
+            }
+        }
+
+        @Override
+        public Job job() {
+            return job;
+        }
+
+        @Override
+        public void progress(double fraction, String message) {
+            pendingProgress.set(new Progress(Math.max(0, Math.min(1, fraction)), message));
+        }
+
+        @Override
+        public void addUnits(long n) {
+            units.addAndGet(n);
+        }
+
+        @Override
+        public void checkpoint() throws InterruptedException {
+            if (stop.get() != Stop.NONE || Thread.currentThread().isInterrupted()) {
+                throw new InterruptedException("job " + job.id() + " stopped: " + stop.get());
+            }
+        }
+    }
+}

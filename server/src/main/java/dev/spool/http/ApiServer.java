@@ -1,0 +1,184 @@
+package dev.spool.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.spool.auth.ApiKeys;
+import dev.spool.auth.Caller;
+import dev.spool.engine.Engine;
+import dev.spool.job.ApiKey;
+import dev.spool.job.ErrorCode;
+import dev.spool.job.SpoolException;
+import io.helidon.common.media.type.MediaTypes;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.RequestException;
+import io.helidon.http.Status;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The HTTP server: the route table of the native API, authentication, and errors as problem+json. */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
+    static final HeaderName IDEMPOTENT_REPLAYED = HeaderNames.create("Idempotent-Replayed");
+
+    /** What the server needs to know of its surroundings. */
+    public record Settings(String host, int port, long maxBodyBytes, String publicUrl) {}
+
+    /** A handler for a route that needs an API key. */
+    @FunctionalInterface
+    interface Authed {
+        void handle(Caller caller, ServerRequest req, ServerResponse res) throws Exception;
+    }
+
+    private final WebServer server;
+
+    public ApiServer(Settings settings, Engine engine, ApiKeys keys, BooleanSupplier ready) {
+        JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), settings.publicUrl()));
+        KeyRoutes keyRoutes = new KeyRoutes(keys);
+        byte[] openapi = openapi();
+        this.server = WebServer.builder()
+                .host(settings.host())
+                .port(settings.port())
+                .maxPayloadSize(settings.maxBodyBytes())
+                .directHandlers(d -> d
+                        .addHandler(DirectHandler.EventType.PAYLOAD_TOO_LARGE, ApiServer::direct)
+                        .addHandler(DirectHandler.EventType.BAD_REQUEST, ApiServer::direct))
+                .routing(r -> routes(r, jobs, keyRoutes, keys, openapi, ready))
+                .build()
+                .start();
+    }
+
+    private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, ApiKeys keys,
+                               byte[] openapi, BooleanSupplier ready) {
+        r.get("/healthz", (req, res) -> sendJson(res, Status.OK_200, Json.MAPPER.createObjectNode().put("status", "ok")))
+         .get("/readyz", (req, res) -> {
+             if (!ready.getAsBoolean()) {
+                 throw new SpoolException(ErrorCode.UNAVAILABLE, "Spool is starting or shutting down.");
+             }
+             sendJson(res, Status.OK_200, Json.MAPPER.createObjectNode().put("status", "ready"));
+         })
+         .get("/openapi.json", (req, res) -> {
+             res.header(HeaderNames.CONTENT_TYPE, "application/json");
+             res.send(openapi);
+         })
+
+         .post("/v1/jobs", authed(keys, jobs::submit))
+         .get("/v1/jobs", authed(keys, jobs::list))
+         .get("/v1/jobs/{id}", authed(keys, jobs::get))
+         .delete("/v1/jobs/{id}", authed(keys, jobs::delete))
+         .post("/v1/jobs/{id}/cancel", authed(keys, jobs::cancel))
+         .post("/v1/jobs/{id}/retry", authed(keys, jobs::retry))
+         .get("/v1/jobs/{id}/events", authed(keys, jobs::events))
+
+         .post("/v1/batches", authed(keys, jobs::submitBatch))
+         .get("/v1/batches/{id}", authed(keys, jobs::getBatch))
+
+         .get("/v1/types", authed(keys, jobs::types))
+
+         .post("/v1/keys", authed(keys, admin(keyRoutes::create)))
+         .get("/v1/keys", authed(keys, admin(keyRoutes::list)))
+         .delete("/v1/keys/{id}", authed(keys, admin(keyRoutes::revoke)))
+
+         .any((req, res) -> Problems.send(res, ErrorCode.NOT_FOUND,
+                 "No route for " + req.prologue().method().text() + " " + req.path().path() + "."))
+
+         .error(SpoolException.class, (req, res, e) -> Problems.send(res, e))
+         .error(RequestException.class, (req, res, e) -> {
+             ErrorCode code = e.status().code() == 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_REQUEST;
+             Problems.send(res, code, e.getMessage());
+         })
+         .error(Exception.class, (req, res, e) -> {
+             log.error("{} {} failed", req.prologue().method().text(), req.path().path(), e);
+             Problems.send(res, ErrorCode.INTERNAL, "Something went wrong on our side; the server log has the details.");
+         });
+    }
+
+    private static Handler authed(ApiKeys keys, Authed route) {
+        return (req, res) -> route.handle(keys.authenticate(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null)), req, res);
+    }
+
+    private static Authed admin(Authed route) {
+        return (caller, req, res) -> {
+            if (caller.role() != ApiKey.Role.ADMIN) {
+                throw new SpoolException(ErrorCode.FORBIDDEN, "Managing API keys needs an admin key.");
+            }
+            route.handle(caller, req, res);
+        };
+    }
+
+    /** Errors the server answers before routing (an oversized or malformed request), as problem+json too. */
+    private static DirectHandler.TransportResponse direct(DirectHandler.TransportRequest request,
+                                                         DirectHandler.EventType type, Status status,
+                                                         io.helidon.http.ServerResponseHeaders headers, String message) {
+        boolean tooLarge = type == DirectHandler.EventType.PAYLOAD_TOO_LARGE || status.code() == 413;
+        ErrorCode code = tooLarge ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_REQUEST;
+        String detail = code == ErrorCode.PAYLOAD_TOO_LARGE
+                ? "The request body is larger than this server accepts (http.max_body_bytes)."
+                : "The request is not valid HTTP" + (message == null || message.isBlank() ? "." : ": " + message);
+        return DirectHandler.TransportResponse.builder()
+                .status(Problems.status(code))
+                .headers(headers)
+                .header(HeaderNames.CONTENT_TYPE, Problems.MEDIA_TYPE)
+                .entity(Problems.body(code, detail))
+                .build();
+    }
+
+    /** Reads a JSON request body, after checking that it is declared as JSON (or not declared at all). */
+    static byte[] body(ServerRequest req) {
+        var contentType = req.headers().contentType();
+        if (contentType.isPresent()) {
+            String type = contentType.get().mediaType().text().toLowerCase(Locale.ROOT);
+            if (!type.equals("application/json") && !type.endsWith("+json")) {
+                throw new SpoolException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                        "Send the body as JSON with 'Content-Type: application/json', not " + type + ".");
+            }
+        }
+        try (InputStream in = req.content().inputStream()) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void sendJson(ServerResponse res, Status status, JsonNode body) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, MediaTypes.APPLICATION_JSON.text());
+        res.send(Json.bytes(body));
+    }
+
+    /** The OpenAPI document, kept as YAML beside the code and served as JSON. */
+    static byte[] openapi() {
+        try (InputStream in = ApiServer.class.getResourceAsStream("/openapi.yaml")) {
+            if (in == null) {
+                throw new IllegalStateException("openapi.yaml is missing from the classpath");
+            }
+            ObjectNode doc = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
+            return Json.bytes(doc);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+}

@@ -1,0 +1,234 @@
+package dev.spool.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.auth.Caller;
+import dev.spool.engine.Engine;
+import dev.spool.engine.Submission;
+import dev.spool.job.ErrorCode;
+import dev.spool.job.Job;
+import dev.spool.job.JobId;
+import dev.spool.job.JobQuery;
+import dev.spool.job.JobStatus;
+import dev.spool.job.Page;
+import dev.spool.job.SpoolException;
+import io.helidon.common.parameters.Parameters;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The jobs, batches and types routes of the native API. */
+final class JobRoutes {
+    /** The submit body; the type's defaults fill whatever is left out. */
+    record SubmitBody(String type, JsonNode input, String queue, Integer priority, String title,
+                      Map<String, String> metadata, Integer maxAttempts, Integer timeoutSeconds, String runAt) {}
+
+    record BatchBody(List<JsonNode> jobs) {}
+
+    private static final Set<String> LIST_PARAMETERS =
+            Set.of("status", "type", "queue", "batch_id", "created_after", "created_before", "cursor", "limit");
+    private static final Pattern METADATA_PARAMETER = Pattern.compile("metadata\\[(.+)]");
+    private static final String CURSOR_PREFIX = "before:";
+
+    private final Engine engine;
+    private final Wire wire;
+
+    JobRoutes(Engine engine, Wire wire) {
+        this.engine = engine;
+        this.wire = wire;
+    }
+
+    void submit(Caller caller, ServerRequest req, ServerResponse res) {
+        JsonNode tree = Json.tree(ApiServer.body(req));
+        String idempotencyKey = req.headers().first(ApiServer.IDEMPOTENCY_KEY).orElse(null);
+        Submission submission = submission(tree, idempotencyKey);
+        Engine.Submitted submitted = engine.submit(caller.tenant(), caller.keyId(), submission);
+        Job job = submitted.job();
+        res.header(HeaderNames.LOCATION, "/v1/jobs/" + job.id().value());
+        if (!submitted.created()) {
+            res.header(ApiServer.IDEMPOTENT_REPLAYED, "true");
+        }
+        ApiServer.sendJson(res, submitted.created() ? Status.CREATED_201 : Status.OK_200, wire.job(job, now()));
+    }
+
+    private static Submission submission(JsonNode tree, String idempotencyKey) {
+        SubmitBody body = Json.convert(tree, SubmitBody.class);
+        return new Submission(body.type(), body.input(), body.queue(), body.priority(), body.title(), body.metadata(),
+                body.maxAttempts(), body.timeoutSeconds(), parseTime("run_at", body.runAt()), idempotencyKey,
+                Json.canonicalHash(tree));
+    }
+
+    void get(Caller caller, ServerRequest req, ServerResponse res) {
+        ApiServer.sendJson(res, Status.OK_200, wire.job(engine.get(caller.tenant(), jobId(req)), now()));
+    }
+
+    void list(Caller caller, ServerRequest req, ServerResponse res) {
+        Parameters q = req.query();
+        Map<String, String> metadata = new HashMap<>();
+        for (String name : q.names()) {
+            Matcher m = METADATA_PARAMETER.matcher(name);
+            if (m.matches()) {
+                metadata.put(m.group(1), single(q, name));
+            } else if (!LIST_PARAMETERS.contains(name)) {
+                throw SpoolException.invalid("Unknown query parameter '" + name + "'. Known: "
+                        + String.join(", ", LIST_PARAMETERS.stream().sorted().toList()) + ", metadata[KEY].");
+            }
+        }
+        metadata.keySet().forEach(k -> {
+            if (!dev.spool.job.NewJob.METADATA_KEY.matcher(k).matches()) {
+                throw SpoolException.invalid("metadata key '" + k + "' must be 1 to 64 letters, digits, '_', '.' or '-'");
+            }
+        });
+        Set<JobStatus> statuses = EnumSet.noneOf(JobStatus.class);
+        for (String value : q.all("status", List::of)) {
+            for (String s : value.split(",")) {
+                statuses.add(JobStatus.fromWire(s.trim()).orElseThrow(() -> SpoolException.invalid(
+                        "Unknown status '" + s.trim() + "'. Known: queued, running, succeeded, failed, cancelled.")));
+            }
+        }
+        int limit = JobQuery.DEFAULT_LIMIT;
+        if (q.contains("limit")) {
+            try {
+                limit = Integer.parseInt(single(q, "limit"));
+            } catch (NumberFormatException e) {
+                throw SpoolException.invalid("limit must be an integer between 1 and " + JobQuery.MAX_LIMIT);
+            }
+        }
+        JobQuery query = new JobQuery(caller.tenant(), statuses, optional(q, "type"), optional(q, "queue"),
+                optional(q, "batch_id"), parseTime("created_after", optional(q, "created_after")),
+                parseTime("created_before", optional(q, "created_before")), metadata,
+                q.contains("cursor") ? decodeCursor(single(q, "cursor")) : null, limit);
+        Page<Job> page = engine.list(query);
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var data = out.putArray("data");
+        Instant now = now();
+        page.items().forEach(j -> data.add(wire.job(j, now)));
+        out.put("has_more", page.hasMore());
+        out.put("next_cursor", page.hasMore() ? encodeCursor(page.items().getLast().id()) : null);
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    void cancel(Caller caller, ServerRequest req, ServerResponse res) {
+        ApiServer.sendJson(res, Status.OK_200, wire.job(engine.cancel(caller.tenant(), jobId(req)), now()));
+    }
+
+    void retry(Caller caller, ServerRequest req, ServerResponse res) {
+        ApiServer.sendJson(res, Status.OK_200, wire.job(engine.retry(caller.tenant(), jobId(req)), now()));
+    }
+
+    void delete(Caller caller, ServerRequest req, ServerResponse res) {
+        engine.delete(caller.tenant(), jobId(req));
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    void events(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var data = out.putArray("data");
+        engine.events(caller.tenant(), jobId(req)).forEach(e -> data.add(wire.event(e)));
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    void submitBatch(Caller caller, ServerRequest req, ServerResponse res) {
+        BatchBody body = Json.convert(Json.tree(ApiServer.body(req)), BatchBody.class);
+        if (body.jobs() == null) {
+            throw SpoolException.invalid("jobs is required: an array of job submissions");
+        }
+        List<Submission> submissions = new ArrayList<>(body.jobs().size());
+        for (int i = 0; i < body.jobs().size(); i++) {
+            JsonNode job = body.jobs().get(i);
+            try {
+                if (!job.isObject()) {
+                    throw SpoolException.invalid("must be a JSON object");
+                }
+                submissions.add(submission(job, null));
+            } catch (SpoolException e) {
+                throw new SpoolException(e.code(), "jobs[" + i + "]: " + e.getMessage());
+            }
+        }
+        var batch = engine.submitBatch(caller.tenant(), caller.keyId(), submissions);
+        res.header(HeaderNames.LOCATION, "/v1/batches/" + batch.id());
+        ApiServer.sendJson(res, Status.CREATED_201, wire.batch(batch));
+    }
+
+    void getBatch(Caller caller, ServerRequest req, ServerResponse res) {
+        String id = req.path().pathParameters().get("id");
+        if (JobId.parse(id).isEmpty()) {
+            throw SpoolException.notFound("batch");
+        }
+        ApiServer.sendJson(res, Status.OK_200, wire.batch(engine.batch(caller.tenant(), JobId.parse(id).get().value())));
+    }
+
+    void types(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var data = out.putArray("data");
+        engine.types().all().forEach(t -> data.add(Wire.type(t)));
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    private Instant now() {
+        return engine.clock().instant();
+    }
+
+    /** The job id in the path; an id that is not a UUID is simply a job that does not exist. */
+    private static JobId jobId(ServerRequest req) {
+        return JobId.parse(req.path().pathParameters().get("id")).orElseThrow(() -> SpoolException.notFound("job"));
+    }
+
+    private static String single(Parameters q, String name) {
+        List<String> values = q.all(name);
+        if (values.size() != 1) {
+            throw SpoolException.invalid("Query parameter '" + name + "' may be given once.");
+        }
+        return values.getFirst();
+    }
+
+    private static String optional(Parameters q, String name) {
+        return q.contains(name) ? single(q, name) : null;
+    }
+
+    private static Instant parseTime(String field, String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(text).toInstant();
+        } catch (DateTimeParseException e) {
+            throw SpoolException.invalid(field + " must be an RFC 3339 time such as 2026-01-31T12:00:00Z, not '" + text + "'");
+        }
+    }
+
+    static String encodeCursor(JobId last) {
+        return Base64.getUrlEncoder().withoutPadding()
+                .encodeToString((CURSOR_PREFIX + last.value()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    static JobId decodeCursor(String cursor) {
+        try {
+            String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            if (text.startsWith(CURSOR_PREFIX)) {
+                var id = JobId.parse(text.substring(CURSOR_PREFIX.length()));
+                if (id.isPresent()) {
+                    return id.get();
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            // fall through: not base64
+        }
+        throw new SpoolException(ErrorCode.INVALID_CURSOR,
+                "This cursor was not issued by this server; use next_cursor from a list answer as it is.");
+    }
+}
