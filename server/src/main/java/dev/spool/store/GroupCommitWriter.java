@@ -133,5 +133,11 @@ final class GroupCommitWriter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        try {
+            connection.rollback(); // the driver opens the next transaction right after each commit
+            connection.close();
+        } catch (SQLException e) {
+            log.warn("closing the writer connection failed", e);
+        }
     }
 }

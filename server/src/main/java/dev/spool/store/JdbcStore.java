@@ -56,7 +56,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore {
                     return earlier.get();
                 }
             }
-            Job inserted = insert(c, job, JobId.generate(), now);
+            Job inserted = insert(c, job, job.batchId(), now);
             if (job.idempotencyKey() != null) {
                 update(c, """
                         INSERT INTO idempotency_keys (tenant, idem_key, request_hash, job_id, expires_at)
@@ -95,20 +95,21 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore {
             update(c, "INSERT INTO batches (id, tenant, created_at) VALUES (?, ?, ?)", batchId, tenant, now);
             List<Job> inserted = new ArrayList<>(jobs.size());
             for (NewJob job : jobs) {
-                inserted.add(insert(c, job, JobId.generate(), now));
+                inserted.add(insert(c, job, batchId, now));
             }
             return inserted;
         });
     }
 
-    private Job insert(Connection c, NewJob job, JobId id, Instant now) throws SQLException {
+    private Job insert(Connection c, NewJob job, String batchId, Instant now) throws SQLException {
+        JobId id = JobId.generate();
         Instant runAt = job.runAt() == null ? now : job.runAt();
         update(c, """
                 INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
                                   idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, id.value(), job.tenant(), job.keyId(), job.type(), job.queue(), job.priority(), job.title(),
-                job.input(), json(job.metadata()), job.idempotencyKey(), job.batchId(), job.maxAttempts(),
+                job.input(), json(job.metadata()), job.idempotencyKey(), batchId, job.maxAttempts(),
                 job.timeoutSeconds(), runAt, now, now);
         Job inserted = selectOne(c, "SELECT * FROM jobs WHERE id = ?", id.value()).orElseThrow();
         event(c, inserted, "submitted", now, null);

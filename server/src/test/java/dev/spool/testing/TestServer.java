@@ -1,0 +1,73 @@
+package dev.spool.testing;
+
+import dev.spool.Config;
+import dev.spool.Server;
+import dev.spool.client.SpoolClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A real Spool on a free loopback port with its own data folder, and clients for it whose every
+ * answer is checked against the OpenAPI document.
+ */
+public final class TestServer implements AutoCloseable {
+    public final Server server;
+    public final String adminKey;
+    public final ContractCheck contract = new ContractCheck();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    public TestServer(Path dataDir, Map<String, String> overrides) {
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "http.host", "127.0.0.1",
+                "http.port", "0",
+                "storage.data_dir", dataDir.toString(),
+                "runner.poll_ms", "50",
+                "runner.heartbeat_ms", "200",
+                "runner.progress_ms", "50",
+                "jobs.maintenance_interval_ms", "100"));
+        settings.putAll(overrides);
+        this.server = Server.start(Config.load(Optional.empty(), Map.of(), settings));
+        this.adminKey = server.createdAdminKey().orElseThrow();
+    }
+
+    public URI uri() {
+        return URI.create("http://127.0.0.1:" + server.port());
+    }
+
+    public SpoolClient client(String apiKey) {
+        return SpoolClient.builder(uri()).apiKey(apiKey).onResponse(contract::check).build();
+    }
+
+    /** A raw request, for what the typed client would never send; its answer is contract-checked too. */
+    public HttpResponse<byte[]> send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            contract.check(response);
+            return response;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public HttpRequest.Builder request(String path, String apiKey) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri().resolve(path));
+        if (apiKey != null) {
+            b.header("Authorization", "Bearer " + apiKey);
+        }
+        return b;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
