@@ -37,12 +37,16 @@ import picocli.CommandLine.Parameters;
 public final class Main {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        PrintWriter out = new PrintWriter(System.out, true, java.nio.charset.StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, java.nio.charset.StandardCharsets.UTF_8);
+        System.exit(run(out, err, args));
     }
 
     /** Runs the command line and returns its exit code: 0 success, 1 a failed job or API error, 2 bad usage. */
-    static int run(String... args) {
+    static int run(PrintWriter out, PrintWriter err, String... args) {
         return new CommandLine(new Main())
+                .setOut(out)
+                .setErr(err)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     switch (e) {
                         case SpoolApiException api -> cmd.getErr().println("error: " + api.getMessage());

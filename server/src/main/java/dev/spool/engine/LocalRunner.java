@@ -146,8 +146,8 @@ public final class LocalRunner implements AutoCloseable {
             case CANCEL -> new Outcome.Cancelled("cancelled at the client's request");
             case TIMEOUT -> new Outcome.Failed(new JobError("timeout",
                     "The attempt ran longer than its timeout of " + r.job.timeoutSeconds() + " s.", true));
-            case SHUTDOWN -> new Outcome.Snoozed(Duration.ZERO);
-            case STALE, NONE -> null;
+            // SHUTDOWN: close() gives the job back itself; STALE: the attempt is no longer ours.
+            case SHUTDOWN, STALE, NONE -> null;
         };
     }
 

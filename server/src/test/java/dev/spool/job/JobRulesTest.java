@@ -10,7 +10,16 @@ import org.junit.jupiter.api.Test;
 
 class JobRulesTest {
     @Test
-    void theTransitionTableAllowsExactlyTheDocumentedMoves() {
+    void theTransitionTableAllowsExactlyTheMovesDocsStateMachineLists() throws java.io.IOException {
+        java.nio.file.Path docs = java.nio.file.Path.of("../docs/state-machine.md");
+        Set<String> documented = new HashSet<>();
+        var row = java.util.regex.Pattern.compile("^\\| (queued|running|succeeded|failed|cancelled) \\| ([a-z]+) \\|");
+        for (String line : java.nio.file.Files.readAllLines(docs)) {
+            var m = row.matcher(line);
+            if (m.find()) {
+                documented.add(m.group(1) + "->" + m.group(2));
+            }
+        }
         Set<String> allowed = new HashSet<>();
         for (JobStatus from : JobStatus.values()) {
             for (JobStatus to : JobStatus.values()) {
@@ -19,6 +28,7 @@ class JobRulesTest {
                 }
             }
         }
+        assertThat(allowed).isEqualTo(documented);
         assertThat(allowed).containsExactlyInAnyOrder(
                 "queued->running", "queued->cancelled",
                 "running->succeeded", "running->failed", "running->cancelled", "running->queued",

@@ -30,7 +30,8 @@ public final class TestServer implements AutoCloseable {
                 "runner.poll_ms", "50",
                 "runner.heartbeat_ms", "200",
                 "runner.progress_ms", "50",
-                "jobs.maintenance_interval_ms", "100"));
+                "jobs.maintenance_interval_ms", "100",
+                "runner.shutdown_grace_seconds", "1"));
         settings.putAll(overrides);
         this.server = Server.start(Config.load(Optional.empty(), Map.of(), settings));
         this.adminKey = server.createdAdminKey().orElseThrow();

@@ -1,0 +1,117 @@
+package dev.spool.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.Config;
+import dev.spool.Server;
+import dev.spool.client.SpoolClient;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The spool command against a real server, through the client module. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CliTest {
+    @TempDir
+    static Path dir;
+
+    private Server server;
+    private String url;
+    private String key;
+
+    record Run(int code, String out, String err) {
+        JsonNode json() {
+            try {
+                return SpoolClient.JSON.readTree(out);
+            } catch (java.io.IOException e) {
+                throw new AssertionError("not JSON: " + out, e);
+            }
+        }
+    }
+
+    @BeforeAll
+    void start() {
+        server = Server.start(Config.load(Optional.empty(), Map.of(), Map.of(
+                "http.port", "0", "storage.data_dir", dir.toString(), "runner.poll_ms", "50",
+                "runner.progress_ms", "50", "runner.shutdown_grace_seconds", "0")));
+        url = "http://127.0.0.1:" + server.port();
+        key = server.createdAdminKey().orElseThrow();
+    }
+
+    @AfterAll
+    void stop() {
+        server.close();
+    }
+
+    private Run spool(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] all = new String[args.length + 4];
+        System.arraycopy(args, 0, all, 0, args.length);
+        all[args.length] = "--url";
+        all[args.length + 1] = url;
+        all[args.length + 2] = "--api-key";
+        all[args.length + 3] = key;
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), all);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void submitWithWaitShowsProgressAndPrintsTheFinishedJob() {
+        Run run = spool("submit", "sleep", "--input", "{\"seconds\": 1}", "--wait");
+
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.json().get("status").asText()).isEqualTo("succeeded");
+        assertThat(run.err()).contains("running").contains("%");
+    }
+
+    @Test
+    void aJobCanBeSubmittedReadListedAndCancelled() {
+        Run submitted = spool("submit", "sleep", "--input", "{\"seconds\": 60}", "--metadata", "who=cli");
+        assertThat(submitted.code()).isZero();
+        String id = submitted.json().get("id").asText();
+
+        Run got = spool("get", id);
+        assertThat(got.json().get("metadata").get("who").asText()).isEqualTo("cli");
+        assertThat(spool("list").out()).contains(id);
+
+        Run cancelled = spool("cancel", id);
+        assertThat(cancelled.code()).isZero();
+        assertThat(cancelled.json().get("status").asText()).isIn("cancelled", "running");
+    }
+
+    @Test
+    void aFailedJobOrAnApiErrorExitsWithOneAndSaysWhy() {
+        Run failed = spool("submit", "sleep", "--input", "{\"seconds\": 0, \"fail_attempts\": 9}", "--wait");
+        assertThat(failed.code()).isEqualTo(1);
+        assertThat(failed.json().get("status").asText()).isEqualTo("failed");
+
+        Run unknown = spool("get", "nope");
+        assertThat(unknown.code()).isEqualTo(1);
+        assertThat(unknown.err()).contains("404").contains("not_found");
+
+        Run badInput = spool("submit", "echo", "--input", "{nope");
+        assertThat(badInput.code()).isEqualTo(2);
+        assertThat(badInput.err()).contains("--input is not valid JSON");
+    }
+
+    @Test
+    void keysCanBeCreatedListedAndRevoked() {
+        Run created = spool("keys", "create", "--name", "ci", "--tenant", "team-a");
+        assertThat(created.code()).isZero();
+        String id = created.json().get("id").asText();
+        assertThat(created.json().get("key").asText()).startsWith("spool_");
+
+        assertThat(spool("keys", "list").out()).contains(id).contains("team-a");
+        assertThat(spool("keys", "revoke", id).code()).isZero();
+        assertThat(spool("keys", "list").out()).contains("revoked");
+    }
+}

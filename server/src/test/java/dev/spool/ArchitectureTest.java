@@ -1,0 +1,66 @@
+package dev.spool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The arrows of DESIGN.md §1 point one way: each package imports only the Spool packages below it. */
+class ArchitectureTest {
+    private static final Map<String, Set<String>> MAY_IMPORT = Map.of(
+            "job", Set.of(),
+            "store", Set.of("job"),
+            "engine", Set.of("job", "store"),
+            "engine.maintenance", Set.of("engine", "job"),
+            "auth", Set.of("job", "store"),
+            "executor", Set.of("engine", "job"),
+            "http", Set.of("auth", "engine", "job"));
+    private static final Pattern SPOOL_IMPORT = Pattern.compile("^import (?:static )?dev\\.spool\\.([a-z.]+)\\.[A-Z]", Pattern.MULTILINE);
+    private static final Pattern QUALIFIED_USE = Pattern.compile("\\bdev\\.spool\\.([a-z.]+)\\.[A-Z]");
+
+    @Test
+    void eachPackageImportsOnlyThePackagesBelowIt() throws IOException {
+        Path root = Path.of("src/main/java/dev/spool");
+        List<String> violations = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                String pkg = root.relativize(file.getParent()).toString().replace('/', '.');
+                String source = Files.readString(file);
+                if (!pkg.isEmpty() && !pkg.equals("http") && source.contains("import io.helidon")) {
+                    violations.add(file + " imports Helidon; only http may");
+                }
+                if (pkg.isEmpty()) {
+                    continue; // the wiring package sees everything
+                }
+                Set<String> allowed = MAY_IMPORT.get(pkg);
+                assertThat(allowed).as("package %s is not in the architecture table", pkg).isNotNull();
+                for (Pattern p : List.of(SPOOL_IMPORT, QUALIFIED_USE)) {
+                    Matcher m = p.matcher(source);
+                    while (m.find()) {
+                        String target = m.group(1);
+                        if (!target.equals(pkg) && !allowed.contains(target)) {
+                            violations.add(file.getFileName() + " (" + pkg + ") uses " + target);
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void everyPackageSaysWhatItIsFor() throws IOException {
+        try (Stream<Path> dirs = Files.walk(Path.of("src/main/java/dev/spool")).filter(Files::isDirectory)) {
+            assertThat(dirs.filter(d -> !Files.exists(d.resolve("package-info.java"))).toList()).isEmpty();
+        }
+    }
+}

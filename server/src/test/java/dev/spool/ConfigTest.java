@@ -1,0 +1,121 @@
+package dev.spool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.spool.engine.JobHandler;
+import dev.spool.engine.JobType;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigTest {
+    private static final Pattern ROW = Pattern.compile("^\\| `([a-z_.]+)` \\| `([^`]*)` \\|");
+    private static final Pattern ENV_ROW = Pattern.compile("^\\| `(SPOOL_[A-Z_]+)` \\| `([a-z_.]+)` \\|");
+
+    @TempDir
+    Path dir;
+
+    private static String docs() throws IOException {
+        Path here = Path.of("").toAbsolutePath();
+        Path docs = here.resolve("docs/configuration.md");
+        return Files.readString(Files.exists(docs) ? docs : here.getParent().resolve("docs/configuration.md"));
+    }
+
+    @Test
+    void theDocsTableListsEverySettingWithItsDefault() throws IOException {
+        Map<String, String> documented = new LinkedHashMap<>();
+        for (String line : docs().lines().toList()) {
+            Matcher m = ROW.matcher(line);
+            if (m.find() && m.group(1).contains(".")) {
+                documented.put(m.group(1), m.group(2));
+            }
+        }
+        Map<String, String> actual = new LinkedHashMap<>(Config.defaults().settings());
+        // The slot count depends on the machine; the docs say how it is derived.
+        assertThat(actual.remove("runner.slots")).isEqualTo(Integer.toString(2 * Runtime.getRuntime().availableProcessors()));
+        assertThat(documented.remove("runner.slots")).isEqualTo("2 × cores");
+        assertThat(documented).containsExactlyInAnyOrderEntriesOf(actual);
+    }
+
+    @Test
+    void theDocsListEveryEnvironmentVariableTheCodeReads() throws IOException {
+        Map<String, String> documented = new HashMap<>();
+        for (String line : docs().lines().toList()) {
+            Matcher m = ENV_ROW.matcher(line);
+            if (m.find()) {
+                documented.put(m.group(1), m.group(2));
+            }
+        }
+        assertThat(documented).containsExactlyInAnyOrderEntriesOf(Config.ENVIRONMENT);
+    }
+
+    @Test
+    void laterSourcesOverrideEarlierOnes() throws IOException {
+        Path file = dir.resolve("spool.yaml");
+        Files.writeString(file, "http:\n  port: 9000\n  host: 0.0.0.0\njobs:\n  lease_seconds: 60\n");
+
+        Config config = Config.load(Optional.of(file), Map.of("SPOOL_PORT", "9001"), Map.of("http.host", "::1"));
+        assertThat(config.http().port()).isEqualTo(9001);
+        assertThat(config.http().host()).isEqualTo("::1");
+        assertThat(config.jobs().leaseSeconds()).isEqualTo(60);
+        assertThat(config.jobs().backoffMaxSeconds()).as("untouched keys keep their default").isEqualTo(3600);
+    }
+
+    @Test
+    void aWrongValueOrAnUnknownKeyStopsTheStartWithAMessageNamingIt() throws IOException {
+        assertThatThrownBy(() -> Config.load(Optional.empty(), Map.of("SPOOL_PORT", "eighty"), Map.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("http.port");
+        assertThatThrownBy(() -> Config.load(Optional.empty(), Map.of(), Map.of("http.port", "70000")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("http.port");
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, "http:\n  prot: 9000\n");
+        assertThatThrownBy(() -> Config.load(Optional.of(file), Map.of(), Map.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("prot");
+    }
+
+    @Test
+    void theLoggedConfigurationHidesTheAdminKey() {
+        Config config = Config.load(Optional.empty(), Map.of("SPOOL_ADMIN_KEY", "spool_abcdefghijkl_" + "a".repeat(32)), Map.of());
+        assertThat(config.redacted()).doesNotContain("abcdefghijkl").contains("<redacted>");
+    }
+
+    @Test
+    void aFileCanChangeABuiltinTypeAndDeclareAnother() throws IOException {
+        Path file = dir.resolve("types.yaml");
+        Files.writeString(file, """
+                types:
+                  sleep:
+                    concurrency: 2
+                  stats.premium:
+                    handler: text.stats
+                    max_attempts: 5
+                    price: {per_job: 0.01, currency: EUR}
+                """);
+        Map<String, JobHandler> handlers = new HashMap<>();
+        var types = Server.types(Config.load(Optional.of(file), Map.of(), Map.of()), handlers);
+
+        JobType sleep = types.get("sleep").orElseThrow();
+        assertThat(sleep.concurrency()).isEqualTo(2);
+        assertThat(sleep.timeoutSeconds()).as("unset fields keep the built-in value").isEqualTo(3600);
+        JobType premium = types.get("stats.premium").orElseThrow();
+        assertThat(premium.maxAttempts()).isEqualTo(5);
+        assertThat(premium.price().perJob()).isEqualByComparingTo(new BigDecimal("0.01"));
+        assertThat(premium.price().currency()).isEqualTo("EUR");
+        assertThat(premium.inputSchema()).isEqualTo(types.get("text.stats").orElseThrow().inputSchema());
+        assertThat(handlers).containsKeys("sleep", "stats.premium", "echo", "primes");
+
+        Files.writeString(file, "types:\n  x:\n    handler: nope\n");
+        assertThatThrownBy(() -> Server.types(Config.load(Optional.of(file), Map.of(), Map.of()), new HashMap<>()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no builtin handler named 'nope'");
+    }
+}
