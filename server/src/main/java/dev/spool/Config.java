@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -140,8 +139,7 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
 
     /** Copies {@code from} into {@code into}, key by key, so that a file may set one key of a section. */
     private static void merge(ObjectNode into, ObjectNode from) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = from.fields(); it.hasNext(); ) {
-            var e = it.next();
+        for (Map.Entry<String, JsonNode> e : from.properties()) {
             JsonNode existing = into.get(e.getKey());
             if (existing instanceof ObjectNode o && e.getValue() instanceof ObjectNode v && !e.getKey().equals("input_schema")) {
                 merge(o, v);
@@ -189,7 +187,7 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
     }
 
     private static void flatten(String prefix, JsonNode node, Map<String, String> into) {
-        node.fields().forEachRemaining(e -> {
+        node.properties().forEach(e -> {
             String key = prefix + e.getKey();
             if (e.getValue().isObject()) {
                 flatten(key + ".", e.getValue(), into);

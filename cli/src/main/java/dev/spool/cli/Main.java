@@ -32,9 +32,36 @@ import picocli.CommandLine.Parameters;
 /** The {@code spool} command: the server, and a client for its API. */
 @Command(name = "spool", mixinStandardHelpOptions = true, version = "spool 0.1.0",
         description = "Spool: a self-hosted async jobs API server.",
-        subcommands = {Main.Serve.class, Main.Submit.class, Main.Get.class, Main.ListJobs.class, Main.Cancel.class,
-                Main.Retry.class, Main.Delete.class, Main.Keys.class})
+        subcommands = {Main.Serve.class, Main.Submit.class, Main.ListJobs.class, Main.Keys.class})
 public final class Main {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    // The commands that act on one job are methods: each is one call of the client.
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a job.")
+    int get(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id) {
+        printJson(spec.commandLine().getOut(), client.client().get(id));
+        return 0;
+    }
+
+    @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a job.")
+    int cancel(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id) {
+        printJson(spec.commandLine().getOut(), client.client().cancel(id));
+        return 0;
+    }
+
+    @Command(name = "retry", mixinStandardHelpOptions = true, description = "Queue a failed or cancelled job again.")
+    int retry(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id) {
+        printJson(spec.commandLine().getOut(), client.client().retry(id));
+        return 0;
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a job that is not running.")
+    int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id) {
+        client.client().delete(id);
+        return 0;
+    }
 
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, true, java.nio.charset.StandardCharsets.UTF_8);
@@ -240,24 +267,6 @@ public final class Main {
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a job.")
-    static final class Get implements Callable<Integer> {
-        @Mixin
-        ClientOptions client;
-
-        @Parameters(index = "0", description = "Job id.")
-        String id;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            printJson(spec.commandLine().getOut(), client.client().get(id));
-            return 0;
-        }
-    }
-
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List jobs, newest first.")
     static final class ListJobs implements Callable<Integer> {
         @Mixin
@@ -305,57 +314,6 @@ public final class Main {
                 out.println("more: spool list --cursor " + page.nextCursor());
             }
             out.flush();
-            return 0;
-        }
-    }
-
-    @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a job.")
-    static final class Cancel implements Callable<Integer> {
-        @Mixin
-        ClientOptions client;
-
-        @Parameters(index = "0", description = "Job id.")
-        String id;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            printJson(spec.commandLine().getOut(), client.client().cancel(id));
-            return 0;
-        }
-    }
-
-    @Command(name = "retry", mixinStandardHelpOptions = true, description = "Queue a failed or cancelled job again.")
-    static final class Retry implements Callable<Integer> {
-        @Mixin
-        ClientOptions client;
-
-        @Parameters(index = "0", description = "Job id.")
-        String id;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            printJson(spec.commandLine().getOut(), client.client().retry(id));
-            return 0;
-        }
-    }
-
-    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a job that is not running.")
-    static final class Delete implements Callable<Integer> {
-        @Mixin
-        ClientOptions client;
-
-        @Parameters(index = "0", description = "Job id.")
-        String id;
-
-        @Override
-        public Integer call() {
-            client.client().delete(id);
             return 0;
         }
     }

@@ -121,6 +121,17 @@ class BadInputTest {
     }
 
     @org.junit.jupiter.api.Test
+    void aChunkedBodyOverTheLimitIsRefusedWithoutALengthToGoBy() {
+        int before = stored();
+        byte[] big = ("{\"type\": \"echo\", \"input\": {\"x\": \"" + "a".repeat(100_000) + "\"}}").getBytes(StandardCharsets.UTF_8);
+        HttpResponse<byte[]> res = spool.send(spool.request("/v1/jobs", key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))));
+
+        assertProblem(res, 413, "payload_too_large");
+        assertThat(stored()).isEqualTo(before);
+    }
+
+    @org.junit.jupiter.api.Test
     void aKnownPrefixWithAWrongSecretIs401() {
         String wrong = key.substring(0, key.lastIndexOf('_') + 1) + "a".repeat(32);
         assertProblem(spool.send(spool.request("/v1/jobs", wrong).GET()), 401, "unauthenticated");
