@@ -55,6 +55,8 @@ public final class Server implements AutoCloseable {
         InstantSource clock = InstantSource.system();
         Path dbFile = Path.of(config.storage().dataDir()).resolve("spool.db");
         this.store = SqliteStore.open(dbFile, config.storage().groupCommitMax(), config.storage().readConnections());
+        LocalRunner startedRunner = null;
+        Maintenance startedMaintenance = null;
         try {
             Map<String, JobHandler> handlers = new HashMap<>();
             JobTypes types = types(config, handlers);
@@ -70,18 +72,27 @@ public final class Server implements AutoCloseable {
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
 
             Config.Runner r = config.runner();
-            this.runner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
+            startedRunner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
                     Duration.ofMillis(r.pollMs()), Duration.ofMillis(r.heartbeatMs()), Duration.ofMillis(r.progressMs()),
                     Duration.ofSeconds(r.shutdownGraceSeconds())), "local:" + ManagementFactory.getRuntimeMXBean().getName());
-            this.maintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine)),
+            startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine)),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl()),
                     engine, keys, () -> ready);
+            this.runner = startedRunner;
+            this.maintenance = startedMaintenance;
             this.ready = true;
             log.info("Spool listening on {}, database {}, configuration {}", url(http.host(), api.port()),
                     store.describe(), config.redacted());
         } catch (RuntimeException e) {
+            // A part failed to start (a taken port, say): stop what did start, in reverse order.
+            if (startedMaintenance != null) {
+                startedMaintenance.close();
+            }
+            if (startedRunner != null) {
+                startedRunner.close();
+            }
             store.close();
             throw e;
         }

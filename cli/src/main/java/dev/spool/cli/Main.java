@@ -82,6 +82,7 @@ public final class Main {
                             return 2;
                         }
                         case UncheckedIOException io -> cmd.getErr().println("error: " + io.getMessage());
+                        case IllegalStateException failed -> cmd.getErr().println("error: " + failed.getMessage());
                         default -> throw e;
                     }
                     return 1;

@@ -10,7 +10,6 @@ import dev.spool.engine.JobType;
 import dev.spool.job.Price;
 import java.math.BigDecimal;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -163,10 +162,5 @@ public final class Builtins {
                     + " fails on purpose", true);
         }
         return JSON.createObjectNode().put("slept_ms", slept).put("attempt", attempt);
-    }
-
-    /** For ordering docs and listings: built-in types by name. */
-    public static Comparator<Builtin> byName() {
-        return Comparator.comparing(b -> b.type().name());
     }
 }

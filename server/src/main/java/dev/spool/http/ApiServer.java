@@ -60,6 +60,12 @@ public final class ApiServer implements AutoCloseable {
                 .routing(r -> routes(r, jobs, keyRoutes, keys, openapi, ready))
                 .build()
                 .start();
+        // Helidon logs a failed bind and returns; a server that does not listen must not pretend to.
+        if (!server.isRunning() || server.port() < 0) {
+            server.stop();
+            throw new IllegalStateException("cannot listen on " + settings.host() + ":" + settings.port()
+                    + " (is the port already in use? choose another with --port or http.port)");
+        }
     }
 
     private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, ApiKeys keys,

@@ -54,8 +54,11 @@ public final class SqliteStore extends JdbcStore {
             return new SqliteStore(file, new GroupCommitWriter(writeConnection, maxBatch), new HikariDataSource(pool));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data folder for " + file, e);
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot open SQLite database " + file + ": " + e.getMessage(), e);
+        } catch (SQLException | org.flywaydb.core.api.FlywayException e) {
+            String why = String.valueOf(e.getMessage()).contains("SQLITE_BUSY")
+                    ? "it is in use by another process (is another Spool running on this data folder?)"
+                    : e.getMessage();
+            throw new IllegalStateException("cannot open SQLite database " + file.toAbsolutePath() + ": " + why, e);
         }
     }
 
@@ -63,7 +66,7 @@ public final class SqliteStore extends JdbcStore {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-        config.setBusyTimeout(10_000);
+        config.setBusyTimeout(3_000); // one writer per file: busy means another process holds it
         config.enforceForeignKeys(true);
         return config;
     }
