@@ -104,14 +104,14 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore {
     private Job insert(Connection c, NewJob job, String batchId, Instant now) throws SQLException {
         JobId id = JobId.generate();
         Instant runAt = job.runAt() == null ? now : job.runAt();
-        update(c, """
+        Job inserted = selectOne(c, """
                 INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
                                   idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING *
                 """, id.value(), job.tenant(), job.keyId(), job.type(), job.queue(), job.priority(), job.title(),
                 job.input(), json(job.metadata()), job.idempotencyKey(), batchId, job.maxAttempts(),
-                job.timeoutSeconds(), runAt, now, now);
-        Job inserted = selectOne(c, "SELECT * FROM jobs WHERE id = ?", id.value()).orElseThrow();
+                job.timeoutSeconds(), runAt, now, now).orElseThrow();
         event(c, inserted, "submitted", now, null);
         return inserted;
     }
