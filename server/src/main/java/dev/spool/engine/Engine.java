@@ -64,6 +64,7 @@ public final class Engine {
         this.clock = clock;
         this.settings = settings;
         this.random = random;
+        store.onClaimable(this::wake);
     }
 
     public JobTypes types() {

@@ -27,14 +27,22 @@ final class GroupCommitWriter implements AutoCloseable {
 
     private record Work<T>(SqlWork<T> sql, CompletableFuture<T> done) {}
 
-    private final Connection connection;
+    /** Opens the writer's connection, first and again after it broke (a database restart, say). */
+    @FunctionalInterface
+    interface Connector {
+        Connection connect() throws SQLException;
+    }
+
+    private final Connector connector;
+    private Connection connection;
     private final int maxBatch;
     private final BlockingQueue<Work<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closing;
 
-    GroupCommitWriter(Connection connection, int maxBatch) throws SQLException {
-        this.connection = connection;
+    GroupCommitWriter(Connector connector, int maxBatch) throws SQLException {
+        this.connector = connector;
+        this.connection = connector.connect();
         this.maxBatch = maxBatch;
         connection.setAutoCommit(false);
         this.thread = Thread.ofPlatform().name("spool-writer").daemon().start(this::loop);
@@ -108,10 +116,30 @@ final class GroupCommitWriter implements AutoCloseable {
                 e.addSuppressed(rollback);
             }
             batch.forEach(w -> w.done().completeExceptionally(e));
+            reconnectIfBroken();
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
             complete(batch.get(i), results[i], failures[i]);
+        }
+    }
+
+    /** After a failed commit: if the connection itself is gone, open a new one for the next batch. */
+    private void reconnectIfBroken() {
+        try {
+            if (connection.isValid(2)) {
+                return;
+            }
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // it is broken already
+            }
+            connection = connector.connect();
+            connection.setAutoCommit(false);
+            log.warn("the writer's database connection broke and was opened again");
+        } catch (SQLException e) {
+            log.error("cannot reopen the writer's database connection; the next write tries again", e);
         }
     }
 

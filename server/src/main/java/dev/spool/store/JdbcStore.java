@@ -35,7 +35,7 @@ import java.util.Optional;
  * #write}, {@link #read}) and override only the statements that differ. Times are stored as epoch
  * milliseconds and JSON as text, which both databases hold the same way.
  */
-public abstract sealed class JdbcStore implements Store permits SqliteStore {
+public abstract sealed class JdbcStore implements Store permits SqliteStore, PostgresStore {
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
 
@@ -66,6 +66,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore {
                         """, job.tenant(), job.idempotencyKey(), job.requestHash(), inserted.id().value(),
                         now.plus(keyRetention));
             }
+            claimable(c);
             return new Inserted(inserted, true);
         });
     }
@@ -97,6 +98,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore {
             for (NewJob job : jobs) {
                 inserted.add(insert(c, job, batchId, now));
             }
+            claimable(c);
             return inserted;
         });
     }
@@ -160,6 +162,18 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore {
             args.add(value);
         }
     }
+
+    /**
+     * Called inside a transaction that makes jobs claimable now, so that other nodes can be told
+     * when it commits. Nothing to do where there is one node.
+     */
+    protected void claimable(Connection c) throws SQLException {}
+
+    /**
+     * Serializes, until the transaction ends, the claims of one type that has a concurrency cap, so
+     * that two nodes cannot both see room under the cap. Nothing to do where there is one writer.
+     */
+    protected void lockType(Connection c, String type) throws SQLException {}
 
     /** A predicate comparing one metadata entry: two parameters, the {@link #metadataPath} and the value. */
     protected String metadataEquals() {
@@ -236,6 +250,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore {
                 if (cap == null || room <= 0) {
                     continue;
                 }
+                lockType(c, type);
                 long running = count(c, "SELECT count(*) FROM jobs WHERE status = 'running' AND type = ?", type);
                 int take = (int) Math.min(room, cap - running);
                 if (take > 0) {
@@ -386,6 +401,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore {
                     """, now, now, id.value(), tenant);
             if (job.isPresent()) {
                 event(c, job.get(), "retried", now, null);
+                claimable(c);
             }
             return job;
         });

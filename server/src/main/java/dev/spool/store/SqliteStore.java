@@ -37,8 +37,6 @@ public final class SqliteStore extends JdbcStore {
 
             SQLiteConfig writeConfig = baseConfig();
             writeConfig.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
-            Connection writeConnection = writeConfig.createConnection(url);
-            // WAL must be on before anyone migrates or reads.
             Flyway.configure()
                     .dataSource(dataSource(url, baseConfig()))
                     .locations("classpath:db/migration/sqlite")
@@ -51,7 +49,10 @@ public final class SqliteStore extends JdbcStore {
             pool.setMaximumPoolSize(readConnections);
             pool.setMinimumIdle(1);
             pool.setAutoCommit(true);
-            return new SqliteStore(file, new GroupCommitWriter(writeConnection, maxBatch), new HikariDataSource(pool));
+            HikariDataSource readers = new HikariDataSource(pool);
+            // Last: the writer keeps a write transaction open between commits, which locks out
+            // any other writer of this file, the migration above included.
+            return new SqliteStore(file, new GroupCommitWriter(() -> writeConfig.createConnection(url), maxBatch), readers);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data folder for " + file, e);
         } catch (SQLException | org.flywaydb.core.api.FlywayException e) {

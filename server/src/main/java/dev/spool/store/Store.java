@@ -115,6 +115,12 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
 
     long keyCount();
 
+    /**
+     * Calls {@code wakeUp} when another process made jobs claimable (a submit on another node).
+     * Best effort: a store may miss some, or have none to report, so claimers poll as well.
+     */
+    default void onClaimable(Runnable wakeUp) {}
+
     /** A short description for logs: the kind of database and where it is, without secrets. */
     String describe();
 

@@ -53,6 +53,14 @@ public abstract class StoreContract {
     /** Closes the store and opens the same database again. */
     protected abstract Store reopen(Store store);
 
+    /**
+     * More stores on the same database, as other nodes would open them; none where the database
+     * allows only one process (SQLite). The caller closes them.
+     */
+    protected List<Store> otherNodes(int count) {
+        return List.of();
+    }
+
     @BeforeEach
     void setUp() {
         store = open();
@@ -171,7 +179,7 @@ public abstract class StoreContract {
     }
 
     @Test
-    void concurrentClaimersNeverReceiveTheSameJob() throws Exception {
+    void concurrentClaimersOnEveryNodeNeverReceiveTheSameJob() throws Exception {
         int total = 600;
         List<NewJob> batch = new ArrayList<>();
         for (int i = 0; i < total; i++) {
@@ -180,6 +188,8 @@ public abstract class StoreContract {
         store.jobInsertBatch(JobId.generate().value(), TENANT, batch, T0);
 
         int threads = 12;
+        List<Store> nodes = new ArrayList<>(List.of(store));
+        nodes.addAll(otherNodes(2));
         Map<JobId, Integer> seen = new ConcurrentHashMap<>();
         AtomicInteger duplicates = new AtomicInteger();
         CountDownLatch start = new CountDownLatch(1);
@@ -187,10 +197,11 @@ public abstract class StoreContract {
         List<Future<?>> futures = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             String worker = "worker-" + t;
+            Store node = nodes.get(t % nodes.size());
             futures.add(pool.submit(() -> {
                 start.await();
                 while (true) {
-                    List<Job> claimed = store.jobClaim(new Store.Claim(List.of("echo"), List.of(), 7, worker,
+                    List<Job> claimed = node.jobClaim(new Store.Claim(List.of("echo"), List.of(), 7, worker,
                             Duration.ofSeconds(30), Map.of()), T0);
                     if (claimed.isEmpty()) {
                         return null;
@@ -208,6 +219,7 @@ public abstract class StoreContract {
             f.get();
         }
         pool.shutdown();
+        nodes.stream().filter(n -> n != store).forEach(Store::close);
 
         assertThat(duplicates).hasValue(0);
         assertThat(seen).hasSize(total);

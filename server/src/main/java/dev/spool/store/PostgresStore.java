@@ -1,0 +1,221 @@
+package dev.spool.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.flywaydb.core.Flyway;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared store for several nodes: one PostgreSQL database. Each node commits its writes
+ * through one {@link GroupCommitWriter} (so concurrent submits, heartbeats and completions share a
+ * commit), reads through a small pool, and listens for the other nodes' notifications.
+ *
+ * <p>Only what differs from SQLite is here: claims lock the rows they pick ({@code FOR UPDATE SKIP
+ * LOCKED}), capped types take an advisory lock, a commit that made jobs claimable sends one
+ * {@code NOTIFY}, and metadata is filtered with {@code ->>}.
+ */
+public final class PostgresStore extends JdbcStore {
+    private static final Logger log = LoggerFactory.getLogger(PostgresStore.class);
+    static final String CHANNEL = "spool_claimable";
+
+    /**
+     * @param url              {@code postgresql://user:password@host:port/database} or a JDBC URL
+     * @param schema           the schema Spool's tables live in (created if missing)
+     * @param poolSize         read connections; each node also holds one writer and one listener
+     * @param statementTimeoutMs longest a statement may run before the database cancels it
+     */
+    public record Settings(String url, String schema, int poolSize, int statementTimeoutMs, int groupCommitMax) {}
+
+    private final Settings settings;
+    private final Connecting connecting;
+    private final GroupCommitWriter writer;
+    private final HikariDataSource readers;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private volatile Thread listener;
+    private volatile boolean closed;
+
+    /** A JDBC URL and its credentials, taken apart from the URL the operator gave. */
+    private record Connecting(String jdbcUrl, Properties properties, String redacted) {
+        Connection open() throws SQLException {
+            return DriverManager.getConnection(jdbcUrl, properties);
+        }
+    }
+
+    private PostgresStore(Settings settings, Connecting connecting, GroupCommitWriter writer, HikariDataSource readers) {
+        this.settings = settings;
+        this.connecting = connecting;
+        this.writer = writer;
+        this.readers = readers;
+    }
+
+    public static PostgresStore open(Settings settings) {
+        Connecting connecting = connecting(settings);
+        try {
+            Flyway.configure()
+                    .dataSource(connecting.jdbcUrl(), connecting.properties().getProperty("user"),
+                            connecting.properties().getProperty("password"))
+                    .schemas(settings.schema())
+                    .locations("classpath:db/migration/postgresql")
+                    .load()
+                    .migrate();
+            HikariConfig pool = new HikariConfig();
+            pool.setPoolName("spool-postgres-read");
+            pool.setJdbcUrl(connecting.jdbcUrl());
+            pool.setDataSourceProperties(connecting.properties());
+            pool.setMaximumPoolSize(settings.poolSize());
+            pool.setMinimumIdle(1);
+            pool.setAutoCommit(true);
+            HikariDataSource readers = new HikariDataSource(pool);
+            GroupCommitWriter writer = new GroupCommitWriter(connecting::open, settings.groupCommitMax());
+            return new PostgresStore(settings, connecting, writer, readers);
+        } catch (SQLException | RuntimeException e) {
+            throw new IllegalStateException("cannot open PostgreSQL database " + connecting.redacted() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Accepts the libpq URL form operators know as well as a JDBC URL; the schema and timeout go into every session. */
+    private static Connecting connecting(Settings settings) {
+        String url = settings.url();
+        Properties properties = new Properties();
+        String jdbcUrl;
+        if (url.startsWith("jdbc:postgresql:")) {
+            jdbcUrl = url;
+        } else if (url.startsWith("postgresql://") || url.startsWith("postgres://")) {
+            URI uri = URI.create(url);
+            if (uri.getRawUserInfo() != null) {
+                String[] parts = uri.getRawUserInfo().split(":", 2);
+                properties.setProperty("user", URLDecoder.decode(parts[0], StandardCharsets.UTF_8));
+                if (parts.length > 1) {
+                    properties.setProperty("password", URLDecoder.decode(parts[1], StandardCharsets.UTF_8));
+                }
+            }
+            String hostPort = uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
+            jdbcUrl = "jdbc:postgresql://" + hostPort + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        } else {
+            throw new IllegalArgumentException("storage.database must be a PostgreSQL URL (postgresql://user:password@host:5432/db), not " + url);
+        }
+        properties.setProperty("currentSchema", settings.schema());
+        properties.setProperty("options", "-c statement_timeout=" + settings.statementTimeoutMs());
+        properties.setProperty("ApplicationName", "spool");
+        String redacted = jdbcUrl.replaceAll("password=[^&]*", "password=<redacted>");
+        return new Connecting(jdbcUrl, properties, redacted);
+    }
+
+    @Override
+    protected <T> T write(SqlWork<T> work) {
+        return writer.submit(work);
+    }
+
+    @Override
+    protected <T> T read(SqlWork<T> work) {
+        try (Connection c = readers.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException("database read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    protected String claimStatement(String pick) {
+        // Concurrent claimers on other nodes skip the rows this one has picked instead of waiting.
+        return super.claimStatement(pick + " FOR UPDATE SKIP LOCKED");
+    }
+
+    @Override
+    protected void lockType(Connection c, String type) throws SQLException {
+        try (PreparedStatement ps = prepare(c, "SELECT pg_advisory_xact_lock(hashtext(?))", "spool.type:" + type)) {
+            ps.execute();
+        }
+    }
+
+    @Override
+    protected void claimable(Connection c) throws SQLException {
+        // PostgreSQL folds identical notifications of one transaction into one, and sends it at commit.
+        try (PreparedStatement ps = prepare(c, "SELECT pg_notify(?, '')", CHANNEL)) {
+            ps.execute();
+        }
+    }
+
+    @Override
+    protected String metadataEquals() {
+        return "(metadata::jsonb ->> ?) = ?";
+    }
+
+    @Override
+    protected String metadataPath(String key) {
+        return key;
+    }
+
+    @Override
+    public void onClaimable(Runnable wakeUp) {
+        listeners.add(wakeUp);
+        synchronized (this) {
+            if (listener == null) {
+                listener = Thread.ofPlatform().name("spool-postgres-listen").daemon().start(this::listen);
+            }
+        }
+    }
+
+    /**
+     * Waits for other nodes' notifications on a connection of its own and wakes this node's claim
+     * loop. Notifications can be lost (a broken connection, a transaction-mode pooler in between);
+     * the claim loop's polling is the fallback, so this loop only has to be fast, not perfect.
+     */
+    private void listen() {
+        while (!closed) {
+            try (Connection c = connecting.open(); Statement s = c.createStatement()) {
+                s.execute("LISTEN " + CHANNEL);
+                PGConnection pg = c.unwrap(PGConnection.class);
+                while (!closed) {
+                    PGNotification[] notifications = pg.getNotifications(500);
+                    if (notifications != null && notifications.length > 0) {
+                        listeners.forEach(Runnable::run);
+                    }
+                }
+            } catch (SQLException e) {
+                if (!closed) {
+                    log.warn("listening for notifications failed; polling covers it while it reconnects", e);
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException interrupted) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "postgresql:" + connecting.redacted() + " (schema " + settings.schema() + ")";
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        writer.close();
+        readers.close();
+        Thread l = listener;
+        if (l != null) {
+            try {
+                l.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
