@@ -32,10 +32,19 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
     public record Http(String host, int port, String publicUrl, long maxBodyBytes) {}
 
     /**
-     * @param groupCommitMax  most writes committed together in one transaction
-     * @param readConnections connections for reads, beside the one writer
+     * @param database           empty for the embedded SQLite file in {@code dataDir}, or a PostgreSQL URL
+     * @param groupCommitMax     most writes committed together in one transaction
+     * @param readConnections    connections for reads, beside the one writer
+     * @param schema             PostgreSQL only: the schema of Spool's tables
+     * @param statementTimeoutMs PostgreSQL only: longest a statement may run
      */
-    public record Storage(String dataDir, int groupCommitMax, int readConnections) {}
+    public record Storage(String dataDir, String database, int groupCommitMax, int readConnections, String schema,
+                          int statementTimeoutMs) {
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public boolean isPostgres() {
+            return !database.isEmpty();
+        }
+    }
 
     public record Jobs(int leaseSeconds, double backoffBaseSeconds, int backoffMaxSeconds,
                        int idempotencyRetentionHours, int maxBatchSize, int maintenanceIntervalMs) {}
@@ -59,6 +68,7 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
             "SPOOL_PORT", "http.port",
             "SPOOL_PUBLIC_URL", "http.public_url",
             "SPOOL_DATA_DIR", "storage.data_dir",
+            "SPOOL_DATABASE", "storage.database",
             "SPOOL_ADMIN_KEY", "auth.admin_key");
 
     static final ObjectMapper MAPPER = JsonMapper.builder()
@@ -75,6 +85,10 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
         require(http.maxBodyBytes() >= 1024, "http.max_body_bytes must be at least 1024");
         require(http.publicUrl() != null && (http.publicUrl().isEmpty() || http.publicUrl().matches("https?://\\S+")),
                 "http.public_url must be empty or an http(s) URL");
+        require(storage.database().isEmpty() || storage.database().matches("(jdbc:postgresql|postgresql|postgres)://.+"),
+                "storage.database must be empty (embedded SQLite) or a PostgreSQL URL such as postgresql://user:password@host:5432/spool");
+        require(storage.schema().matches("[a-z_][a-z0-9_]{0,62}"), "storage.schema must be a lower-case SQL name");
+        require(storage.statementTimeoutMs() >= 100, "storage.statement_timeout_ms must be at least 100");
         require(storage.groupCommitMax() >= 1, "storage.group_commit_max must be at least 1");
         require(storage.readConnections() >= 1, "storage.read_connections must be at least 1");
         require(jobs.leaseSeconds() >= 1, "jobs.lease_seconds must be at least 1");
@@ -94,7 +108,7 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
     public static Config defaults() {
         return new Config(
                 new Http("127.0.0.1", 8080, "", 1024 * 1024),
-                new Storage("./spool-data", 512, 4),
+                new Storage("./spool-data", "", 512, 4, "public", 30_000),
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000),
                 new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
@@ -201,8 +215,14 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
     public String redacted() {
         ObjectNode tree = MAPPER.valueToTree(this);
         ((ObjectNode) tree.get("auth")).put("admin_key", auth.adminKey().isEmpty() ? "" : "<redacted>");
+        ((ObjectNode) tree.get("storage")).put("database", redactUrl(storage.database()));
         tree.put("types", String.join(",", types.keySet()));
         return tree.toString();
+    }
+
+    /** A database URL without its password, for logs. */
+    static String redactUrl(String url) {
+        return url.replaceAll("(://[^:/@]+:)[^@]*@", "$1<redacted>@").replaceAll("(password=)[^&]*", "$1<redacted>");
     }
 
     private static void require(boolean ok, String message) {

@@ -13,6 +13,7 @@ import dev.spool.executor.Builtins;
 import dev.spool.http.ApiServer;
 import dev.spool.job.Backoff;
 import dev.spool.job.Price;
+import dev.spool.store.PostgresStore;
 import dev.spool.store.SqliteStore;
 import dev.spool.store.Store;
 import java.lang.management.ManagementFactory;
@@ -53,8 +54,7 @@ public final class Server implements AutoCloseable {
 
     private Server(Config config) {
         InstantSource clock = InstantSource.system();
-        Path dbFile = Path.of(config.storage().dataDir()).resolve("spool.db");
-        this.store = SqliteStore.open(dbFile, config.storage().groupCommitMax(), config.storage().readConnections());
+        this.store = openStore(config.storage());
         LocalRunner startedRunner = null;
         Maintenance startedMaintenance = null;
         try {
@@ -96,6 +96,15 @@ public final class Server implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /** The embedded SQLite file in the data folder, or the PostgreSQL database the configuration names. */
+    static Store openStore(Config.Storage s) {
+        if (s.isPostgres()) {
+            return PostgresStore.open(new PostgresStore.Settings(s.database(), s.schema(), s.readConnections(),
+                    s.statementTimeoutMs(), s.groupCommitMax()));
+        }
+        return SqliteStore.open(Path.of(s.dataDir()).resolve("spool.db"), s.groupCommitMax(), s.readConnections());
     }
 
     /** Starts Spool with {@code config}; the caller owns the result and must close it. */

@@ -84,9 +84,17 @@ class ConfigTest {
     }
 
     @Test
-    void theLoggedConfigurationHidesTheAdminKey() {
-        Config config = Config.load(Optional.empty(), Map.of("SPOOL_ADMIN_KEY", "spool_abcdefghijkl_" + "a".repeat(32)), Map.of());
-        assertThat(config.redacted()).doesNotContain("abcdefghijkl").contains("<redacted>");
+    void theLoggedConfigurationHidesTheAdminKeyAndTheDatabasePassword() {
+        Config config = Config.load(Optional.empty(), Map.of(
+                "SPOOL_ADMIN_KEY", "spool_abcdefghijkl_" + "a".repeat(32),
+                "SPOOL_DATABASE", "postgresql://spool:hunter2@db.internal:5432/spool"), Map.of());
+        assertThat(config.storage().isPostgres()).isTrue();
+        assertThat(config.redacted()).doesNotContain("abcdefghijkl").doesNotContain("hunter2")
+                .contains("postgresql://spool:<redacted>@db.internal:5432/spool");
+        assertThat(Config.redactUrl("jdbc:postgresql://h/db?user=u&password=p&ssl=true"))
+                .isEqualTo("jdbc:postgresql://h/db?user=u&password=<redacted>&ssl=true");
+        assertThatThrownBy(() -> Config.load(Optional.empty(), Map.of("SPOOL_DATABASE", "mysql://x"), Map.of()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("storage.database");
     }
 
     @Test

@@ -13,11 +13,8 @@ import dev.spool.job.JobId;
 import dev.spool.job.JobStatus;
 import dev.spool.store.SqliteStore;
 import dev.spool.store.Store;
+import dev.spool.testing.Node;
 import dev.spool.testing.TestServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,65 +65,43 @@ class ShutdownAndCrashTest {
     @Test
     void everyAcknowledgedSubmitSurvivesAKillOfTheProcess() throws Exception {
         String key = ApiKeys.generateSecret();
-        Process first = serve(key);
-        SpoolClient client = client(first, key);
-
+        // No slots: the jobs stay queued, so what is checked is the submit itself.
+        Map<String, String> settings = Map.of("storage.data_dir", dir.toString(), "auth.admin_key", key, "runner.slots", "0");
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
         AtomicBoolean killed = new AtomicBoolean();
         ExecutorService submitters = Executors.newFixedThreadPool(8);
-        for (int t = 0; t < 8; t++) {
-            submitters.submit(() -> {
-                while (!killed.get()) {
-                    try {
-                        Job job = client.submit(SubmitRequest.of("echo", json("{\"n\": 1}")));
-                        if (!killed.get()) {
-                            acknowledged.add(job.id());
+        try (Node first = new Node(settings)) {
+            SpoolClient client = first.client(key);
+            for (int t = 0; t < 8; t++) {
+                submitters.submit(() -> {
+                    while (!killed.get()) {
+                        try {
+                            Job job = client.submit(SubmitRequest.of("echo", json("{\"n\": 1}")));
+                            if (!killed.get()) {
+                                acknowledged.add(job.id());
+                            }
+                        } catch (RuntimeException e) {
+                            return; // the server is gone
                         }
-                    } catch (RuntimeException e) {
-                        return; // the server is gone
                     }
-                }
-            });
-        }
-        try {
-            await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= 300);
-        } finally {
-            killed.set(true);
-            first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no final commit
+                });
+            }
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= 300);
+            } finally {
+                killed.set(true);
+                first.kill(); // SIGKILL: no shutdown hook, no final commit
+            }
         }
         List<String> survivorsToCheck = new ArrayList<>(acknowledged);
         submitters.shutdown();
         assertThat(submitters.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
 
-        Process second = serve(key);
-        try {
-            SpoolClient after = client(second, key);
+        try (Node second = new Node(settings)) {
+            SpoolClient after = second.client(key);
             for (String id : survivorsToCheck) {
                 assertThat(after.get(id).id()).isEqualTo(id);
             }
-        } finally {
-            second.destroyForcibly().waitFor();
         }
-    }
-
-    /** Spool in its own JVM on this test's data folder, with no in-process slots so jobs stay queued. */
-    private Process serve(String key) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.spool.testing.ServeMain", dir.toString(), key, "0")
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
-        assertThat(line).as("the server process announces its port").startsWith("PORT ");
-        ports.put(p, Integer.parseInt(line.substring(5).trim()));
-        return p;
-    }
-
-    private final Map<Process, Integer> ports = new ConcurrentHashMap<>();
-
-    private SpoolClient client(Process p, String key) {
-        return SpoolClient.builder(URI.create("http://127.0.0.1:" + ports.get(p))).apiKey(key)
-                .timeout(Duration.ofSeconds(5)).build();
     }
 }

@@ -131,6 +131,9 @@ public final class Main {
         @Option(names = "--data-dir", description = "Folder for the embedded database (storage.data_dir).")
         String dataDir;
 
+        @Option(names = "--database", description = "A PostgreSQL URL, to share one database between several nodes (storage.database).")
+        String database;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -145,6 +148,9 @@ public final class Main {
             }
             if (dataDir != null) {
                 overrides.put("storage.data_dir", dataDir);
+            }
+            if (database != null) {
+                overrides.put("storage.database", database);
             }
             Config cfg = Config.load(Optional.ofNullable(config), System.getenv(), overrides);
             Server server = Server.start(cfg);

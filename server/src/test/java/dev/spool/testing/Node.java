@@ -1,0 +1,61 @@
+package dev.spool.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spool.client.SpoolClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A Spool server in a JVM of its own (see {@link ServeMain}), which a test can kill with SIGKILL. */
+public final class Node implements AutoCloseable {
+    private final Process process;
+    private final int port;
+
+    public Node(Map<String, String> settings) {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), ServeMain.class.getName()));
+        settings.forEach((k, v) -> command.add(k + "=" + v));
+        try {
+            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            if (line == null || !line.startsWith("PORT ")) {
+                process.destroyForcibly();
+                throw new IllegalStateException("the node did not start: " + line);
+            }
+            port = Integer.parseInt(line.substring(5).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public SpoolClient client(String apiKey) {
+        return SpoolClient.builder(URI.create("http://127.0.0.1:" + port)).apiKey(apiKey).timeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is given back, leases are left to expire. */
+    public void kill() {
+        try {
+            assertThat(process.destroyForcibly().waitFor(Duration.ofSeconds(10).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)).isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}
