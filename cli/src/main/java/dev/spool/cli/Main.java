@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
 /** The {@code spool} command: the server, and a client for its API. */
 @Command(name = "spool", mixinStandardHelpOptions = true, version = "spool 0.1.0",
         description = "Spool: a self-hosted async jobs API server.",
-        subcommands = {Main.Serve.class, Main.Submit.class, Main.ListJobs.class, Main.Keys.class})
+        subcommands = {Main.Serve.class, Main.Submit.class, Main.ListJobs.class, Main.Keys.class, Main.MigrateData.class})
 public final class Main {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -173,6 +173,35 @@ public final class Main {
                 stopped.countDown();
             }, "spool-shutdown"));
             stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "migrate-data", mixinStandardHelpOptions = true,
+            description = "Copy an embedded installation (jobs, history, keys) into an empty PostgreSQL database. Stop Spool first.")
+    static final class MigrateData implements Callable<Integer> {
+        @Option(names = "--from", required = true, description = "The SQLite file: spool.db in the data folder.")
+        Path from;
+
+        @Option(names = "--to", required = true, description = "The PostgreSQL URL, as for storage.database.")
+        String to;
+
+        @Option(names = "--schema", defaultValue = "public", description = "The target schema (default ${DEFAULT-VALUE}).")
+        String schema;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Config.Storage target = Config.load(Optional.empty(), Map.of(),
+                    Map.of("storage.database", to, "storage.schema", schema)).storage();
+            var copied = dev.spool.store.DataCopy.sqliteToPostgres(from, new dev.spool.store.PostgresStore.Settings(
+                    target.database(), target.schema(), 1, target.statementTimeoutMs(), 1));
+            PrintWriter out = spec.commandLine().getOut();
+            copied.forEach((table, rows) -> out.printf("%-18s %d rows%n", table, rows));
+            out.println("Done. Start Spool with --database pointing at the new database.");
+            out.flush();
             return 0;
         }
     }

@@ -115,6 +115,11 @@ public final class PostgresStore extends JdbcStore {
         return new Connecting(jdbcUrl, properties, redacted);
     }
 
+    /** A connection of its own, outside the pool and the writer: for bulk work such as {@link DataCopy}. */
+    Connection connect() throws SQLException {
+        return connecting.open();
+    }
+
     @Override
     protected <T> T write(SqlWork<T> work) {
         return writer.submit(work);

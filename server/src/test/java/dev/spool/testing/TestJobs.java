@@ -62,7 +62,8 @@ public final class TestJobs {
     }
 
     public Job running(String type, Instant now) {
-        Job job = queued(type, now);
+        // Top priority, so that the claim below takes this job even when others of its type wait.
+        Job job = store.jobInsert(with(newJob(type), NewJob.MAX_PRIORITY, null), now, Duration.ofDays(1)).job();
         List<Job> claimed = store.jobClaim(claim(List.of(type), 1), now);
         if (claimed.size() != 1 || !claimed.getFirst().id().equals(job.id())) {
             throw new IllegalStateException("expected to claim " + job.id() + " but claimed " + claimed);
