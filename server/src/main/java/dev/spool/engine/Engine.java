@@ -20,8 +20,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
@@ -50,6 +54,7 @@ public final class Engine {
     public record Submitted(Job job, boolean created) {}
 
     private static final int FINISH_TRIES = 5;
+    private static final int MAX_FINISH_BATCH = 256;
 
     private final Store store;
     private final JobTypes types;
@@ -57,6 +62,9 @@ public final class Engine {
     private final Settings settings;
     private final RandomGenerator random;
     private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong finishStatements = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.Queue<Pending> pendingFinishes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.locks.ReentrantLock finishLock = new java.util.concurrent.locks.ReentrantLock();
 
     public Engine(Store store, JobTypes types, InstantSource clock, Settings settings, RandomGenerator random) {
         this.store = store;
@@ -225,12 +233,93 @@ public final class Engine {
                 : Transition.requeue(clock.instant(), "given_back"));
     }
 
+    /** A finish waiting to be combined with others into one store call. */
+    private record Pending(JobId id, int attempt, Function<Job, Transition> decide, CompletableFuture<Job> done) {}
+
     /**
-     * Applies the transition {@code decide} makes from the job as it stands. The write is fenced by
-     * attempt and by the cancel flag the decision saw, so a cancel request that lands in between
-     * sends us round again rather than being lost.
+     * Applies the transition {@code decide} makes from the job as it stands. Concurrent callers are
+     * combined: whoever holds the lock reads every waiting job in one query and ends them all in
+     * one statement, so a burst of completions costs one round trip, not one each.
      */
     private Job finish(JobId id, int attempt, Function<Job, Transition> decide) {
+        Pending mine = new Pending(id, attempt, decide, new CompletableFuture<>());
+        pendingFinishes.add(mine);
+        finishLock.lock();
+        try {
+            if (!mine.done().isDone()) {
+                List<Pending> batch = new ArrayList<>();
+                for (Pending p; batch.size() < MAX_FINISH_BATCH && (p = pendingFinishes.poll()) != null; ) {
+                    batch.add(p);
+                }
+                finishTogether(batch);
+            }
+        } finally {
+            finishLock.unlock();
+        }
+        try {
+            return mine.done().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    private void finishTogether(List<Pending> batch) {
+        Map<JobId, Job> current = new HashMap<>();
+        try {
+            store.jobGetMany(batch.stream().map(Pending::id).distinct().toList()).forEach(j -> current.put(j.id(), j));
+        } catch (RuntimeException e) {
+            batch.forEach(p -> p.done().completeExceptionally(e));
+            return;
+        }
+        List<Pending> together = new ArrayList<>();
+        List<Store.Finish> finishes = new ArrayList<>();
+        List<Pending> alone = new ArrayList<>();
+        for (Pending p : batch) {
+            Job job = current.get(p.id());
+            if (job == null) {
+                p.done().completeExceptionally(SpoolException.notFound("job"));
+            } else if (job.status() != JobStatus.RUNNING || job.attempt() != p.attempt()) {
+                p.done().completeExceptionally(stale(job, p.attempt()));
+            } else if (finishes.stream().anyMatch(f -> f.id().equals(p.id()))) {
+                alone.add(p); // a second report of the same attempt: it goes after, and finds it stale
+            } else {
+                try {
+                    finishes.add(new Store.Finish(p.id(), p.attempt(), job.cancelRequested(), p.decide().apply(job)));
+                    together.add(p);
+                } catch (RuntimeException e) {
+                    p.done().completeExceptionally(e);
+                }
+            }
+        }
+        try {
+            List<Optional<Job>> results = store.jobFinish(finishes, clock.instant());
+            if (!finishes.isEmpty()) {
+                finishStatements.incrementAndGet();
+            }
+            for (int i = 0; i < together.size(); i++) {
+                if (results.get(i).isPresent()) {
+                    together.get(i).done().complete(results.get(i).get());
+                } else {
+                    alone.add(together.get(i)); // its job changed under it (a cancel request): decide again
+                }
+            }
+        } catch (RuntimeException e) {
+            together.forEach(p -> p.done().completeExceptionally(e));
+        }
+        for (Pending p : alone) {
+            try {
+                p.done().complete(finishAlone(p.id(), p.attempt(), p.decide()));
+            } catch (RuntimeException e) {
+                p.done().completeExceptionally(e);
+            }
+        }
+    }
+
+    /**
+     * One finish on its own, re-reading the job each time: the write is fenced by attempt and by the
+     * cancel flag the decision saw, so a cancel request that lands in between sends us round again.
+     */
+    private Job finishAlone(JobId id, int attempt, Function<Job, Transition> decide) {
         for (int i = 0; i < FINISH_TRIES; i++) {
             Job job = store.jobGetAny(id).orElseThrow(() -> SpoolException.notFound("job"));
             if (job.status() != JobStatus.RUNNING || job.attempt() != attempt) {
@@ -275,21 +364,25 @@ public final class Engine {
      * @return how many jobs were rescued
      */
     public int rescueExpired(Instant now, int limit) {
-        int rescued = 0;
+        List<Store.Finish> rescues = new ArrayList<>();
         for (Job job : store.jobListExpired(now, limit)) {
             JobError expired = new JobError("lease_expired",
                     "The executor stopped heartbeating; its lease expired at " + job.leaseExpiresAt() + ".", true);
             Transition t = (job.cancelRequested()
                     ? Transition.cancel("cancelled; the executor did not confirm before its lease expired")
                     : afterFailure(job, expired, now)).ifLeaseExpired();
-            if (store.jobFinish(job.id(), job.attempt(), job.cancelRequested(), t, now).isPresent()) {
-                rescued++;
-            }
+            rescues.add(new Store.Finish(job.id(), job.attempt(), job.cancelRequested(), t));
         }
+        int rescued = (int) store.jobFinish(rescues, now).stream().filter(Optional::isPresent).count();
         if (rescued > 0) {
             wake();
         }
         return rescued;
+    }
+
+    /** How many combined finish statements were sent so far (each ends one or more attempts). */
+    public long finishStatements() {
+        return finishStatements.get();
     }
 
     public int pruneIdempotencyKeys(Instant now) {

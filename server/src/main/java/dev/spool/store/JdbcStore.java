@@ -319,40 +319,81 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public Optional<Job> jobFinish(JobId id, int attempt, boolean cancelRequested, Transition t, Instant now) {
-        return write(c -> {
-            boolean terminal = t.to().isTerminal();
-            String sql = """
-                    UPDATE jobs SET status = ?, run_at = COALESCE(?, run_at), result = ?, error = ?,
-                           units = units + ?, attempt_offset = attempt_offset + ?,
-                           run_ms = run_ms + CASE WHEN ? > attempt_started_at THEN ? - attempt_started_at ELSE 0 END,
-                           ended_at = ?, lease_expires_at = NULL, worker_id = NULL, attempt_started_at = NULL,
-                           updated_at = ?
-                    WHERE id = ? AND status = 'running' AND attempt = ? AND cancel_requested = ?
-                    """ + (t.onlyIfExpired() ? " AND lease_expires_at < ?" : "") + " RETURNING *";
-            List<Object> args = new ArrayList<>(List.of(t.to().wireName()));
+    public List<Optional<Job>> jobFinish(List<Finish> finishes, Instant now) {
+        if (finishes.isEmpty()) {
+            return List.of();
+        }
+        if (finishes.stream().map(Finish::id).distinct().count() != finishes.size()) {
+            throw new IllegalArgumentException("one finish per job in a call");
+        }
+        // One row of values per finish; every value is cast, so that both databases type them alike.
+        String row = "(CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT), "
+                + "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER))";
+        String sql = """
+                WITH f (id, attempt, cancel_requested, status, run_at, result, error, units, free_attempt, only_expired)
+                AS (VALUES %s)
+                UPDATE jobs SET status = f.status, run_at = COALESCE(f.run_at, jobs.run_at), result = f.result,
+                       error = f.error, units = jobs.units + f.units, attempt_offset = jobs.attempt_offset + f.free_attempt,
+                       run_ms = jobs.run_ms + CASE WHEN ? > jobs.attempt_started_at THEN ? - jobs.attempt_started_at ELSE 0 END,
+                       ended_at = CASE WHEN f.status IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE NULL END,
+                       lease_expires_at = NULL, worker_id = NULL, attempt_started_at = NULL, updated_at = ?
+                FROM f
+                WHERE jobs.id = f.id AND jobs.status = 'running' AND jobs.attempt = f.attempt
+                  AND jobs.cancel_requested = f.cancel_requested AND (f.only_expired = 0 OR jobs.lease_expires_at < ?)
+                RETURNING %s
+                """.formatted(String.join(", ", java.util.Collections.nCopies(finishes.size(), row)), returningJobs());
+        List<Object> args = new ArrayList<>(finishes.size() * 10 + 5);
+        for (Finish f : finishes) {
+            Transition t = f.transition();
+            args.add(f.id().value());
+            args.add(f.attempt());
+            args.add(f.cancelRequested());
+            args.add(t.to().wireName());
             args.add(t.runAt());
             args.add(t.result());
             args.add(t.error() == null ? null : json(t.error()));
-            args.addAll(List.of(t.units(), t.freeAttempt() ? 1 : 0, now, now));
-            args.add(terminal ? now : null);
-            args.addAll(List.of(now, id.value(), attempt, cancelRequested));
-            if (t.onlyIfExpired()) {
-                args.add(now);
+            args.add(t.units());
+            args.add(t.freeAttempt() ? 1 : 0);
+            args.add(t.onlyIfExpired() ? 1 : 0);
+        }
+        args.addAll(List.of(now, now, now, now, now));
+        return write(c -> {
+            Map<JobId, Job> finished = new java.util.HashMap<>();
+            for (Job job : selectMany(c, sql, args.toArray())) {
+                finished.put(job.id(), job);
             }
-            Optional<Job> job = selectOne(c, sql, args.toArray());
-            if (job.isPresent()) {
-                var data = JSON.createObjectNode();
-                if (t.error() != null) {
-                    data.set("error", JSON.valueToTree(t.error()));
+            List<Optional<Job>> results = new ArrayList<>(finishes.size());
+            for (Finish f : finishes) {
+                Job job = finished.get(f.id());
+                if (job != null) {
+                    Transition t = f.transition();
+                    var data = JSON.createObjectNode();
+                    if (t.error() != null) {
+                        data.set("error", JSON.valueToTree(t.error()));
+                    }
+                    if (t.runAt() != null) {
+                        data.put("run_at", t.runAt().toString());
+                    }
+                    event(c, job, t.event(), now, data.isEmpty() ? null : data);
                 }
-                if (t.runAt() != null) {
-                    data.put("run_at", t.runAt().toString());
-                }
-                event(c, job.get(), t.event(), now, data.isEmpty() ? null : data);
+                results.add(Optional.ofNullable(job));
             }
-            return job;
+            return results;
         });
+    }
+
+    /** The RETURNING list of a statement that updates jobs FROM another relation: only the job's columns. */
+    protected String returningJobs() {
+        return "*";
+    }
+
+    @Override
+    public List<Job> jobGetMany(java.util.Collection<JobId> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        return read(c -> selectMany(c, "SELECT * FROM jobs WHERE id IN (" + placeholders(ids.size()) + ")",
+                ids.stream().map(JobId::value).toArray()));
     }
 
     @Override

@@ -141,6 +141,11 @@ public final class PostgresStore extends JdbcStore {
     }
 
     @Override
+    protected String returningJobs() {
+        return "jobs.*"; // PostgreSQL would add the columns of the FROM relation to '*'
+    }
+
+    @Override
     protected void lockType(Connection c, String type) throws SQLException {
         try (PreparedStatement ps = prepare(c, "SELECT pg_advisory_xact_lock(hashtext(?))", "spool.type:" + type)) {
             ps.execute();

@@ -74,12 +74,28 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     Optional<Job> jobHeartbeat(JobId id, int attempt, Progress progress, Instant leaseUntil, Instant now);
 
     /**
-     * Ends a running attempt as {@code transition} says. Applied only if the job is still running
-     * at {@code attempt} and its cancel flag still equals {@code cancelRequested} (the engine's
-     * decision was made on that), and with {@link Transition#onlyIfExpired()} only while the lease
-     * is expired. Empty when any of that no longer holds.
+     * The end of one running attempt, as the engine decided it from the job it read.
+     *
+     * @param cancelRequested the job's cancel flag when the engine decided
      */
-    Optional<Job> jobFinish(JobId id, int attempt, boolean cancelRequested, Transition transition, Instant now);
+    record Finish(JobId id, int attempt, boolean cancelRequested, Transition transition) {}
+
+    /**
+     * Ends running attempts, in one statement. Each applies only if its job is still running at
+     * its {@code attempt} and its cancel flag still equals {@code cancelRequested} (the engine's
+     * decision was made on that), and with {@link Transition#onlyIfExpired()} only while the lease
+     * is expired. Returns, in the order given, the job after each finish, or empty where it did not
+     * apply. The ids must be distinct.
+     */
+    List<Optional<Job>> jobFinish(List<Finish> finishes, Instant now);
+
+    /** {@link #jobFinish(List, Instant)} for one attempt. */
+    default Optional<Job> jobFinish(JobId id, int attempt, boolean cancelRequested, Transition transition, Instant now) {
+        return jobFinish(List.of(new Finish(id, attempt, cancelRequested, transition)), now).getFirst();
+    }
+
+    /** Any tenant's jobs among {@code ids}, in no particular order: for the engine's own bookkeeping. */
+    List<Job> jobGetMany(java.util.Collection<JobId> ids);
 
     /** Running jobs whose lease ran out before {@code now}, oldest lease first. */
     List<Job> jobListExpired(Instant now, int limit);

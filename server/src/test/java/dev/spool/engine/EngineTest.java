@@ -279,6 +279,49 @@ class EngineTest {
     }
 
     @Test
+    void concurrentReportsAreCombinedAndEachAttemptIsAcceptedOnce() throws Exception {
+        int total = 300;
+        for (int i = 0; i < total; i++) {
+            submit("work", "{\"n\": " + i + "}");
+        }
+        List<Job> running = engine.claim(List.of("work"), List.of(), total, "w");
+        assertThat(running).hasSize(total);
+        long statementsBefore = engine.finishStatements();
+
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+        var start = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<Boolean>> reports = new java.util.ArrayList<>();
+        for (Job job : running) {
+            for (int copy = 0; copy < 2; copy++) { // every report is sent twice: one must win, one must be stale
+                reports.add(pool.submit(() -> {
+                    start.await();
+                    try {
+                        engine.report(job.id(), job.attempt(), new Outcome.Succeeded(json("{}"), 1));
+                        return true;
+                    } catch (SpoolException e) {
+                        assertThat(e.code()).isEqualTo(ErrorCode.STALE_ATTEMPT);
+                        return false;
+                    }
+                }));
+            }
+        }
+        start.countDown();
+        long accepted = 0;
+        for (var f : reports) {
+            accepted += f.get() ? 1 : 0;
+        }
+        pool.shutdown();
+
+        assertThat(accepted).isEqualTo(total);
+        for (Job job : running) {
+            assertThat(engine.events(TENANT, job.id())).filteredOn(e -> e.kind().equals("succeeded")).hasSize(1);
+        }
+        long statements = engine.finishStatements() - statementsBefore;
+        System.out.printf("%d concurrent reports (%d attempts) ended in %d finish statements%n", 2 * total, total, statements);
+        assertThat(statements).isBetween(1L, (long) total);
+    }
+
+    @Test
     void aBatchWithOneBadMemberStoresNothing() {
         var good = new Submission("work", json("{\"n\": 1}"), null, null, null, null, null, null, null, null, "h");
         var bad = new Submission("work", json("{\"n\": \"x\"}"), null, null, null, null, null, null, null, null, "h");

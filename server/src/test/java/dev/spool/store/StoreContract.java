@@ -262,6 +262,28 @@ public abstract class StoreContract {
     }
 
     @Test
+    void manyAttemptsEndInOneCallEachFencedOnItsOwn() {
+        Job a = jobs.running("echo", T0);
+        Job b = jobs.running("echo", T0);
+        Job c = jobs.running("echo", T0);
+        List<Store.Finish> finishes = List.of(
+                new Store.Finish(a.id(), 1, false, Transition.succeed(TestJobs.json("{\"a\": 1}"), 2)),
+                new Store.Finish(b.id(), 7, false, Transition.succeed(TestJobs.json("{}"), 0)),
+                new Store.Finish(c.id(), 1, false, Transition.retry(new JobError("e", "m", true), T0.plusSeconds(5))));
+
+        List<java.util.Optional<Job>> results = store.jobFinish(finishes, T0.plusSeconds(1));
+
+        assertThat(results).hasSize(3);
+        assertThat(results.get(0).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(results.get(0).orElseThrow().units()).isEqualTo(2);
+        assertThat(results.get(1)).as("a stale attempt in the same call").isEmpty();
+        assertThat(results.get(2).orElseThrow().runAt()).isEqualTo(T0.plusSeconds(5));
+        assertThat(store.jobGetAny(b.id()).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(store.jobEvents(TENANT, c.id())).extracting(JobEvent::kind).endsWith("retry_scheduled");
+        assertThat(store.jobGetMany(List.of(a.id(), b.id(), c.id()))).hasSize(3);
+    }
+
+    @Test
     void aRequeueKeepsTheAttemptCountButCanLeaveItUnspent() {
         Job job = jobs.running("echo", T0);
 
