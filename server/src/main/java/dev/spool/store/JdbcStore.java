@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.spool.job.ApiKey;
 import dev.spool.job.Batch;
 import dev.spool.job.ErrorCode;
@@ -31,19 +32,43 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The SQL every database shares, written once. Subclasses say how a transaction runs ({@link
- * #write}, {@link #read}) and override only the statements that differ. Times are stored as epoch
- * milliseconds and JSON as text, which both databases hold the same way.
+ * The SQL every database shares, written once, and how it runs: every write through one {@link
+ * GroupCommitWriter}, every read on a pooled connection. Subclasses open the database and override
+ * only the statements that differ. Times are stored as epoch milliseconds and JSON as text, which
+ * both databases hold the same way.
  */
 public abstract sealed class JdbcStore implements Store permits SqliteStore, PostgresStore {
     protected static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
 
+    private final GroupCommitWriter writer;
+    private final HikariDataSource readers;
+
+    protected JdbcStore(GroupCommitWriter writer, HikariDataSource readers) {
+        this.writer = writer;
+        this.readers = readers;
+    }
+
     /** Runs {@code work} in a write transaction and commits it durably before returning. */
-    protected abstract <T> T write(SqlWork<T> work);
+    protected final <T> T write(SqlWork<T> work) {
+        return writer.submit(work);
+    }
 
     /** Runs {@code work} on a connection that sees everything committed before the call. */
-    protected abstract <T> T read(SqlWork<T> work);
+    protected final <T> T read(SqlWork<T> work) {
+        try (Connection c = readers.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException("database read failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Finishes the writes already handed in, then closes the connections. */
+    @Override
+    public void close() {
+        writer.close();
+        readers.close();
+    }
 
     // ---------------------------------------------------------------- submit
 

@@ -42,8 +42,6 @@ public final class PostgresStore extends JdbcStore {
 
     private final Settings settings;
     private final Connecting connecting;
-    private final GroupCommitWriter writer;
-    private final HikariDataSource readers;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private volatile Thread listener;
     private volatile boolean closed;
@@ -56,10 +54,9 @@ public final class PostgresStore extends JdbcStore {
     }
 
     private PostgresStore(Settings settings, Connecting connecting, GroupCommitWriter writer, HikariDataSource readers) {
+        super(writer, readers);
         this.settings = settings;
         this.connecting = connecting;
-        this.writer = writer;
-        this.readers = readers;
     }
 
     public static PostgresStore open(Settings settings) {
@@ -118,20 +115,6 @@ public final class PostgresStore extends JdbcStore {
     /** A connection of its own, outside the pool and the writer: for bulk work such as {@link DataCopy}. */
     Connection connect() throws SQLException {
         return connecting.open();
-    }
-
-    @Override
-    protected <T> T write(SqlWork<T> work) {
-        return writer.submit(work);
-    }
-
-    @Override
-    protected <T> T read(SqlWork<T> work) {
-        try (Connection c = readers.getConnection()) {
-            return work.run(c);
-        } catch (SQLException e) {
-            throw new IllegalStateException("database read failed: " + e.getMessage(), e);
-        }
     }
 
     @Override
@@ -217,8 +200,7 @@ public final class PostgresStore extends JdbcStore {
     @Override
     public void close() {
         closed = true;
-        writer.close();
-        readers.close();
+        super.close();
         Thread l = listener;
         if (l != null) {
             try {

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.SQLException;
 import org.flywaydb.core.Flyway;
 import org.sqlite.SQLiteConfig;
@@ -19,13 +18,10 @@ import org.sqlite.SQLiteDataSource;
  */
 public final class SqliteStore extends JdbcStore {
     private final Path file;
-    private final GroupCommitWriter writer;
-    private final HikariDataSource readers;
 
     private SqliteStore(Path file, GroupCommitWriter writer, HikariDataSource readers) {
+        super(writer, readers);
         this.file = file;
-        this.writer = writer;
-        this.readers = readers;
     }
 
     /** Opens (creating if needed) and migrates {@code file}. */
@@ -79,27 +75,7 @@ public final class SqliteStore extends JdbcStore {
     }
 
     @Override
-    protected <T> T write(SqlWork<T> work) {
-        return writer.submit(work);
-    }
-
-    @Override
-    protected <T> T read(SqlWork<T> work) {
-        try (Connection c = readers.getConnection()) {
-            return work.run(c);
-        } catch (SQLException e) {
-            throw new IllegalStateException("database read failed: " + e.getMessage(), e);
-        }
-    }
-
-    @Override
     public String describe() {
         return "sqlite:" + file.toAbsolutePath().normalize();
-    }
-
-    @Override
-    public void close() {
-        writer.close();
-        readers.close();
     }
 }
