@@ -131,8 +131,12 @@ public final class Server implements AutoCloseable {
             Config.TypeSpec spec = entry.getValue();
             Builtins.Builtin base = builtins.get(name);
             String executor = spec.executor() != null ? spec.executor() : "builtin";
+            if (executor.equals("worker")) {
+                types.add(workerType(name, spec, base));
+                continue;
+            }
             if (!executor.equals("builtin")) {
-                throw new IllegalArgumentException("type " + name + ": unknown executor '" + executor + "' (supported: builtin)");
+                throw new IllegalArgumentException("type " + name + ": unknown executor '" + executor + "' (supported: builtin, worker)");
             }
             String handlerName = spec.handler() != null ? spec.handler() : base != null ? base.type().handler() : name;
             Builtins.Builtin handler = builtins.get(handlerName);
@@ -155,6 +159,24 @@ public final class Server implements AutoCloseable {
             handlers.put(name, handler.handler());
         }
         return new JobTypes(types);
+    }
+
+    /** A type whose jobs external workers claim over HTTP: no handler here, defaults where the file is silent. */
+    private static JobType workerType(String name, Config.TypeSpec spec, Builtins.Builtin base) {
+        if (base != null) {
+            throw new IllegalArgumentException("type " + name + " is built in; declare a worker type under another name");
+        }
+        if (spec.handler() != null) {
+            throw new IllegalArgumentException("type " + name + ": a worker type has no handler");
+        }
+        Config.PriceSpec p = spec.price();
+        return JobType.of(name, spec.description(), "worker", null,
+                spec.queue() != null ? spec.queue() : "default",
+                spec.maxAttempts() != null ? spec.maxAttempts() : 3,
+                spec.timeoutSeconds() != null ? spec.timeoutSeconds() : 3600,
+                spec.concurrency() != null ? spec.concurrency() : 0,
+                p == null ? Price.FREE : new Price(p.perJob(), p.perSecond(), p.perUnit(), p.currency()),
+                spec.inputSchema());
     }
 
     private static String url(String host, int port) {

@@ -368,15 +368,16 @@ public final class Main {
             @Option(names = "--tenant", description = "The tenant whose jobs the key sees (default: the admin key's own).")
             String tenant;
 
-            @Option(names = "--admin", description = "Make an admin key, which can also manage keys.")
-            boolean admin;
+            @Option(names = "--role", defaultValue = "tenant",
+                    description = "tenant (the default: the jobs API of its tenant), admin (also manages keys) or worker (claims jobs of every tenant).")
+            String role;
 
             @CommandLine.Spec
             CommandLine.Model.CommandSpec spec;
 
             @Override
             public Integer call() {
-                printJson(spec.commandLine().getOut(), client.client().createKey(name, tenant, admin ? "admin" : "tenant"));
+                printJson(spec.commandLine().getOut(), client.client().createKey(name, tenant, role));
                 return 0;
             }
         }

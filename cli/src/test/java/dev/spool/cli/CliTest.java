@@ -111,6 +111,8 @@ class CliTest {
         assertThat(created.json().get("key").asText()).startsWith("spool_");
 
         assertThat(spool("keys", "list").out()).contains(id).contains("team-a");
+        Run worker = spool("keys", "create", "--name", "gpu", "--role", "worker");
+        assertThat(worker.json().get("role").asText()).isEqualTo("worker");
         assertThat(spool("keys", "revoke", id).code()).isZero();
         assertThat(spool("keys", "list").out()).contains("revoked");
     }

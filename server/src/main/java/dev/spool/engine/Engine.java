@@ -50,6 +50,18 @@ public final class Engine {
         }
     }
 
+    /**
+     * A worker asking for jobs. Empty {@code types} means every type declared for workers.
+     *
+     * @param workerId chosen by the worker, stable across its claims
+     */
+    public record WorkerClaim(String workerId, String name, String keyId, List<String> types, List<String> queues, int max) {
+        public WorkerClaim {
+            types = List.copyOf(types);
+            queues = List.copyOf(queues);
+        }
+    }
+
     /** A submit's answer; {@code created} is false when an earlier job with the same idempotency key was returned. */
     public record Submitted(Job job, boolean created) {}
 
@@ -62,6 +74,9 @@ public final class Engine {
     private final Settings settings;
     private final RandomGenerator random;
     private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.locks.ReentrantLock claimableLock = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.concurrent.locks.Condition claimable = claimableLock.newCondition();
+    private long claimableGeneration;
     private final java.util.concurrent.atomic.AtomicLong finishStatements = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.Queue<Pending> pendingFinishes = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.locks.ReentrantLock finishLock = new java.util.concurrent.locks.ReentrantLock();
@@ -93,7 +108,94 @@ public final class Engine {
     }
 
     private void wake() {
+        claimableLock.lock();
+        try {
+            claimableGeneration++;
+            claimable.signalAll();
+        } finally {
+            claimableLock.unlock();
+        }
         wakeUps.forEach(Runnable::run);
+    }
+
+    /**
+     * Claims for an external worker, waiting up to {@code wait} for work: it answers as soon as a
+     * commit (here, or on another node through the store) makes jobs claimable, and looks again at
+     * least every second for jobs whose run_at has come.
+     */
+    public List<Job> claimForWorker(WorkerClaim claim, Duration wait) {
+        List<String> types = workerTypes(claim.types());
+        store.workerSeen(claim.workerId(), claim.name(), claim.keyId(), types, clock.instant());
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            long generation = claimableGeneration();
+            List<Job> jobs = claim(types, claim.queues(), claim.max(), claim.workerId());
+            long left = deadline - System.nanoTime();
+            if (!jobs.isEmpty() || left <= 0) {
+                return jobs;
+            }
+            awaitClaimable(generation, Math.min(left, Duration.ofSeconds(1).toNanos()));
+        }
+    }
+
+    /** The types a worker may claim: those declared with executor {@code worker}, all of them or the ones it names. */
+    private List<String> workerTypes(List<String> requested) {
+        List<String> declared = types.all().stream().filter(t -> t.executor().equals("worker")).map(JobType::name).toList();
+        if (requested.isEmpty()) {
+            if (declared.isEmpty()) {
+                throw SpoolException.invalid("No job type is declared with 'executor: worker', so there is nothing for workers to claim.");
+            }
+            return declared;
+        }
+        for (String name : requested) {
+            JobType type = types.get(name).orElseThrow(() -> new SpoolException(ErrorCode.UNKNOWN_TYPE,
+                    "Unknown job type '" + name + "'. GET /v1/types lists the declared types."));
+            if (!type.executor().equals("worker")) {
+                throw SpoolException.invalid("Type '" + name + "' is run by the server (executor " + type.executor()
+                        + "); workers can claim only types declared with 'executor: worker'.");
+            }
+        }
+        return List.copyOf(requested);
+    }
+
+    private long claimableGeneration() {
+        claimableLock.lock();
+        try {
+            return claimableGeneration;
+        } finally {
+            claimableLock.unlock();
+        }
+    }
+
+    private void awaitClaimable(long seenGeneration, long nanos) {
+        claimableLock.lock();
+        try {
+            long left = nanos;
+            while (claimableGeneration == seenGeneration && left > 0) {
+                left = claimable.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            claimableLock.unlock();
+        }
+    }
+
+    /** Appends a worker's log lines to its running attempt; {@code STALE_ATTEMPT} once it is no longer current. */
+    public void appendLogs(JobId id, int attempt, List<String> lines) {
+        if (!store.jobLogAppend(id, attempt, lines, clock.instant())) {
+            throw staleOrMissing(id);
+        }
+    }
+
+    public List<dev.spool.job.LogLine> logs(String tenant, JobId id, int limit) {
+        get(tenant, id);
+        return store.jobLogs(tenant, id, limit);
+    }
+
+    /** Workers seen within {@code recent}, most recent first. */
+    public List<dev.spool.job.Worker> workers(Duration recent) {
+        return store.workerList(clock.instant().minus(recent));
     }
 
     // ---------------------------------------------------------------- a tenant's side

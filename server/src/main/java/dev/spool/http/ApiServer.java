@@ -49,6 +49,7 @@ public final class ApiServer implements AutoCloseable {
     public ApiServer(Settings settings, Engine engine, ApiKeys keys, BooleanSupplier ready) {
         JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), settings.publicUrl()));
         KeyRoutes keyRoutes = new KeyRoutes(keys);
+        WorkerRoutes workers = new WorkerRoutes(engine);
         byte[] openapi = openapi();
         this.server = WebServer.builder()
                 .host(settings.host())
@@ -57,7 +58,7 @@ public final class ApiServer implements AutoCloseable {
                 .directHandlers(d -> d
                         .addHandler(DirectHandler.EventType.PAYLOAD_TOO_LARGE, ApiServer::direct)
                         .addHandler(DirectHandler.EventType.BAD_REQUEST, ApiServer::direct))
-                .routing(r -> routes(r, jobs, keyRoutes, keys, openapi, ready))
+                .routing(r -> routes(r, jobs, keyRoutes, workers, keys, openapi, ready))
                 .build()
                 .start();
         // Helidon logs a failed bind and returns; a server that does not listen must not pretend to.
@@ -68,8 +69,8 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, ApiKeys keys,
-                               byte[] openapi, BooleanSupplier ready) {
+    private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, WorkerRoutes workers,
+                               ApiKeys keys, byte[] openapi, BooleanSupplier ready) {
         r.get("/healthz", (req, res) -> sendJson(res, Status.OK_200, Json.MAPPER.createObjectNode().put("status", "ok")))
          .get("/readyz", (req, res) -> {
              if (!ready.getAsBoolean()) {
@@ -82,18 +83,26 @@ public final class ApiServer implements AutoCloseable {
              res.send(openapi);
          })
 
-         .post("/v1/jobs", authed(keys, jobs::submit))
-         .get("/v1/jobs", authed(keys, jobs::list))
-         .get("/v1/jobs/{id}", authed(keys, jobs::get))
-         .delete("/v1/jobs/{id}", authed(keys, jobs::delete))
-         .post("/v1/jobs/{id}/cancel", authed(keys, jobs::cancel))
-         .post("/v1/jobs/{id}/retry", authed(keys, jobs::retry))
-         .get("/v1/jobs/{id}/events", authed(keys, jobs::events))
+         .post("/v1/jobs", authed(keys, tenant(jobs::submit)))
+         .get("/v1/jobs", authed(keys, tenant(jobs::list)))
+         .get("/v1/jobs/{id}", authed(keys, tenant(jobs::get)))
+         .delete("/v1/jobs/{id}", authed(keys, tenant(jobs::delete)))
+         .post("/v1/jobs/{id}/cancel", authed(keys, tenant(jobs::cancel)))
+         .post("/v1/jobs/{id}/retry", authed(keys, tenant(jobs::retry)))
+         .get("/v1/jobs/{id}/events", authed(keys, tenant(jobs::events)))
+         .get("/v1/jobs/{id}/logs", authed(keys, tenant(jobs::logs)))
 
-         .post("/v1/batches", authed(keys, jobs::submitBatch))
-         .get("/v1/batches/{id}", authed(keys, jobs::getBatch))
+         .post("/v1/batches", authed(keys, tenant(jobs::submitBatch)))
+         .get("/v1/batches/{id}", authed(keys, tenant(jobs::getBatch)))
 
          .get("/v1/types", authed(keys, jobs::types))
+
+         .post("/v1/worker/claim", authed(keys, worker(workers::claim)))
+         .post("/v1/worker/jobs/{id}/heartbeat", authed(keys, worker(workers::heartbeat)))
+         .post("/v1/worker/jobs/{id}/complete", authed(keys, worker(workers::complete)))
+         .post("/v1/worker/jobs/{id}/fail", authed(keys, worker(workers::fail)))
+         .post("/v1/worker/jobs/{id}/logs", authed(keys, worker(workers::log)))
+         .get("/v1/workers", authed(keys, admin(jobs::workers)))
 
          .post("/v1/keys", authed(keys, admin(keyRoutes::create)))
          .get("/v1/keys", authed(keys, admin(keyRoutes::list)))
@@ -120,7 +129,27 @@ public final class ApiServer implements AutoCloseable {
     private static Authed admin(Authed route) {
         return (caller, req, res) -> {
             if (caller.role() != ApiKey.Role.ADMIN) {
-                throw new SpoolException(ErrorCode.FORBIDDEN, "Managing API keys needs an admin key.");
+                throw new SpoolException(ErrorCode.FORBIDDEN, "This route needs an admin key.");
+            }
+            route.handle(caller, req, res);
+        };
+    }
+
+    /** Tenant routes: a worker key serves every tenant, so it may not act as any one of them. */
+    private static Authed tenant(Authed route) {
+        return (caller, req, res) -> {
+            if (caller.role() == ApiKey.Role.WORKER) {
+                throw new SpoolException(ErrorCode.FORBIDDEN, "A worker key may only use the /v1/worker routes.");
+            }
+            route.handle(caller, req, res);
+        };
+    }
+
+    private static Authed worker(Authed route) {
+        return (caller, req, res) -> {
+            if (caller.role() != ApiKey.Role.WORKER) {
+                throw new SpoolException(ErrorCode.FORBIDDEN,
+                        "The /v1/worker routes need a worker key (POST /v1/keys with role 'worker').");
             }
             route.handle(caller, req, res);
         };

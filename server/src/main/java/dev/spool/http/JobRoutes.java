@@ -142,6 +142,32 @@ final class JobRoutes {
         ApiServer.sendJson(res, Status.OK_200, out);
     }
 
+    void logs(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var data = out.putArray("data");
+        engine.logs(caller.tenant(), jobId(req), 10_000).forEach(l -> data.addObject()
+                .put("seq", l.seq()).put("at", Wire.time(l.at())).put("attempt", l.attempt()).put("line", l.line()));
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    /** Workers seen within two leases: the live ones, for operators. */
+    void workers(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var data = out.putArray("data");
+        engine.workers(engine.settings().lease().multipliedBy(2)).forEach(w -> {
+            ObjectNode o = data.addObject();
+            o.put("id", w.id());
+            o.put("name", w.name());
+            o.put("key_id", w.keyId());
+            var types = o.putArray("types");
+            w.types().forEach(types::add);
+            o.put("first_seen", Wire.time(w.firstSeen()));
+            o.put("last_seen", Wire.time(w.lastSeen()));
+            o.put("jobs_in_hand", w.jobsInHand());
+        });
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
     void submitBatch(Caller caller, ServerRequest req, ServerResponse res) {
         BatchBody body = Json.convert(Json.tree(ApiServer.body(req)), BatchBody.class);
         if (body.jobs() == null) {

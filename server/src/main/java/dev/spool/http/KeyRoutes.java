@@ -26,7 +26,8 @@ final class KeyRoutes {
         ApiKey.Role role = switch (body.role() == null ? "tenant" : body.role().toLowerCase(Locale.ROOT)) {
             case "tenant" -> ApiKey.Role.TENANT;
             case "admin" -> ApiKey.Role.ADMIN;
-            default -> throw SpoolException.invalid("role must be 'tenant' or 'admin'");
+            case "worker" -> ApiKey.Role.WORKER;
+            default -> throw SpoolException.invalid("role must be 'tenant', 'admin' or 'worker'");
         };
         ApiKeys.Created created = keys.create(body.tenant() == null ? caller.tenant() : body.tenant(), body.name(), role);
         ObjectNode out = Wire.key(created.key());

@@ -12,7 +12,9 @@ public record ApiKey(String id, String tenant, String name, Role role, String pr
         /** May use the jobs API of its tenant and manage API keys. */
         ADMIN,
         /** May use the jobs API of its tenant. */
-        TENANT;
+        TENANT,
+        /** May claim and report jobs of every tenant through /v1/worker; may not submit or read as a tenant. */
+        WORKER;
 
         public String wireName() {
             return name().toLowerCase(java.util.Locale.ROOT);

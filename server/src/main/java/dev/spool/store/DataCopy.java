@@ -21,7 +21,7 @@ import java.util.Map;
  * empty; the whole copy is one transaction, so it is all there or not at all.
  */
 public final class DataCopy {
-    private static final List<String> TABLES = List.of("api_keys", "batches", "jobs", "job_events", "idempotency_keys");
+    private static final List<String> TABLES = List.of("api_keys", "batches", "jobs", "job_events", "idempotency_keys", "workers", "job_logs");
     private static final int BATCH = 500;
 
     private DataCopy() {}
@@ -64,7 +64,9 @@ public final class DataCopy {
         }
         // New history entries must continue after the copied ones.
         try (Statement s = to.createStatement()) {
-            s.execute("SELECT setval(pg_get_serial_sequence('job_events', 'seq'), COALESCE(max(seq), 0) + 1, false) FROM job_events");
+            for (String table : List.of("job_events", "job_logs")) {
+                s.execute("SELECT setval(pg_get_serial_sequence('" + table + "', 'seq'), COALESCE(max(seq), 0) + 1, false) FROM " + table);
+            }
         }
         return copied;
     }

@@ -333,6 +333,9 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     WHERE id = ? AND status = 'running' AND attempt = ?
                     RETURNING *
                     """, leaseUntil, now, progress.fraction(), progress.message(), id.value(), attempt);
+            if (job.isPresent()) {
+                update(c, "UPDATE workers SET last_seen = ? WHERE id = ?", now, job.get().workerId());
+            }
             if (job.isPresent() && (progress.fraction() != null || progress.message() != null)) {
                 var data = JSON.createObjectNode();
                 data.put("fraction", progress.fraction());
@@ -480,6 +483,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     id.value(), tenant);
             if (deleted > 0) {
                 update(c, "DELETE FROM job_events WHERE job_id = ?", id.value());
+                update(c, "DELETE FROM job_logs WHERE job_id = ?", id.value());
             }
             return deleted > 0;
         });
@@ -488,6 +492,76 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public int idempotencyPrune(Instant now) {
         return write(c -> update(c, "DELETE FROM idempotency_keys WHERE expires_at <= ?", now));
+    }
+
+    // ---------------------------------------------------------------- workers and logs
+
+    @Override
+    public void workerSeen(String id, String name, String keyId, List<String> types, Instant now) {
+        write(c -> update(c, """
+                INSERT INTO workers (id, name, key_id, types, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, key_id = excluded.key_id,
+                       types = excluded.types, last_seen = excluded.last_seen
+                """, id, name, keyId, json(types), now, now));
+    }
+
+    @Override
+    public List<dev.spool.job.Worker> workerList(Instant since) {
+        return read(c -> {
+            List<dev.spool.job.Worker> workers = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT w.id, w.name, w.key_id, w.types, w.first_seen, w.last_seen,
+                           (SELECT count(*) FROM jobs j WHERE j.status = 'running' AND j.worker_id = w.id) AS in_hand
+                    FROM workers w WHERE w.last_seen >= ? ORDER BY w.last_seen DESC, w.id
+                    """, since);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    workers.add(new dev.spool.job.Worker(rs.getString("id"), rs.getString("name"), rs.getString("key_id"),
+                            List.of(JSON.readValue(rs.getString("types"), String[].class)), instant(rs, "first_seen"),
+                            instant(rs, "last_seen"), rs.getInt("in_hand")));
+                }
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("stored worker types are not JSON", e);
+            }
+            return workers;
+        });
+    }
+
+    @Override
+    public boolean jobLogAppend(JobId id, int attempt, List<String> lines, Instant now) {
+        return write(c -> {
+            if (count(c, "SELECT count(*) FROM jobs WHERE id = ? AND status = 'running' AND attempt = ?", id.value(), attempt) == 0) {
+                return false;
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_logs (job_id, at, attempt, line) VALUES (?, ?, ?, ?)")) {
+                for (String line : lines) {
+                    ps.setString(1, id.value());
+                    ps.setLong(2, now.toEpochMilli());
+                    ps.setInt(3, attempt);
+                    ps.setString(4, line);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public List<dev.spool.job.LogLine> jobLogs(String tenant, JobId id, int limit) {
+        return read(c -> {
+            List<dev.spool.job.LogLine> lines = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT l.seq, l.at, l.attempt, l.line FROM job_logs l JOIN jobs j ON j.id = l.job_id
+                    WHERE l.job_id = ? AND j.tenant = ? ORDER BY l.seq LIMIT ?
+                    """, id.value(), tenant, limit);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    lines.add(new dev.spool.job.LogLine(rs.getLong(1), instant(rs, 2), rs.getInt(3), rs.getString(4)));
+                }
+            }
+            return lines;
+        });
     }
 
     // ---------------------------------------------------------------- keys

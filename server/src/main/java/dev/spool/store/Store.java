@@ -119,6 +119,21 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     /** Forgets idempotency keys that expired before {@code now}; returns how many. */
     int idempotencyPrune(Instant now);
 
+    /** Records that a worker was seen now (it claimed, or heartbeated), creating it on first sight. */
+    void workerSeen(String id, String name, String keyId, List<String> types, Instant now);
+
+    /** Workers seen at or after {@code since}, most recently seen first, each with the jobs it holds. */
+    List<dev.spool.job.Worker> workerList(Instant since);
+
+    /**
+     * Appends lines to a job's log, fenced like every worker write: only while the job is running
+     * at {@code attempt}. False when that no longer holds.
+     */
+    boolean jobLogAppend(JobId id, int attempt, List<String> lines, Instant now);
+
+    /** A job's log lines, oldest first, at most {@code limit}; empty for another tenant's job. */
+    List<dev.spool.job.LogLine> jobLogs(String tenant, JobId id, int limit);
+
     void keyInsert(ApiKey key);
 
     Optional<ApiKey> keyByPrefix(String prefix);

@@ -61,6 +61,7 @@ class CrossTenantTest {
         return List.of(
                 id -> spool.request("/v1/jobs/" + id, bobKey).GET(),
                 id -> spool.request("/v1/jobs/" + id + "/events", bobKey).GET(),
+                id -> spool.request("/v1/jobs/" + id + "/logs", bobKey).GET(),
                 id -> spool.request("/v1/jobs/" + id + "/cancel", bobKey).POST(HttpRequest.BodyPublishers.noBody()),
                 id -> spool.request("/v1/jobs/" + id + "/retry", bobKey).POST(HttpRequest.BodyPublishers.noBody()),
                 id -> spool.request("/v1/jobs/" + id, bobKey).DELETE());

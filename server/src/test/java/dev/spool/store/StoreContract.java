@@ -431,6 +431,44 @@ public abstract class StoreContract {
         assertThat(store.batchGet("other", batchId)).isEmpty();
     }
 
+    // ---------------------------------------------------------------- workers and logs
+
+    @Test
+    void workersAreListedWithTheJobsTheyHold() {
+        store.workerSeen("host-1:42", "gpu box", "key_w", List.of("transcribe"), T0);
+        store.workerSeen("host-2:7", "old box", "key_w", List.of("render"), T0.minusSeconds(600));
+        store.jobInsert(newJob("transcribe"), T0, Duration.ofDays(1));
+        store.jobClaim(new Store.Claim(List.of("transcribe"), List.of(), 1, "host-1:42", Duration.ofSeconds(30), Map.of()), T0);
+        store.workerSeen("host-1:42", "gpu box", "key_w", List.of("transcribe", "align"), T0.plusSeconds(5));
+
+        var seen = store.workerList(T0.minusSeconds(60));
+        assertThat(seen).hasSize(1);
+        var worker = seen.getFirst();
+        assertThat(worker.id()).isEqualTo("host-1:42");
+        assertThat(worker.types()).containsExactly("transcribe", "align");
+        assertThat(worker.firstSeen()).isEqualTo(T0);
+        assertThat(worker.lastSeen()).isEqualTo(T0.plusSeconds(5));
+        assertThat(worker.jobsInHand()).isEqualTo(1);
+        assertThat(store.workerList(T0.minus(Duration.ofHours(1)))).hasSize(2);
+    }
+
+    @Test
+    void logLinesAreAppendedOnlyByTheCurrentAttemptAndSeenOnlyByTheTenant() {
+        Job job = jobs.running("echo", T0);
+
+        assertThat(store.jobLogAppend(job.id(), 1, List.of("loading model", "50% done"), T0.plusSeconds(1))).isTrue();
+        assertThat(store.jobLogAppend(job.id(), 2, List.of("from a stale attempt"), T0.plusSeconds(2))).isFalse();
+
+        assertThat(store.jobLogs(TENANT, job.id(), 100)).extracting(l -> l.line()).containsExactly("loading model", "50% done");
+        assertThat(store.jobLogs(TENANT, job.id(), 1)).hasSize(1);
+        assertThat(store.jobLogs("other", job.id(), 100)).isEmpty();
+
+        store.jobFinish(job.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0.plusSeconds(3));
+        assertThat(store.jobLogAppend(job.id(), 1, List.of("too late"), T0.plusSeconds(4))).isFalse();
+        store.jobDelete(TENANT, job.id());
+        assertThat(store.jobLogs(TENANT, job.id(), 100)).isEmpty();
+    }
+
     // ---------------------------------------------------------------- keys
 
     @Test

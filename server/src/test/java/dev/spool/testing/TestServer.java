@@ -23,6 +23,11 @@ public final class TestServer implements AutoCloseable {
     private final HttpClient http = HttpClient.newHttpClient();
 
     public TestServer(Path dataDir, Map<String, String> overrides) {
+        this(dataDir, overrides, null);
+    }
+
+    /** @param yaml a configuration file's text (for job types), or null */
+    public TestServer(Path dataDir, Map<String, String> overrides, String yaml) {
         Map<String, String> settings = new HashMap<>(Map.of(
                 "http.host", "127.0.0.1",
                 "http.port", "0",
@@ -33,7 +38,16 @@ public final class TestServer implements AutoCloseable {
                 "jobs.maintenance_interval_ms", "100",
                 "runner.shutdown_grace_seconds", "1"));
         settings.putAll(overrides);
-        this.server = Server.start(Config.load(Optional.empty(), Map.of(), settings));
+        Optional<Path> file = Optional.empty();
+        if (yaml != null) {
+            try {
+                java.nio.file.Files.createDirectories(dataDir);
+                file = Optional.of(java.nio.file.Files.writeString(dataDir.resolve("spool.yaml"), yaml));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        this.server = Server.start(Config.load(file, Map.of(), settings));
         this.adminKey = server.createdAdminKey().orElseThrow();
     }
 
@@ -57,6 +71,12 @@ public final class TestServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** POSTs JSON and returns the answer, checked against the contract. */
+    public HttpResponse<byte[]> post(String path, String apiKey, String json) {
+        return send(request(path, apiKey).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     public HttpRequest.Builder request(String path, String apiKey) {
