@@ -176,11 +176,72 @@ public final class SpoolClient {
         send("DELETE", "/v1/keys/" + segment(id), null, null);
     }
 
+    // ---------------------------------------------------------------- the worker protocol (worker keys)
+
+    private record Claimed(List<ClaimedJob> jobs) {}
+
+    /**
+     * Claims up to {@code max} jobs of {@code types} (all worker types if empty), waiting up to
+     * {@code waitSeconds} (at most 60) for work. Empty when none came in time.
+     */
+    public List<ClaimedJob> claim(String workerId, String name, List<String> types, int max, int waitSeconds) {
+        var body = new java.util.LinkedHashMap<String, Object>();
+        body.put("worker_id", workerId);
+        body.put("name", name);
+        body.put("types", types);
+        body.put("max", max);
+        body.put("wait_seconds", waitSeconds);
+        return read(send("POST", "/v1/worker/claim", body, null, Duration.ofSeconds(waitSeconds).plus(timeout)), Claimed.class).jobs();
+    }
+
+    /** Keeps the lease of a running attempt; {@code fraction} and {@code message} may be null. */
+    public HeartbeatReply heartbeat(String id, int attempt, Double fraction, String message) {
+        var body = new java.util.LinkedHashMap<String, Object>();
+        body.put("attempt", attempt);
+        if (fraction != null || message != null) {
+            var progress = new java.util.LinkedHashMap<String, Object>();
+            if (fraction != null) {
+                progress.put("fraction", fraction);
+            }
+            if (message != null) {
+                progress.put("message", message);
+            }
+            body.put("progress", progress);
+        }
+        return read(send("POST", "/v1/worker/jobs/" + segment(id) + "/heartbeat", body, null), HeartbeatReply.class);
+    }
+
+    /** Ends an attempt with its result. A stale attempt throws {@link SpoolApiException} 409. */
+    public void complete(String id, int attempt, JsonNode result, long units) {
+        send("POST", "/v1/worker/jobs/" + segment(id) + "/complete",
+                Map.of("attempt", attempt, "result", result == null ? JSON.nullNode() : result, "usage", Map.of("units", units)), null);
+    }
+
+    /** Ends an attempt with an error; a retryable one is tried again while attempts remain. */
+    public void fail(String id, int attempt, String code, String message, boolean retryable) {
+        send("POST", "/v1/worker/jobs/" + segment(id) + "/fail",
+                Map.of("attempt", attempt, "error", Map.of("code", code, "message", message), "retryable", retryable), null);
+    }
+
+    /** Hands an attempt back unfinished: queued again at once, the attempt not spent. */
+    public void release(String id, int attempt) {
+        send("POST", "/v1/worker/jobs/" + segment(id) + "/release", Map.of("attempt", attempt), null);
+    }
+
+    /** Appends lines to the job's log (1 to 1,000 lines of at most 8 KiB each). */
+    public void appendLogs(String id, int attempt, List<String> lines) {
+        send("POST", "/v1/worker/jobs/" + segment(id) + "/logs", Map.of("attempt", attempt, "lines", lines), null);
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     private HttpResponse<byte[]> send(String method, String path, Object body, String idempotencyKey) {
+        return send(method, path, body, idempotencyKey, timeout);
+    }
+
+    private HttpResponse<byte[]> send(String method, String path, Object body, String idempotencyKey, Duration answerWithin) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + path))
-                .timeout(timeout)
+                .timeout(answerWithin)
                 .header("Accept", "application/json");
         if (apiKey != null) {
             request.header("Authorization", "Bearer " + apiKey);

@@ -102,6 +102,7 @@ public final class ApiServer implements AutoCloseable {
          .post("/v1/worker/jobs/{id}/complete", authed(keys, worker(workers::complete)))
          .post("/v1/worker/jobs/{id}/fail", authed(keys, worker(workers::fail)))
          .post("/v1/worker/jobs/{id}/logs", authed(keys, worker(workers::log)))
+         .post("/v1/worker/jobs/{id}/release", authed(keys, worker(workers::release)))
          .get("/v1/workers", authed(keys, admin(jobs::workers)))
 
          .post("/v1/keys", authed(keys, admin(keyRoutes::create)))

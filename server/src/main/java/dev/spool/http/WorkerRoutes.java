@@ -117,6 +117,14 @@ final class WorkerRoutes {
         report(res, engine.report(jobId(req), attempt(body.attempt()), new Outcome.Failed(error)));
     }
 
+    record ReleaseBody(Integer attempt) {}
+
+    /** Hands a job back unfinished (the worker is stopping): queued again at once, the attempt not spent. */
+    void release(Caller caller, ServerRequest req, ServerResponse res) {
+        ReleaseBody body = Json.read(ApiServer.body(req), ReleaseBody.class);
+        report(res, engine.giveBack(jobId(req), attempt(body.attempt())));
+    }
+
     void log(Caller caller, ServerRequest req, ServerResponse res) {
         LogBody body = Json.read(ApiServer.body(req), LogBody.class);
         if (body.lines() == null || body.lines().isEmpty() || body.lines().size() > MAX_LOG_LINES) {

@@ -1,0 +1,12 @@
+package dev.spool.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A job a worker claimed: running at {@code attempt}, which every report of it must carry, with a
+ * lease kept by a heartbeat at least every {@code heartbeatIntervalMs}.
+ */
+public record ClaimedJob(String id, String type, String queue, String tenant, int attempt, JsonNode input,
+                         Map<String, String> metadata, int timeoutSeconds, Instant leaseExpiresAt, long heartbeatIntervalMs) {}
