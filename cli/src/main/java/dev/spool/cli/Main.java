@@ -10,6 +10,7 @@ import dev.spool.client.JobPage;
 import dev.spool.client.ListQuery;
 import dev.spool.client.SpoolApiException;
 import dev.spool.client.SpoolClient;
+import dev.spool.client.SpoolWorker;
 import dev.spool.client.SubmitRequest;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,7 +33,8 @@ import picocli.CommandLine.Parameters;
 /** The {@code spool} command: the server, and a client for its API. */
 @Command(name = "spool", mixinStandardHelpOptions = true, version = "spool 0.1.0",
         description = "Spool: a self-hosted async jobs API server.",
-        subcommands = {Main.Serve.class, Main.Submit.class, Main.ListJobs.class, Main.Keys.class, Main.MigrateData.class})
+        subcommands = {Main.Serve.class, Main.Submit.class, Main.ListJobs.class, Main.Keys.class, Main.MigrateData.class,
+                Main.Worker.class})
 public final class Main {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -173,6 +175,58 @@ public final class Main {
                 stopped.countDown();
             }, "spool-shutdown"));
             stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "worker", mixinStandardHelpOptions = true,
+            description = "Run a program for each job of the given types: input JSON on stdin, result on stdout, log on stderr. Needs a worker key.")
+    static final class Worker implements Callable<Integer> {
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--type", required = true, description = "A type to run (declared with executor: worker); repeatable.")
+        java.util.List<String> types;
+
+        @Option(names = "--concurrency", defaultValue = "1", description = "Jobs run at once (default ${DEFAULT-VALUE}).")
+        int concurrency;
+
+        @Option(names = "--worker-id", description = "A stable id for this worker; host and pid by default.")
+        String workerId;
+
+        @Option(names = "--grace", defaultValue = "PT30S", description = "On stop, how long running jobs may finish before they are handed back (default ${DEFAULT-VALUE}).")
+        Duration grace;
+
+        @Parameters(arity = "1..*", paramLabel = "PROGRAM", description = "The program and its arguments, after --.")
+        java.util.List<String> command;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            SpoolWorker.Builder builder = SpoolWorker.builder(client.client()).types(types.toArray(String[]::new))
+                    .concurrency(concurrency).grace(grace).handler(new ProgramHandler(command));
+            if (workerId != null) {
+                builder.workerId(workerId).name(workerId);
+            }
+            SpoolWorker worker = builder.start();
+            spec.commandLine().getErr().println("spool worker: running " + String.join(" ", command) + " for "
+                    + String.join(", ", types) + " (" + concurrency + " at once)");
+            spec.commandLine().getErr().flush();
+            CountDownLatch stopped = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                worker.close();
+                stopped.countDown();
+            }, "spool-worker-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                // stopped from within this JVM (tests): close here instead of in the hook
+                Runtime.getRuntime().removeShutdownHook(hook);
+                worker.close();
+            }
             return 0;
         }
     }
