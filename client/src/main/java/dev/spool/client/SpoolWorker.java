@@ -132,8 +132,13 @@ public final class SpoolWorker implements AutoCloseable {
             JsonNode result = settings.handler.run(r);
             switch (r.stop.get()) {
                 case NONE -> {
-                    flush(r);
-                    client.complete(job.id(), job.attempt(), result, r.units);
+                    try {
+                        flush(r);
+                        client.complete(job.id(), job.attempt(), result, r.units);
+                    } catch (SpoolApiException refused) {
+                        log.info("job " + job.id() + " attempt " + job.attempt() + ": its result was refused ("
+                                + refused.status() + " " + refused.code() + ")");
+                    }
                 }
                 case CANCELLED -> client.fail(job.id(), job.attempt(), "cancelled", "stopped at the client's request", false);
                 case TIMED_OUT -> timedOut(r);
@@ -156,7 +161,7 @@ public final class SpoolWorker implements AutoCloseable {
                     }
                 }
             } catch (RuntimeException report) {
-                log.log(Level.WARNING, "could not report the end of job " + job.id(), report);
+                log.log(Level.WARNING, "could not report the end of job " + job.id() + " attempt " + job.attempt(), report);
             }
         } finally {
             running.remove(job.id());
@@ -212,7 +217,9 @@ public final class SpoolWorker implements AutoCloseable {
             }
         } catch (SpoolApiException e) {
             if (e.status() == 409 || e.status() == 404) {
-                r.stopWith(Stop.LOST); // rescued, finished or deleted elsewhere: stop, report nothing
+                // Rescued, finished or deleted elsewhere: stop, and report nothing.
+                log.info("job " + r.job.id() + " attempt " + r.job.attempt() + " is no longer ours (" + e.status() + "); stopping it");
+                r.stopWith(Stop.LOST);
             } else {
                 log.log(Level.WARNING, "heartbeat of job " + r.job.id() + " failed", e);
             }
