@@ -56,8 +56,9 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
 
     /** A job type as the file declares it; unset fields keep the built-in type's value, or the defaults. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record TypeSpec(String description, String executor, String handler, String queue, Integer maxAttempts,
-                           Integer timeoutSeconds, Integer concurrency, PriceSpec price, JsonNode inputSchema) {}
+    public record TypeSpec(String description, String executor, String handler, java.util.List<String> command, String url,
+                           String queue, Integer maxAttempts, Integer timeoutSeconds, Integer concurrency, PriceSpec price,
+                           JsonNode inputSchema) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record PriceSpec(BigDecimal perJob, BigDecimal perSecond, BigDecimal perUnit, String currency) {}

@@ -10,6 +10,8 @@ import dev.spool.engine.maintenance.IdempotencyPruner;
 import dev.spool.engine.maintenance.LeaseRescuer;
 import dev.spool.engine.maintenance.Maintenance;
 import dev.spool.executor.Builtins;
+import dev.spool.executor.CommandHandler;
+import dev.spool.executor.HttpHandler;
 import dev.spool.http.ApiServer;
 import dev.spool.job.Backoff;
 import dev.spool.job.Price;
@@ -131,12 +133,32 @@ public final class Server implements AutoCloseable {
             Config.TypeSpec spec = entry.getValue();
             Builtins.Builtin base = builtins.get(name);
             String executor = spec.executor() != null ? spec.executor() : "builtin";
-            if (executor.equals("worker")) {
-                types.add(workerType(name, spec, base));
-                continue;
-            }
-            if (!executor.equals("builtin")) {
-                throw new IllegalArgumentException("type " + name + ": unknown executor '" + executor + "' (supported: builtin, worker)");
+            switch (executor) {
+                case "worker" -> {
+                    types.add(declared(name, "worker", spec, base));
+                    continue;
+                }
+                case "command" -> {
+                    types.add(declared(name, "command", spec, base));
+                    handlers.put(name, new CommandHandler(spec.command()));
+                    continue;
+                }
+                case "http" -> {
+                    if (spec.url() == null) {
+                        throw new IllegalArgumentException("type " + name + ": an http type needs 'url'");
+                    }
+                    types.add(declared(name, "http", spec, base));
+                    handlers.put(name, HttpHandler.to(spec.url()));
+                    continue;
+                }
+                case "builtin" -> {
+                    if (spec.command() != null || spec.url() != null) {
+                        throw new IllegalArgumentException("type " + name + ": a builtin type has no command or url; "
+                                + "set executor: command or executor: http");
+                    }
+                }
+                default -> throw new IllegalArgumentException("type " + name + ": unknown executor '" + executor
+                        + "' (supported: builtin, worker, command, http)");
             }
             String handlerName = spec.handler() != null ? spec.handler() : base != null ? base.type().handler() : name;
             Builtins.Builtin handler = builtins.get(handlerName);
@@ -161,16 +183,25 @@ public final class Server implements AutoCloseable {
         return new JobTypes(types);
     }
 
-    /** A type whose jobs external workers claim over HTTP: no handler here, defaults where the file is silent. */
-    private static JobType workerType(String name, Config.TypeSpec spec, Builtins.Builtin base) {
+    /**
+     * A type run by something other than a built-in handler (workers, a program, an endpoint), with
+     * defaults where the file is silent.
+     */
+    private static JobType declared(String name, String executor, Config.TypeSpec spec, Builtins.Builtin base) {
         if (base != null) {
-            throw new IllegalArgumentException("type " + name + " is built in; declare a worker type under another name");
+            throw new IllegalArgumentException("type " + name + " is built in; declare a " + executor + " type under another name");
         }
         if (spec.handler() != null) {
-            throw new IllegalArgumentException("type " + name + ": a worker type has no handler");
+            throw new IllegalArgumentException("type " + name + ": only builtin types have a handler");
+        }
+        if (spec.command() != null && !executor.equals("command")) {
+            throw new IllegalArgumentException("type " + name + ": only command types have a command");
+        }
+        if (spec.url() != null && !executor.equals("http")) {
+            throw new IllegalArgumentException("type " + name + ": only http types have a url");
         }
         Config.PriceSpec p = spec.price();
-        return JobType.of(name, spec.description(), "worker", null,
+        return JobType.of(name, spec.description(), executor, null,
                 spec.queue() != null ? spec.queue() : "default",
                 spec.maxAttempts() != null ? spec.maxAttempts() : 3,
                 spec.timeoutSeconds() != null ? spec.timeoutSeconds() : 3600,

@@ -1,32 +1,14 @@
 package dev.spool.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spool.client.SpoolClient;
 import dev.spool.client.SpoolWorker;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import dev.spool.engine.JobFailure;
+import dev.spool.executor.ProgramRunner;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
 
-/**
- * Runs one program per job: the job's input JSON on its standard input; its standard output is the
- * result (JSON, or else {@code {"text": ...}}); each standard error line goes to the job's log,
- * except {@code spool:progress <fraction> [message]} lines, which report progress. Exit 0 succeeds;
- * any other exit fails the attempt (retried while attempts remain). A cancel or a timeout kills
- * the program and everything it started.
- */
+/** {@code spool worker}'s handler: the program contract of {@link ProgramRunner}, for a job claimed over HTTP. */
 final class ProgramHandler implements SpoolWorker.Handler {
-    private static final Pattern PROGRESS = Pattern.compile("spool:progress\\s+([0-9.]+)\\s*(.*)");
-    private static final int TAIL = 5;
-
     private final List<String> command;
 
     ProgramHandler(List<String> command) {
@@ -35,102 +17,24 @@ final class ProgramHandler implements SpoolWorker.Handler {
 
     @Override
     public JsonNode run(SpoolWorker.Context job) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put("SPOOL_JOB_ID", job.job().id());
-        builder.environment().put("SPOOL_JOB_TYPE", job.job().type());
-        builder.environment().put("SPOOL_ATTEMPT", Integer.toString(job.job().attempt()));
-        Process process;
+        Map<String, String> environment = Map.of(
+                "SPOOL_JOB_ID", job.job().id(),
+                "SPOOL_JOB_TYPE", job.job().type(),
+                "SPOOL_ATTEMPT", Integer.toString(job.job().attempt()));
         try {
-            process = builder.start();
-        } catch (IOException e) {
-            throw new SpoolWorker.Failure("cannot_start", "cannot start " + command.getFirst() + ": " + e.getMessage(), false);
-        }
-        try {
-            Deque<String> tail = new ArrayDeque<>();
-            Thread errors = Thread.ofVirtual().start(() -> readErrors(process.getErrorStream(), job, tail));
-            byte[][] out = new byte[1][];
-            Thread output = Thread.ofVirtual().start(() -> out[0] = readAll(process.getInputStream()));
-            try (OutputStream in = process.getOutputStream()) {
-                in.write(SpoolClient.JSON.writeValueAsBytes(job.input()));
-            } catch (IOException e) {
-                // The program did not read its input; its exit status says whether that mattered.
-            }
-            int exit = process.waitFor();
-            output.join();
-            errors.join();
-            if (exit != 0) {
-                String why;
-                synchronized (tail) {
-                    why = tail.isEmpty() ? "" : ": " + String.join(" | ", tail);
+            return ProgramRunner.run(command, environment, job.input(), new ProgramRunner.Listener() {
+                @Override
+                public void log(String line) {
+                    job.log(line);
                 }
-                throw new SpoolWorker.Failure("exit_" + exit, command.getFirst() + " exited with status " + exit + why, true);
-            }
-            return result(new String(out[0] == null ? new byte[0] : out[0], StandardCharsets.UTF_8));
-        } finally {
-            if (process.isAlive() || process.descendants().anyMatch(ProcessHandle::isAlive)) {
-                kill(process);
-            }
-        }
-    }
 
-    private static JsonNode result(String stdout) {
-        String text = stdout.strip();
-        if (!text.isEmpty()) {
-            try {
-                return SpoolClient.JSON.readTree(text);
-            } catch (IOException notJson) {
-                // fall through: plain text
-            }
-        }
-        return SpoolClient.JSON.createObjectNode().put("text", stdout);
-    }
-
-    private static void readErrors(InputStream stream, SpoolWorker.Context job, Deque<String> tail) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-            for (String line; (line = reader.readLine()) != null; ) {
-                Matcher m = PROGRESS.matcher(line);
-                if (m.matches()) {
-                    try {
-                        job.progress(Double.parseDouble(m.group(1)), m.group(2).isBlank() ? null : m.group(2));
-                        continue;
-                    } catch (NumberFormatException e) {
-                        // not a progress line after all: log it
-                    }
+                @Override
+                public void progress(double fraction, String message) {
+                    job.progress(fraction, message);
                 }
-                job.log(line);
-                synchronized (tail) {
-                    tail.addLast(line);
-                    if (tail.size() > TAIL) {
-                        tail.removeFirst();
-                    }
-                }
-            }
-        } catch (IOException e) {
-            // the program closed its standard error; nothing more to read
+            });
+        } catch (JobFailure f) {
+            throw new SpoolWorker.Failure(f.error().code(), f.error().message(), f.error().retryable());
         }
-    }
-
-    private static byte[] readAll(InputStream stream) {
-        try (stream) {
-            return stream.readAllBytes();
-        } catch (IOException e) {
-            return new byte[0];
-        }
-    }
-
-    /** Asks the program and its children to stop, then forces them after two seconds. */
-    private static void kill(Process process) {
-        List<ProcessHandle> tree = process.descendants().toList();
-        tree.forEach(ProcessHandle::destroy);
-        process.destroy();
-        try {
-            if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     }
 }

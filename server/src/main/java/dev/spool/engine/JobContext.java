@@ -14,6 +14,9 @@ public interface JobContext {
     /** Records progress; it reaches the store within the runner's progress interval. */
     void progress(double fraction, String message);
 
+    /** Appends a line to the job's log; lines reach the store with the next heartbeat. */
+    void log(String line);
+
     /** Adds to the units this attempt used, which the type's price may charge per unit. */
     void addUnits(long units);
 

@@ -163,7 +163,7 @@ public final class LocalRunner implements AutoCloseable {
                     r.stopWith(Stop.TIMEOUT);
                 }
                 boolean heartbeatDue = now - r.lastHeartbeat >= settings.heartbeat().toNanos();
-                boolean progressDue = r.pendingProgress.get() != null
+                boolean progressDue = (r.pendingProgress.get() != null || r.hasLines())
                         && now - r.lastHeartbeat >= settings.progressInterval().toNanos();
                 if (heartbeatDue || progressDue) {
                     heartbeat(r);
@@ -178,6 +178,7 @@ public final class LocalRunner implements AutoCloseable {
         Progress progress = r.pendingProgress.getAndSet(null);
         r.lastHeartbeat = System.nanoTime();
         try {
+            flushLogs(r);
             Engine.Heartbeat beat = engine.heartbeat(r.job.id(), r.job.attempt(), progress == null ? Progress.NONE : progress);
             if (beat.cancelRequested()) {
                 r.stopWith(Stop.CANCEL);
@@ -189,9 +190,17 @@ public final class LocalRunner implements AutoCloseable {
     }
 
     private void flushProgress(Running r) {
+        flushLogs(r);
         Progress progress = r.pendingProgress.getAndSet(null);
         if (progress != null) {
             engine.heartbeat(r.job.id(), r.job.attempt(), progress);
+        }
+    }
+
+    private void flushLogs(Running r) {
+        List<String> lines = r.drainLines();
+        if (!lines.isEmpty()) {
+            engine.appendLogs(r.job.id(), r.job.attempt(), lines);
         }
     }
 
@@ -238,6 +247,7 @@ public final class LocalRunner implements AutoCloseable {
         final AtomicReference<Stop> stop = new AtomicReference<>(Stop.NONE);
         final AtomicReference<Progress> pendingProgress = new AtomicReference<>();
         final AtomicLong units = new AtomicLong();
+        private final List<String> lines = new java.util.ArrayList<>();
         volatile long lastHeartbeat = System.nanoTime();
         volatile Thread thread;
 
@@ -260,6 +270,21 @@ public final class LocalRunner implements AutoCloseable {
         @Override
         public void progress(double fraction, String message) {
             pendingProgress.set(new Progress(Math.max(0, Math.min(1, fraction)), message));
+        }
+
+        @Override
+        public synchronized void log(String line) {
+            lines.add(line.length() > 8192 ? line.substring(0, 8192) : line);
+        }
+
+        synchronized boolean hasLines() {
+            return !lines.isEmpty();
+        }
+
+        synchronized List<String> drainLines() {
+            List<String> out = List.copyOf(lines);
+            lines.clear();
+            return out;
         }
 
         @Override

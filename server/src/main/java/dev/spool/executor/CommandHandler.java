@@ -1,0 +1,36 @@
+package dev.spool.executor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.engine.JobContext;
+import dev.spool.engine.JobHandler;
+import java.util.List;
+import java.util.Map;
+
+/** The {@code command} executor: the server runs a configured program for each job (see {@link ProgramRunner}). */
+public record CommandHandler(List<String> command) implements JobHandler {
+    public CommandHandler {
+        if (command == null || command.isEmpty()) {
+            throw new IllegalArgumentException("a command type needs 'command: [program, args...]'");
+        }
+        command = List.copyOf(command);
+    }
+
+    @Override
+    public JsonNode run(JobContext job) throws Exception {
+        Map<String, String> environment = Map.of(
+                "SPOOL_JOB_ID", job.job().id().value(),
+                "SPOOL_JOB_TYPE", job.job().type(),
+                "SPOOL_ATTEMPT", Integer.toString(job.job().attempt()));
+        return ProgramRunner.run(command, environment, job.input(), new ProgramRunner.Listener() {
+            @Override
+            public void log(String line) {
+                job.log(line);
+            }
+
+            @Override
+            public void progress(double fraction, String message) {
+                job.progress(fraction, message);
+            }
+        });
+    }
+}
