@@ -42,6 +42,7 @@ class WorkerCommandTest {
                   copy: {executor: worker}
                   crash: {executor: worker, max_attempts: 1}
                   slow: {executor: worker}
+                  limited: {executor: worker, max_attempts: 1, timeout_seconds: 1}
                 """);
         server = Server.start(Config.load(Optional.of(config), Map.of(), Map.of(
                 "http.port", "0", "storage.data_dir", dir.toString(), "runner.shutdown_grace_seconds", "0")));
@@ -118,9 +119,27 @@ class WorkerCommandTest {
         }
     }
 
+    @Test
+    void aProgramPastTheJobsTimeoutIsKilledAndTheAttemptFails() throws Exception {
+        Thread w = worker("limited", "sleep", "3601");
+        try {
+            String id = tenant.submit(SubmitRequest.of("limited", json("{}"))).id();
+            Job failed = tenant.waitFor(id, Duration.ofSeconds(20), j -> {});
+            assertThat(failed.status()).isEqualTo("failed");
+            assertThat(failed.error().code()).isEqualTo("timeout");
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> running("sleep 3601") == 0);
+        } finally {
+            stop(w);
+        }
+    }
+
     /** Child processes of this JVM running {@code sleep 3600}. */
     private static long sleeping() {
+        return running("sleep 3600");
+    }
+
+    private static long running(String commandLine) {
         return ProcessHandle.current().descendants()
-                .filter(p -> p.info().commandLine().map(c -> c.contains("sleep 3600")).orElse(false)).count();
+                .filter(p -> p.info().commandLine().map(c -> c.contains(commandLine)).orElse(false)).count();
     }
 }
