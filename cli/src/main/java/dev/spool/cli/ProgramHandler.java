@@ -5,7 +5,6 @@ import dev.spool.client.SpoolWorker;
 import dev.spool.engine.JobFailure;
 import dev.spool.executor.ProgramRunner;
 import java.util.List;
-import java.util.Map;
 
 /** {@code spool worker}'s handler: the program contract of {@link ProgramRunner}, for a job claimed over HTTP. */
 final class ProgramHandler implements SpoolWorker.Handler {
@@ -17,10 +16,7 @@ final class ProgramHandler implements SpoolWorker.Handler {
 
     @Override
     public JsonNode run(SpoolWorker.Context job) throws Exception {
-        Map<String, String> environment = Map.of(
-                "SPOOL_JOB_ID", job.job().id(),
-                "SPOOL_JOB_TYPE", job.job().type(),
-                "SPOOL_ATTEMPT", Integer.toString(job.job().attempt()));
+        var environment = ProgramRunner.environment(job.job().id(), job.job().type(), job.job().attempt());
         try {
             return ProgramRunner.run(command, environment, job.input(), new ProgramRunner.Listener() {
                 @Override

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.engine.JobContext;
 import dev.spool.engine.JobHandler;
 import java.util.List;
-import java.util.Map;
 
 /** The {@code command} executor: the server runs a configured program for each job (see {@link ProgramRunner}). */
 public record CommandHandler(List<String> command) implements JobHandler {
@@ -17,10 +16,7 @@ public record CommandHandler(List<String> command) implements JobHandler {
 
     @Override
     public JsonNode run(JobContext job) throws Exception {
-        Map<String, String> environment = Map.of(
-                "SPOOL_JOB_ID", job.job().id().value(),
-                "SPOOL_JOB_TYPE", job.job().type(),
-                "SPOOL_ATTEMPT", Integer.toString(job.job().attempt()));
+        var environment = ProgramRunner.environment(job.job().id().value(), job.job().type(), job.job().attempt());
         return ProgramRunner.run(command, environment, job.input(), new ProgramRunner.Listener() {
             @Override
             public void log(String line) {

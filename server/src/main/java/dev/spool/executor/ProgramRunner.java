@@ -38,6 +38,11 @@ public final class ProgramRunner {
 
     private ProgramRunner() {}
 
+    /** What the program finds in its environment about its job. */
+    public static Map<String, String> environment(String jobId, String type, int attempt) {
+        return Map.of("SPOOL_JOB_ID", jobId, "SPOOL_JOB_TYPE", type, "SPOOL_ATTEMPT", Integer.toString(attempt));
+    }
+
     public static JsonNode run(List<String> command, Map<String, String> environment, JsonNode input, Listener listener)
             throws InterruptedException, JobFailure {
         ProcessBuilder builder = new ProcessBuilder(command);
