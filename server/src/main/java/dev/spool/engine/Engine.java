@@ -459,8 +459,8 @@ public final class Engine {
     }
 
     /**
-     * Ends the attempts whose leases ran out before {@code now}: as cancelled when cancel was asked,
-     * else retried with backoff while attempts remain, else failed. Safe to run on every node at once:
+     * Ends the attempts whose leases ran out, or that ran past their timeout, before {@code now}: as
+     * cancelled when cancel was asked, else retried with backoff while attempts remain, else failed. Safe to run on every node at once:
      * each write applies only while the lease is still expired and the attempt is still current.
      *
      * @return how many jobs were rescued
@@ -468,8 +468,12 @@ public final class Engine {
     public int rescueExpired(Instant now, int limit) {
         List<Store.Finish> rescues = new ArrayList<>();
         for (Job job : store.jobListExpired(now, limit)) {
-            JobError expired = new JobError("lease_expired",
-                    "The executor stopped heartbeating; its lease expired at " + job.leaseExpiresAt() + ".", true);
+            boolean timedOut = job.attemptStartedAt() != null
+                    && job.attemptStartedAt().plusSeconds(job.timeoutSeconds()).isBefore(now);
+            JobError expired = timedOut
+                    ? new JobError("timeout", "The attempt ran longer than its timeout of " + job.timeoutSeconds() + " s.", true)
+                    : new JobError("lease_expired",
+                            "The executor stopped heartbeating; its lease expired at " + job.leaseExpiresAt() + ".", true);
             Transition t = (job.cancelRequested()
                     ? Transition.cancel("cancelled; the executor did not confirm before its lease expired")
                     : afterFailure(job, expired, now)).ifLeaseExpired();

@@ -10,7 +10,8 @@ import java.time.Instant;
  * @param to             the next status: a terminal one, or QUEUED to run again
  * @param runAt          with QUEUED, when the job may run again
  * @param freeAttempt    with QUEUED, whether the ended attempt is not counted (snooze, give back)
- * @param onlyIfExpired  apply only if the lease is still expired at write time (lease rescue)
+ * @param onlyIfExpired  apply only if, at write time, the lease is still expired or the attempt is past
+ *                       its timeout (the rescuer's guard)
  * @param event          the history entry to record with it
  */
 public record Transition(

@@ -367,7 +367,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                        lease_expires_at = NULL, worker_id = NULL, attempt_started_at = NULL, updated_at = ?
                 FROM f
                 WHERE jobs.id = f.id AND jobs.status = 'running' AND jobs.attempt = f.attempt
-                  AND jobs.cancel_requested = f.cancel_requested AND (f.only_expired = 0 OR jobs.lease_expires_at < ?)
+                  AND jobs.cancel_requested = f.cancel_requested
+                  AND (f.only_expired = 0 OR jobs.lease_expires_at < ? OR jobs.attempt_started_at + jobs.timeout_seconds * 1000 < ?)
                 RETURNING %s
                 """.formatted(String.join(", ", java.util.Collections.nCopies(finishes.size(), row)), returningJobs());
         List<Object> args = new ArrayList<>(finishes.size() * 10 + 5);
@@ -384,7 +385,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             args.add(t.freeAttempt() ? 1 : 0);
             args.add(t.onlyIfExpired() ? 1 : 0);
         }
-        args.addAll(List.of(now, now, now, now, now));
+        args.addAll(List.of(now, now, now, now, now, now));
         return write(c -> {
             Map<JobId, Job> finished = new java.util.HashMap<>();
             for (Job job : selectMany(c, sql, args.toArray())) {
@@ -427,9 +428,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public List<Job> jobListExpired(Instant now, int limit) {
         return read(c -> selectMany(c, """
-                SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at < ?
+                SELECT * FROM jobs
+                WHERE status = 'running' AND (lease_expires_at < ? OR attempt_started_at + timeout_seconds * 1000 < ?)
                 ORDER BY lease_expires_at LIMIT ?
-                """, now, limit));
+                """, now, now, limit));
     }
 
     // ---------------------------------------------------------------- lifecycle

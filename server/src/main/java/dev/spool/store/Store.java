@@ -84,7 +84,7 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
      * Ends running attempts, in one statement. Each applies only if its job is still running at
      * its {@code attempt} and its cancel flag still equals {@code cancelRequested} (the engine's
      * decision was made on that), and with {@link Transition#onlyIfExpired()} only while the lease
-     * is expired. Returns, in the order given, the job after each finish, or empty where it did not
+     * is expired or the attempt is past its timeout. Returns, in the order given, the job after each finish, or empty where it did not
      * apply. The ids must be distinct.
      */
     List<Optional<Job>> jobFinish(List<Finish> finishes, Instant now);
@@ -97,7 +97,7 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     /** Any tenant's jobs among {@code ids}, in no particular order: for the engine's own bookkeeping. */
     List<Job> jobGetMany(java.util.Collection<JobId> ids);
 
-    /** Running jobs whose lease ran out before {@code now}, oldest lease first. */
+    /** Running jobs whose lease ran out, or whose attempt ran past its timeout, before {@code now}; oldest lease first. */
     List<Job> jobListExpired(Instant now, int limit);
 
     /**

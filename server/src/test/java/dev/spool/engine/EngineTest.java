@@ -176,8 +176,26 @@ class EngineTest {
     }
 
     @Test
+    void anAttemptPastItsTimeoutIsEndedEvenWhileItsExecutorHeartbeats() {
+        Job job = submit("once", "{}"); // timeout 10 s
+        Job running = claimOne();
+        for (int i = 0; i < 4; i++) {
+            clock.advance(Duration.ofSeconds(3));
+            engine.heartbeat(job.id(), running.attempt(), Progress.NONE);
+        }
+        assertThat(new LeaseRescuer(engine, 100).runOnce(clock.instant())).isEqualTo(1);
+
+        Job failed = engine.get(TENANT, job.id());
+        assertThat(failed.status()).isEqualTo(JobStatus.FAILED);
+        assertThat(failed.error().code()).isEqualTo("timeout");
+        assertCode(() -> engine.heartbeat(job.id(), running.attempt(), Progress.NONE), ErrorCode.STALE_ATTEMPT);
+    }
+
+    @Test
     void aRescueOfTheLastAttemptFailsTheJob() {
-        Job job = submit("once", "{}");
+        // A timeout longer than the lease, so that it is the lease that runs out first.
+        Job job = engine.submit(TENANT, "key_1", new Submission("once", json("{}"), null, null, null, null, null, 120,
+                null, null, "hash")).job();
         claimOne();
         new LeaseRescuer(engine, 100).runOnce(clock.advance(LEASE.plusSeconds(1)));
 
