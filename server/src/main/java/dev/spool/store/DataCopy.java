@@ -21,7 +21,7 @@ import java.util.Map;
  * empty; the whole copy is one transaction, so it is all there or not at all.
  */
 public final class DataCopy {
-    private static final List<String> TABLES = List.of("api_keys", "batches", "jobs", "job_events", "idempotency_keys", "workers", "job_logs");
+    private static final List<String> TABLES = List.of("api_keys", "batches", "jobs", "job_events", "idempotency_keys", "workers", "job_logs", "artifacts", "secrets");
     private static final int BATCH = 500;
 
     private DataCopy() {}

@@ -486,6 +486,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             if (deleted > 0) {
                 update(c, "DELETE FROM job_events WHERE job_id = ?", id.value());
                 update(c, "DELETE FROM job_logs WHERE job_id = ?", id.value());
+                update(c, "DELETE FROM artifacts WHERE job_id = ?", id.value());
             }
             return deleted > 0;
         });
@@ -563,6 +564,72 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 }
             }
             return lines;
+        });
+    }
+
+    // ---------------------------------------------------------------- artifacts and secrets
+
+    @Override
+    public boolean artifactAdd(dev.spool.job.Artifact a, int maxCount, long maxBytes) {
+        return write(c -> {
+            if (count(c, "SELECT count(*) FROM jobs WHERE id = ? AND status = 'running' AND attempt = ?",
+                    a.jobId().value(), a.attempt()) == 0) {
+                return false;
+            }
+            long others = count(c, "SELECT count(*) FROM artifacts WHERE job_id = ? AND NOT (kind = ? AND name = ?)",
+                    a.jobId().value(), a.kind().wireName(), a.name());
+            long othersBytes = count(c, "SELECT COALESCE(sum(size), 0) FROM artifacts WHERE job_id = ? AND NOT (kind = ? AND name = ?)",
+                    a.jobId().value(), a.kind().wireName(), a.name());
+            if (others + 1 > maxCount || othersBytes + a.size() > maxBytes) {
+                throw new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE, "A job may have at most " + maxCount
+                        + " files of " + maxBytes + " bytes in all; this one would pass that.");
+            }
+            update(c, "DELETE FROM artifacts WHERE job_id = ? AND kind = ? AND name = ?", a.jobId().value(), a.kind().wireName(), a.name());
+            update(c, """
+                    INSERT INTO artifacts (job_id, kind, name, attempt, content_type, size, sha256, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, a.jobId().value(), a.kind().wireName(), a.name(), a.attempt(), a.contentType(), a.size(),
+                    a.sha256(), a.createdAt());
+            return true;
+        });
+    }
+
+    @Override
+    public List<dev.spool.job.Artifact> artifactList(String tenant, JobId id) {
+        return read(c -> artifacts(c, """
+                SELECT a.* FROM artifacts a JOIN jobs j ON j.id = a.job_id
+                WHERE a.job_id = ? AND j.tenant = ? ORDER BY a.kind, a.name
+                """, id.value(), tenant));
+    }
+
+    @Override
+    public Optional<dev.spool.job.Artifact> artifactGetAny(JobId id, String name) {
+        return read(c -> artifacts(c, "SELECT * FROM artifacts WHERE job_id = ? AND name = ? ORDER BY kind DESC",
+                id.value(), name).stream().findFirst());
+    }
+
+    private static List<dev.spool.job.Artifact> artifacts(Connection c, String sql, Object... args) throws SQLException {
+        List<dev.spool.job.Artifact> out = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new dev.spool.job.Artifact(new JobId(rs.getString("job_id")),
+                        dev.spool.job.Artifact.Kind.valueOf(rs.getString("kind").toUpperCase(java.util.Locale.ROOT)),
+                        rs.getString("name"), rs.getInt("attempt"), rs.getString("content_type"), rs.getLong("size"),
+                        rs.getString("sha256"), instant(rs, "created_at")));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public byte[] secret(String name, java.util.function.Supplier<byte[]> create) {
+        return write(c -> {
+            update(c, "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, create.get());
+            try (PreparedStatement ps = prepare(c, "SELECT value FROM secrets WHERE name = ?", name);
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBytes(1);
+            }
         });
     }
 

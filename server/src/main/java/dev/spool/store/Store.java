@@ -134,6 +134,22 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     /** A job's log lines, oldest first, at most {@code limit}; empty for another tenant's job. */
     List<dev.spool.job.LogLine> jobLogs(String tenant, JobId id, int limit);
 
+    /**
+     * Records an output file of a running attempt, fenced like every worker write; replaces an
+     * earlier file of the same name. False when the job is no longer running at {@code attempt}, or
+     * when adding it would pass {@code maxCount} files or {@code maxBytes} in all for the job.
+     */
+    boolean artifactAdd(dev.spool.job.Artifact artifact, int maxCount, long maxBytes);
+
+    /** A job's files, inputs first, by name; empty for another tenant's job. */
+    List<dev.spool.job.Artifact> artifactList(String tenant, JobId id);
+
+    /** One file of any tenant's job: for signed download links, which carry no API key. */
+    Optional<dev.spool.job.Artifact> artifactGetAny(JobId id, String name);
+
+    /** The value of a shared secret, created with {@code create} by whichever node asks first. */
+    byte[] secret(String name, java.util.function.Supplier<byte[]> create);
+
     void keyInsert(ApiKey key);
 
     Optional<ApiKey> keyByPrefix(String prefix);

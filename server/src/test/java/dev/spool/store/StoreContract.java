@@ -469,6 +469,43 @@ public abstract class StoreContract {
         assertThat(store.jobLogs(TENANT, job.id(), 100)).isEmpty();
     }
 
+    // ---------------------------------------------------------------- artifacts and secrets
+
+    private static dev.spool.job.Artifact output(Job job, int attempt, String name, long size) {
+        return new dev.spool.job.Artifact(job.id(), dev.spool.job.Artifact.Kind.OUTPUT, name, attempt, "image/png", size,
+                "a".repeat(64), T0);
+    }
+
+    @Test
+    void outputFilesAreRecordedOnlyForTheCurrentAttemptAndWithinTheJobsLimits() {
+        Job job = jobs.running("echo", T0);
+
+        assertThat(store.artifactAdd(output(job, 1, "a.png", 10), 2, 100)).isTrue();
+        assertThat(store.artifactAdd(output(job, 2, "stale.png", 10), 2, 100)).isFalse();
+        assertThat(store.artifactAdd(output(job, 1, "a.png", 20), 2, 100)).as("the same name replaces").isTrue();
+        assertThat(store.artifactAdd(output(job, 1, "b.png", 20), 2, 100)).isTrue();
+        assertThatThrownBy(() -> store.artifactAdd(output(job, 1, "c.png", 1), 2, 100))
+                .isInstanceOfSatisfying(SpoolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE));
+        assertThatThrownBy(() -> store.artifactAdd(output(job, 1, "b.png", 81), 2, 100)).isInstanceOf(SpoolException.class);
+
+        assertThat(store.artifactList(TENANT, job.id())).extracting(dev.spool.job.Artifact::name).containsExactly("a.png", "b.png");
+        assertThat(store.artifactList(TENANT, job.id()).getFirst().size()).isEqualTo(20);
+        assertThat(store.artifactList("other", job.id())).isEmpty();
+        assertThat(store.artifactGetAny(job.id(), "b.png")).isPresent();
+
+        store.jobFinish(job.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0);
+        store.jobDelete(TENANT, job.id());
+        assertThat(store.artifactGetAny(job.id(), "b.png")).isEmpty();
+    }
+
+    @Test
+    void aSharedSecretIsMadeOnceAndThenKept() {
+        byte[] first = store.secret("signing", () -> new byte[] {1, 2, 3});
+        byte[] second = store.secret("signing", () -> new byte[] {9});
+        assertThat(first).containsExactly(1, 2, 3);
+        assertThat(second).containsExactly(1, 2, 3);
+    }
+
     // ---------------------------------------------------------------- keys
 
     @Test
