@@ -23,7 +23,8 @@ import java.util.Optional;
  * when built and immutable after. Sources, lowest first: defaults, the YAML file, environment
  * variables, command-line flags. docs/configuration.md lists every key; a test keeps it in step.
  */
-public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth auth, Map<String, TypeSpec> types) {
+public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs, Runner runner, Auth auth,
+                     Map<String, TypeSpec> types) {
 
     /**
      * @param publicUrl    the base URL clients reach this server at, used in job links; empty: links are relative
@@ -45,6 +46,13 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
             return !database.isEmpty();
         }
     }
+
+    /**
+     * @param dir          folder of the local artifact store; empty for {@code artifacts} in the data folder
+     * @param signingKey   key that signs download links; a secret; empty: one made once and shared through the database
+     */
+    public record Artifacts(String dir, long maxUploadBytes, int maxPerJob, long maxBytesPerJob, int linkTtlSeconds,
+                            String signingKey) {}
 
     public record Jobs(int leaseSeconds, double backoffBaseSeconds, int backoffMaxSeconds,
                        int idempotencyRetentionHours, int maxBatchSize, int maintenanceIntervalMs) {}
@@ -70,7 +78,8 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
             "SPOOL_PUBLIC_URL", "http.public_url",
             "SPOOL_DATA_DIR", "storage.data_dir",
             "SPOOL_DATABASE", "storage.database",
-            "SPOOL_ADMIN_KEY", "auth.admin_key");
+            "SPOOL_ADMIN_KEY", "auth.admin_key",
+            "SPOOL_ARTIFACTS_SIGNING_KEY", "artifacts.signing_key");
 
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -92,6 +101,10 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
         require(storage.statementTimeoutMs() >= 100, "storage.statement_timeout_ms must be at least 100");
         require(storage.groupCommitMax() >= 1, "storage.group_commit_max must be at least 1");
         require(storage.readConnections() >= 1, "storage.read_connections must be at least 1");
+        require(artifacts.maxUploadBytes() >= 1, "artifacts.max_upload_bytes must be at least 1");
+        require(artifacts.maxPerJob() >= 1, "artifacts.max_per_job must be at least 1");
+        require(artifacts.maxBytesPerJob() >= 1, "artifacts.max_bytes_per_job must be at least 1");
+        require(artifacts.linkTtlSeconds() >= 1, "artifacts.link_ttl_seconds must be at least 1");
         require(jobs.leaseSeconds() >= 1, "jobs.lease_seconds must be at least 1");
         require(jobs.backoffBaseSeconds() > 0, "jobs.backoff_base_seconds must be above 0");
         require(jobs.backoffMaxSeconds() >= jobs.backoffBaseSeconds(), "jobs.backoff_max_seconds must be at least jobs.backoff_base_seconds");
@@ -110,6 +123,7 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
         return new Config(
                 new Http("127.0.0.1", 8080, "", 1024 * 1024),
                 new Storage("./spool-data", "", 512, 4, "public", 30_000),
+                new Artifacts("", 1L << 30, 100, 10L << 30, 3600, ""),
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000),
                 new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
@@ -217,6 +231,7 @@ public record Config(Http http, Storage storage, Jobs jobs, Runner runner, Auth 
         ObjectNode tree = MAPPER.valueToTree(this);
         ((ObjectNode) tree.get("auth")).put("admin_key", auth.adminKey().isEmpty() ? "" : "<redacted>");
         ((ObjectNode) tree.get("storage")).put("database", redactUrl(storage.database()));
+        ((ObjectNode) tree.get("artifacts")).put("signing_key", artifacts.signingKey().isEmpty() ? "" : "<redacted>");
         tree.put("types", String.join(",", types.keySet()));
         return tree.toString();
     }

@@ -1,5 +1,7 @@
 package dev.spool;
 
+import dev.spool.artifact.JobFiles;
+import dev.spool.artifact.LocalArtifactStore;
 import dev.spool.auth.ApiKeys;
 import dev.spool.engine.Engine;
 import dev.spool.engine.JobHandler;
@@ -79,14 +81,21 @@ public final class Server implements AutoCloseable {
                     Duration.ofSeconds(r.shutdownGraceSeconds())), "local:" + ManagementFactory.getRuntimeMXBean().getName());
             startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine)),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
+            Config.Artifacts a = config.artifacts();
+            Path artifactDir = a.dir().isEmpty() ? Path.of(config.storage().dataDir()).resolve("artifacts") : Path.of(a.dir());
+            JobFiles files = new JobFiles(store, new LocalArtifactStore(artifactDir), clock, new JobFiles.Settings(
+                    a.maxUploadBytes(), a.maxPerJob(), a.maxBytesPerJob(), Duration.ofSeconds(a.linkTtlSeconds()), a.signingKey()));
             Config.Http http = config.http();
-            this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl()),
-                    engine, keys, () -> ready);
+            this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl(),
+                    a.maxUploadBytes()), engine, keys, files, () -> ready);
             this.runner = startedRunner;
             this.maintenance = startedMaintenance;
             this.ready = true;
             log.info("Spool listening on {}, database {}, configuration {}", url(http.host(), api.port()),
                     store.describe(), config.redacted());
+        } catch (java.io.IOException e) {
+            store.close();
+            throw new java.io.UncheckedIOException("cannot open the artifact folder: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             // A part failed to start (a taken port, say): stop what did start, in reverse order.
             if (startedMaintenance != null) {

@@ -22,8 +22,9 @@ class ArchitectureTest {
             "engine", Set.of("job", "store"),
             "engine.maintenance", Set.of("engine", "job"),
             "auth", Set.of("job", "store"),
+            "artifact", Set.of("job", "store"),
             "executor", Set.of("engine", "job"),
-            "http", Set.of("auth", "engine", "job"));
+            "http", Set.of("artifact", "auth", "engine", "job"));
     private static final Pattern SPOOL_IMPORT = Pattern.compile("^import (?:static )?dev\\.spool\\.([a-z.]+)\\.[A-Z]", Pattern.MULTILINE);
     private static final Pattern QUALIFIED_USE = Pattern.compile("\\bdev\\.spool\\.([a-z.]+)\\.[A-Z]");
 

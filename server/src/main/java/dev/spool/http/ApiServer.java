@@ -34,9 +34,11 @@ public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
     static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
     static final HeaderName IDEMPOTENT_REPLAYED = HeaderNames.create("Idempotent-Replayed");
+    /** Request-context key of the JSON body limit, set by a filter on every request. */
+    private static final String MAX_JSON_BYTES = "spool.max-json-bytes";
 
     /** What the server needs to know of its surroundings. */
-    public record Settings(String host, int port, long maxBodyBytes, String publicUrl) {}
+    public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
 
     /** A handler for a route that needs an API key. */
     @FunctionalInterface
@@ -46,19 +48,26 @@ public final class ApiServer implements AutoCloseable {
 
     private final WebServer server;
 
-    public ApiServer(Settings settings, Engine engine, ApiKeys keys, BooleanSupplier ready) {
+    public ApiServer(Settings settings, Engine engine, ApiKeys keys, dev.spool.artifact.JobFiles files, BooleanSupplier ready) {
         JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), settings.publicUrl()));
         KeyRoutes keyRoutes = new KeyRoutes(keys);
         WorkerRoutes workers = new WorkerRoutes(engine);
+        FileRoutes fileRoutes = new FileRoutes(engine, files, settings.publicUrl());
         byte[] openapi = openapi();
         this.server = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
-                .maxPayloadSize(settings.maxBodyBytes())
+                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.maxUploadBytes()))
                 .directHandlers(d -> d
                         .addHandler(DirectHandler.EventType.PAYLOAD_TOO_LARGE, ApiServer::direct)
                         .addHandler(DirectHandler.EventType.BAD_REQUEST, ApiServer::direct))
-                .routing(r -> routes(r, jobs, keyRoutes, workers, keys, openapi, ready))
+                .routing(r -> {
+                    r.addFilter((chain, req, res) -> {
+                        req.context().register(MAX_JSON_BYTES, settings.maxBodyBytes());
+                        chain.proceed();
+                    });
+                    routes(r, jobs, keyRoutes, workers, fileRoutes, keys, openapi, ready);
+                })
                 .build()
                 .start();
         // Helidon logs a failed bind and returns; a server that does not listen must not pretend to.
@@ -70,7 +79,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, WorkerRoutes workers,
-                               ApiKeys keys, byte[] openapi, BooleanSupplier ready) {
+                               FileRoutes files, ApiKeys keys, byte[] openapi, BooleanSupplier ready) {
         r.get("/healthz", (req, res) -> sendJson(res, Status.OK_200, Json.MAPPER.createObjectNode().put("status", "ok")))
          .get("/readyz", (req, res) -> {
              if (!ready.getAsBoolean()) {
@@ -91,6 +100,11 @@ public final class ApiServer implements AutoCloseable {
          .post("/v1/jobs/{id}/retry", authed(keys, tenant(jobs::retry)))
          .get("/v1/jobs/{id}/events", authed(keys, tenant(jobs::events)))
          .get("/v1/jobs/{id}/logs", authed(keys, tenant(jobs::logs)))
+         .get("/v1/jobs/{id}/result", authed(keys, tenant(files::result)))
+         .get("/v1/jobs/{id}/artifacts", authed(keys, tenant(files::list)))
+         .get("/v1/jobs/{id}/artifacts.zip", authed(keys, tenant(files::zip)))
+         .get("/v1/jobs/{id}/artifacts/{name}", authed(keys, tenant(files::download)))
+         .get("/v1/files/{id}/{name}", files::signedDownload)
 
          .post("/v1/batches", authed(keys, tenant(jobs::submitBatch)))
          .get("/v1/batches/{id}", authed(keys, tenant(jobs::getBatch)))
@@ -103,6 +117,7 @@ public final class ApiServer implements AutoCloseable {
          .post("/v1/worker/jobs/{id}/fail", authed(keys, worker(workers::fail)))
          .post("/v1/worker/jobs/{id}/logs", authed(keys, worker(workers::log)))
          .post("/v1/worker/jobs/{id}/release", authed(keys, worker(workers::release)))
+         .put("/v1/worker/jobs/{id}/artifacts/{name}", authed(keys, worker(files::upload)))
          .get("/v1/workers", authed(keys, admin(jobs::workers)))
 
          .post("/v1/keys", authed(keys, admin(keyRoutes::create)))
@@ -173,7 +188,12 @@ public final class ApiServer implements AutoCloseable {
                 .build();
     }
 
-    /** Reads a JSON request body, after checking that it is declared as JSON (or not declared at all). */
+    /**
+     * Reads a JSON request body, after checking that it is declared as JSON (or not declared at
+     * all) and within the JSON limit: a declared length over it is refused before a byte is read,
+     * and a chunked body is refused as soon as it passes it. (The listener's own limit is the
+     * larger upload limit.)
+     */
     static byte[] body(ServerRequest req) {
         var contentType = req.headers().contentType();
         if (contentType.isPresent()) {
@@ -183,11 +203,24 @@ public final class ApiServer implements AutoCloseable {
                         "Send the body as JSON with 'Content-Type: application/json', not " + type + ".");
             }
         }
+        long max = req.context().get(MAX_JSON_BYTES, Long.class).orElse(Long.MAX_VALUE);
+        var declared = req.headers().contentLength();
+        if (declared.isPresent() && declared.getAsLong() > max) {
+            throw tooLarge();
+        }
         try (InputStream in = req.content().inputStream()) {
-            return in.readAllBytes();
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+            if (bytes.length > max) {
+                throw tooLarge();
+            }
+            return bytes;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static SpoolException tooLarge() {
+        return new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is larger than this server accepts (http.max_body_bytes).");
     }
 
     static void sendJson(ServerResponse res, Status status, JsonNode body) {

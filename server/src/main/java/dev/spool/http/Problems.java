@@ -25,6 +25,7 @@ final class Problems {
             case NOT_FOUND -> Status.NOT_FOUND_404;
             case INVALID_STATE, STALE_ATTEMPT -> Status.CONFLICT_409;
             case PAYLOAD_TOO_LARGE -> Status.REQUEST_ENTITY_TOO_LARGE_413;
+            case RANGE_NOT_SATISFIABLE -> Status.REQUESTED_RANGE_NOT_SATISFIABLE_416;
             case UNSUPPORTED_MEDIA_TYPE -> Status.UNSUPPORTED_MEDIA_TYPE_415;
             case INVALID_INPUT, UNKNOWN_TYPE, IDEMPOTENCY_MISMATCH -> Status.UNPROCESSABLE_CONTENT_422;
             case UNAVAILABLE -> Status.SERVICE_UNAVAILABLE_503;
@@ -46,6 +47,7 @@ final class Problems {
             case STALE_ATTEMPT -> "Stale attempt";
             case IDEMPOTENCY_MISMATCH -> "Idempotency key reused with a different request";
             case PAYLOAD_TOO_LARGE -> "Request body too large";
+            case RANGE_NOT_SATISFIABLE -> "Range not satisfiable";
             case UNSUPPORTED_MEDIA_TYPE -> "Unsupported content type";
             case UNAVAILABLE -> "Service unavailable";
             case INTERNAL -> "Internal error";

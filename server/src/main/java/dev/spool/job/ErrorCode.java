@@ -29,6 +29,8 @@ public enum ErrorCode {
     IDEMPOTENCY_MISMATCH,
     /** The body is larger than the configured limit. */
     PAYLOAD_TOO_LARGE,
+    /** A Range header no part of the file satisfies. */
+    RANGE_NOT_SATISFIABLE,
     /** The content type is not one this route accepts. */
     UNSUPPORTED_MEDIA_TYPE,
     /** The server is shutting down or not ready. */

@@ -62,6 +62,10 @@ class CrossTenantTest {
                 id -> spool.request("/v1/jobs/" + id, bobKey).GET(),
                 id -> spool.request("/v1/jobs/" + id + "/events", bobKey).GET(),
                 id -> spool.request("/v1/jobs/" + id + "/logs", bobKey).GET(),
+                id -> spool.request("/v1/jobs/" + id + "/result", bobKey).GET(),
+                id -> spool.request("/v1/jobs/" + id + "/artifacts", bobKey).GET(),
+                id -> spool.request("/v1/jobs/" + id + "/artifacts.zip", bobKey).GET(),
+                id -> spool.request("/v1/jobs/" + id + "/artifacts/out.txt", bobKey).GET(),
                 id -> spool.request("/v1/jobs/" + id + "/cancel", bobKey).POST(HttpRequest.BodyPublishers.noBody()),
                 id -> spool.request("/v1/jobs/" + id + "/retry", bobKey).POST(HttpRequest.BodyPublishers.noBody()),
                 id -> spool.request("/v1/jobs/" + id, bobKey).DELETE());

@@ -1,0 +1,143 @@
+package dev.spool.artifact;
+
+import dev.spool.job.Artifact;
+import dev.spool.job.ErrorCode;
+import dev.spool.job.JobId;
+import dev.spool.job.SpoolException;
+import dev.spool.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Base64;
+import java.util.List;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The files of jobs: executors upload them (fenced by attempt, within per-job limits), tenants list
+ * and read them, and anyone holding a signed link may download one until the link expires. Links
+ * are signed with HMAC-SHA256 under a key every node shares (configured, or made once and kept in
+ * the database).
+ */
+public final class JobFiles {
+    /** @param signingKey empty: a key made once and shared through the database */
+    public record Settings(long maxUploadBytes, int maxPerJob, long maxBytesPerJob, Duration linkTtl, String signingKey) {}
+
+    /** A download link: its path with the signature in the query, and when it stops working. */
+    public record Link(String path, Instant expiresAt) {}
+
+    private final Store store;
+    private final ArtifactStore blobs;
+    private final InstantSource clock;
+    private final Settings settings;
+    private final byte[] key;
+
+    public JobFiles(Store store, ArtifactStore blobs, InstantSource clock, Settings settings) {
+        this.store = store;
+        this.blobs = blobs;
+        this.clock = clock;
+        this.settings = settings;
+        this.key = settings.signingKey().isEmpty()
+                ? store.secret("artifact-link-key", () -> {
+                    byte[] made = new byte[32];
+                    new SecureRandom().nextBytes(made);
+                    return made;
+                })
+                : settings.signingKey().getBytes(StandardCharsets.UTF_8);
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /**
+     * Streams an output file of a running attempt into the store. Checks the attempt before reading
+     * a byte, so a stale executor does not upload for nothing, and again when recording it.
+     */
+    public Artifact upload(JobId id, int attempt, String name, String contentType, InputStream content) {
+        Artifact.checkName(name);
+        var job = store.jobGetAny(id).orElseThrow(() -> SpoolException.notFound("job"));
+        if (job.status() != dev.spool.job.JobStatus.RUNNING || job.attempt() != attempt) {
+            throw new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + attempt + " is no longer current: the job is "
+                    + job.status().wireName() + " at attempt " + job.attempt() + ".");
+        }
+        ArtifactStore.Blob blob;
+        try {
+            blob = blobs.put(content, Math.min(settings.maxUploadBytes(), settings.maxBytesPerJob()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store the upload: " + e.getMessage(), e);
+        }
+        Artifact artifact = new Artifact(id, Artifact.Kind.OUTPUT, name, attempt,
+                contentType == null || contentType.isBlank() ? "application/octet-stream" : contentType,
+                blob.size(), blob.sha256(), clock.instant());
+        if (!store.artifactAdd(artifact, settings.maxPerJob(), settings.maxBytesPerJob())) {
+            throw new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + attempt + " is no longer current.");
+        }
+        return artifact;
+    }
+
+    public List<Artifact> list(String tenant, JobId id) {
+        return store.artifactList(tenant, id);
+    }
+
+    public Artifact get(String tenant, JobId id, String name) {
+        return list(tenant, id).stream().filter(a -> a.name().equals(name)).findFirst()
+                .orElseThrow(() -> new SpoolException(ErrorCode.NOT_FOUND, "No file with this name."));
+    }
+
+    public InputStream open(Artifact artifact, long offset) {
+        try {
+            return blobs.open(artifact.sha256(), offset);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read artifact " + artifact.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A link to download {@code artifact} without an API key, valid for the configured time. */
+    public Link link(Artifact artifact) {
+        Instant expires = clock.instant().plus(settings.linkTtl());
+        long epoch = expires.getEpochSecond();
+        String name = java.net.URLEncoder.encode(artifact.name(), StandardCharsets.UTF_8).replace("+", "%20");
+        return new Link("/v1/files/" + artifact.jobId().value() + "/" + name + "?expires=" + epoch
+                + "&sig=" + sign(artifact.jobId(), artifact.name(), epoch), Instant.ofEpochSecond(epoch));
+    }
+
+    /** The file a signed link names; {@code FORBIDDEN} when the link was altered or has expired. */
+    public Artifact verify(JobId id, String name, String expires, String signature) {
+        long epoch;
+        try {
+            epoch = Long.parseLong(expires);
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new SpoolException(ErrorCode.FORBIDDEN, "This link is not valid.");
+        }
+        byte[] expected = sign(id, name, epoch).getBytes(StandardCharsets.US_ASCII);
+        byte[] given = signature == null ? new byte[0] : signature.getBytes(StandardCharsets.US_ASCII);
+        if (!MessageDigest.isEqual(expected, given)) {
+            throw new SpoolException(ErrorCode.FORBIDDEN, "This link is not valid.");
+        }
+        if (clock.instant().getEpochSecond() > epoch) {
+            throw new SpoolException(ErrorCode.FORBIDDEN, "This link has expired; ask for the job's artifacts again for a fresh one.");
+        }
+        return store.artifactGetAny(id, name).orElseThrow(() -> new SpoolException(ErrorCode.NOT_FOUND, "No such file."));
+    }
+
+    /** HMAC-SHA256 of "job id \n name \n expiry (epoch seconds)", base64url without padding. */
+    private String sign(JobId id, String name, long expires) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            byte[] sig = mac.doFinal((id.value() + "\n" + name + "\n" + expires).getBytes(StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
+        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
