@@ -39,6 +39,10 @@ public final class Node implements AutoCloseable {
         }
     }
 
+    public URI uri() {
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
     public SpoolClient client(String apiKey) {
         return SpoolClient.builder(URI.create("http://127.0.0.1:" + port)).apiKey(apiKey).timeout(Duration.ofSeconds(10)).build();
     }
