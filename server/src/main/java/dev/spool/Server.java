@@ -75,16 +75,18 @@ public final class Server implements AutoCloseable {
             ApiKeys keys = new ApiKeys(store, clock);
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
 
-            Config.Runner r = config.runner();
-            startedRunner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
-                    Duration.ofMillis(r.pollMs()), Duration.ofMillis(r.heartbeatMs()), Duration.ofMillis(r.progressMs()),
-                    Duration.ofSeconds(r.shutdownGraceSeconds())), "local:" + ManagementFactory.getRuntimeMXBean().getName());
-            startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine)),
-                    Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Artifacts a = config.artifacts();
             Path artifactDir = a.dir().isEmpty() ? Path.of(config.storage().dataDir()).resolve("artifacts") : Path.of(a.dir());
             JobFiles files = new JobFiles(store, new LocalArtifactStore(artifactDir), clock, new JobFiles.Settings(
                     a.maxUploadBytes(), a.maxPerJob(), a.maxBytesPerJob(), Duration.ofSeconds(a.linkTtlSeconds()), a.signingKey()));
+
+            Config.Runner r = config.runner();
+            startedRunner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
+                    Duration.ofMillis(r.pollMs()), Duration.ofMillis(r.heartbeatMs()), Duration.ofMillis(r.progressMs()),
+                    Duration.ofSeconds(r.shutdownGraceSeconds())), "local:" + ManagementFactory.getRuntimeMXBean().getName(),
+                    files::upload);
+            startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine)),
+                    Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl(),
                     a.maxUploadBytes()), engine, keys, files, () -> ready);

@@ -194,6 +194,9 @@ public final class Main {
         @Option(names = "--worker-id", description = "A stable id for this worker; host and pid by default.")
         String workerId;
 
+        @Option(names = "--wait-seconds", defaultValue = "10", description = "How long one claim waits for work (default ${DEFAULT-VALUE}); stopping may take this long.")
+        int waitSeconds;
+
         @Option(names = "--grace", defaultValue = "PT30S", description = "On stop, how long running jobs may finish before they are handed back (default ${DEFAULT-VALUE}).")
         Duration grace;
 
@@ -206,7 +209,7 @@ public final class Main {
         @Override
         public Integer call() {
             SpoolWorker.Builder builder = SpoolWorker.builder(client.client()).types(types.toArray(String[]::new))
-                    .concurrency(concurrency).grace(grace).handler(new ProgramHandler(command));
+                    .concurrency(concurrency).grace(grace).waitSeconds(waitSeconds).handler(new ProgramHandler(command));
             if (workerId != null) {
                 builder.workerId(workerId).name(workerId);
             }

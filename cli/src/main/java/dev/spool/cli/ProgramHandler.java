@@ -28,6 +28,16 @@ final class ProgramHandler implements SpoolWorker.Handler {
                 public void progress(double fraction, String message) {
                     job.progress(fraction, message);
                 }
+
+                @Override
+                public void output(String name, java.nio.file.Path file) throws JobFailure {
+                    try {
+                        String type = java.net.URLConnection.guessContentTypeFromName(name);
+                        job.attach(name, type == null ? "application/octet-stream" : type, file);
+                    } catch (RuntimeException e) {
+                        throw new JobFailure("output_rejected", "output file " + name + ": " + e.getMessage(), false);
+                    }
+                }
             });
         } catch (JobFailure f) {
             throw new SpoolWorker.Failure(f.error().code(), f.error().message(), f.error().retryable());

@@ -34,6 +34,7 @@ class WorkerCommandTest {
     private String url;
     private String workerKey;
     private SpoolClient tenant;
+    private String tenantKey;
 
     @BeforeAll
     void start() throws Exception {
@@ -49,7 +50,8 @@ class WorkerCommandTest {
         url = "http://127.0.0.1:" + server.port();
         SpoolClient admin = SpoolClient.builder(URI.create(url)).apiKey(server.createdAdminKey().orElseThrow()).build();
         workerKey = admin.createKey("workers", null, "worker").key();
-        tenant = SpoolClient.builder(URI.create(url)).apiKey(admin.createKey("t", "cli", null).key()).build();
+        tenantKey = admin.createKey("t", "cli", null).key();
+        tenant = SpoolClient.builder(URI.create(url)).apiKey(tenantKey).build();
     }
 
     @AfterAll
@@ -60,7 +62,7 @@ class WorkerCommandTest {
     /** Runs {@code spool worker} on a thread of its own until the test stops it. */
     private Thread worker(String type, String... program) {
         List<String> args = new ArrayList<>(List.of("worker", "--type", type, "--url", url, "--api-key", workerKey,
-                "--grace", "PT0S", "--"));
+                "--grace", "PT0S", "--wait-seconds", "2", "--"));
         args.addAll(List.of(program));
         Thread t = Thread.ofPlatform().start(() -> Main.run(new PrintWriter(new StringWriter()),
                 new PrintWriter(new StringWriter()), args.toArray(String[]::new)));
@@ -85,6 +87,23 @@ class WorkerCommandTest {
             Job done = tenant.waitFor(id, Duration.ofSeconds(20), j -> {});
             assertThat(done.status()).isEqualTo("succeeded");
             assertThat(done.result()).isEqualTo(json("{\"a\": [1, 2]}"));
+        } finally {
+            stop(w);
+        }
+    }
+
+    @Test
+    void filesTheProgramWritesToItsOutputFolderAreUploaded() throws Exception {
+        Thread w = worker("copy", "sh", "-c", "echo rendered > \"$SPOOL_OUTPUT_DIR/frame.txt\"; echo '{\"frames\": 1}'");
+        try {
+            String id = tenant.submit(SubmitRequest.of("copy", json("{}"))).id();
+            Job done = tenant.waitFor(id, Duration.ofSeconds(20), j -> {});
+            assertThat(done.status()).isEqualTo("succeeded");
+            var answer = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                            URI.create(url + "/v1/jobs/" + id + "/artifacts/frame.txt")).header("Authorization", "Bearer " + tenantKey).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).isEqualTo(200);
+            assertThat(answer.body()).isEqualTo("rendered\n");
         } finally {
             stop(w);
         }

@@ -64,7 +64,7 @@ class WorkerFailureTest {
     private Process worker(String id, Path log) throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "worker", "--type", "render", "--url", url, "--api-key", workerKey, "--worker-id", id, "--grace", "PT0S",
+                "worker", "--type", "render", "--url", url, "--api-key", workerKey, "--worker-id", id, "--grace", "PT0S", "--wait-seconds", "2",
                 "--", "sh", "-c", PROGRAM)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         workers.add(p);

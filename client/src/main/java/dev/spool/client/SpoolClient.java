@@ -228,6 +228,29 @@ public final class SpoolClient {
         send("POST", "/v1/worker/jobs/" + segment(id) + "/release", Map.of("attempt", attempt), null);
     }
 
+    /** Uploads an output file of a running attempt, streamed from {@code file}. A stale attempt throws 409. */
+    public void uploadArtifact(String id, int attempt, String name, String contentType, java.nio.file.Path file) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + "/v1/worker/jobs/" + segment(id)
+                        + "/artifacts/" + segment(name) + "?attempt=" + attempt))
+                .header("Content-Type", contentType == null ? "application/octet-stream" : contentType);
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
+        try {
+            request.PUT(HttpRequest.BodyPublishers.ofFile(file));
+            HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            onResponse.accept(response);
+            if (response.statusCode() >= 400) {
+                throw problem(response);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot upload " + file + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** Appends lines to the job's log (1 to 1,000 lines of at most 8 KiB each). */
     public void appendLogs(String id, int attempt, List<String> lines) {
         send("POST", "/v1/worker/jobs/" + segment(id) + "/logs", Map.of("attempt", attempt, "lines", lines), null);

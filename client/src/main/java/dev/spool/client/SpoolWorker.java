@@ -50,6 +50,9 @@ public final class SpoolWorker implements AutoCloseable {
         /** Appends a line to the job's log. */
         void log(String line);
 
+        /** Uploads a file as an output artifact of this attempt, streamed. */
+        void attach(String name, String contentType, java.nio.file.Path file);
+
         /** Adds to the units this attempt used (for the type's price). */
         void addUnits(long units);
 
@@ -113,6 +116,17 @@ public final class SpoolWorker implements AutoCloseable {
                     continue;
                 }
                 slots.release(free - jobs.size());
+                if (!claiming) {
+                    // Closed while the claim was on its way: hand back what it brought, unspent.
+                    jobs.forEach(j -> {
+                        try {
+                            client.release(j.id(), j.attempt());
+                        } catch (RuntimeException e) {
+                            log.log(Level.WARNING, "could not release job " + j.id() + "; its lease will expire", e);
+                        }
+                    });
+                    return;
+                }
                 jobs.forEach(this::start);
             } catch (InterruptedException e) {
                 return;
@@ -232,9 +246,13 @@ public final class SpoolWorker implements AutoCloseable {
     @Override
     public void close() {
         claiming = false;
-        claimLoop.interrupt();
+        // The claim in flight is not abandoned: the server would still hand it jobs that nobody
+        // reads, stuck until their leases ran out. It ends within its wait; what it brings goes back.
+        if (slots.hasQueuedThreads()) {
+            claimLoop.interrupt(); // waiting for a free slot, not on the server: nothing in flight
+        }
         try {
-            claimLoop.join(Duration.ofSeconds(5));
+            claimLoop.join(Duration.ofSeconds(settings.waitSeconds + 10));
             long deadline = System.nanoTime() + settings.grace.toNanos();
             while (!running.isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
@@ -306,6 +324,11 @@ public final class SpoolWorker implements AutoCloseable {
         }
 
         @Override
+        public void attach(String name, String contentType, java.nio.file.Path file) {
+            client.uploadArtifact(job.id(), job.attempt(), name, contentType, file);
+        }
+
+        @Override
         public synchronized void addUnits(long n) {
             units += n;
         }
@@ -323,7 +346,7 @@ public final class SpoolWorker implements AutoCloseable {
         private String name = workerId;
         private List<String> types = List.of();
         private int concurrency = 1;
-        private int waitSeconds = 20;
+        private int waitSeconds = 10;
         private long tick = 200;
         private Duration grace = Duration.ofSeconds(30);
         private Handler handler;
@@ -355,6 +378,15 @@ public final class SpoolWorker implements AutoCloseable {
                 throw new IllegalArgumentException("concurrency must be at least 1");
             }
             this.concurrency = concurrency;
+            return this;
+        }
+
+        /** How long one claim waits for work on the server (10 s unless set); close() may wait this long too. */
+        public Builder waitSeconds(int waitSeconds) {
+            if (waitSeconds < 0 || waitSeconds > 60) {
+                throw new IllegalArgumentException("waitSeconds must be between 0 and 60");
+            }
+            this.waitSeconds = waitSeconds;
             return this;
         }
 

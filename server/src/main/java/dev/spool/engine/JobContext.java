@@ -17,6 +17,9 @@ public interface JobContext {
     /** Appends a line to the job's log; lines reach the store with the next heartbeat. */
     void log(String line);
 
+    /** Stores a file as an output artifact of this attempt (streamed from {@code file}). */
+    void attach(String name, String contentType, java.nio.file.Path file) throws java.io.IOException;
+
     /** Adds to the units this attempt used, which the type's price may charge per unit. */
     void addUnits(long units);
 

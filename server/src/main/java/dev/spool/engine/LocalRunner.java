@@ -40,9 +40,16 @@ public final class LocalRunner implements AutoCloseable {
      */
     public record Settings(int slots, Duration poll, Duration heartbeat, Duration progressInterval, Duration grace) {}
 
+    /** Where a handler's output files go: the artifact store, fenced by attempt. */
+    @FunctionalInterface
+    public interface FileSink {
+        void store(JobId id, int attempt, String name, String contentType, java.io.InputStream content);
+    }
+
     private enum Stop { NONE, CANCEL, TIMEOUT, STALE, SHUTDOWN }
 
     private final Engine engine;
+    private final FileSink files;
     private final Map<String, JobHandler> handlers;
     private final Settings settings;
     private final String workerId;
@@ -52,8 +59,9 @@ public final class LocalRunner implements AutoCloseable {
     private final Thread loop;
     private volatile boolean claiming = true;
 
-    public LocalRunner(Engine engine, Map<String, JobHandler> handlers, Settings settings, String workerId) {
+    public LocalRunner(Engine engine, Map<String, JobHandler> handlers, Settings settings, String workerId, FileSink files) {
         this.engine = engine;
+        this.files = files;
         this.handlers = Map.copyOf(handlers);
         this.settings = settings;
         this.workerId = workerId;
@@ -270,6 +278,13 @@ public final class LocalRunner implements AutoCloseable {
         @Override
         public void progress(double fraction, String message) {
             pendingProgress.set(new Progress(Math.max(0, Math.min(1, fraction)), message));
+        }
+
+        @Override
+        public void attach(String name, String contentType, java.nio.file.Path file) throws java.io.IOException {
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+                files.store(job.id(), job.attempt(), name, contentType, in);
+            }
         }
 
         @Override

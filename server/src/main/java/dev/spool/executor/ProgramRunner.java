@@ -21,15 +21,19 @@ import java.util.regex.Pattern;
  * Runs a program for one job, the contract shared by the {@code command} executor and {@code spool
  * worker}: the input JSON on standard input; standard output is the result (JSON, or else {@code
  * {"text": ...}}); each standard error line goes to the log, except {@code spool:progress <fraction>
- * [message]}, which reports progress. Exit 0 succeeds; any other exit is a retryable failure. An
- * interrupt (cancel, timeout) kills the program and everything it started.
+ * [message]}, which reports progress; files written into {@code $SPOOL_OUTPUT_DIR} become the job's
+ * artifacts. Exit 0 succeeds; any other exit is a retryable failure. An interrupt (cancel,
+ * timeout) kills the program and everything it started.
  */
 public final class ProgramRunner {
-    /** Where the program's log lines and progress go. */
+    /** Where the program's log lines, progress and output files go. */
     public interface Listener {
         void log(String line);
 
         void progress(double fraction, String message);
+
+        /** A file the program left in {@code $SPOOL_OUTPUT_DIR}, after it exited successfully. */
+        void output(String name, java.nio.file.Path file) throws JobFailure;
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,10 +47,48 @@ public final class ProgramRunner {
         return Map.of("SPOOL_JOB_ID", jobId, "SPOOL_JOB_TYPE", type, "SPOOL_ATTEMPT", Integer.toString(attempt));
     }
 
+    /**
+     * Runs the program. Files it writes directly into {@code $SPOOL_OUTPUT_DIR} (a fresh folder per
+     * run, removed afterwards) are handed to {@link Listener#output} after a successful exit.
+     */
     public static JsonNode run(List<String> command, Map<String, String> environment, JsonNode input, Listener listener)
             throws InterruptedException, JobFailure {
+        java.nio.file.Path outputDir;
+        try {
+            outputDir = java.nio.file.Files.createTempDirectory("spool-output-");
+        } catch (IOException e) {
+            throw new JobFailure("no_output_dir", "cannot make an output folder: " + e.getMessage(), true);
+        }
+        try {
+            JsonNode result = runIn(outputDir, command, environment, input, listener);
+            try (var files = java.nio.file.Files.list(outputDir)) {
+                for (java.nio.file.Path file : files.filter(java.nio.file.Files::isRegularFile).sorted().toList()) {
+                    listener.output(file.getFileName().toString(), file);
+                }
+            } catch (IOException e) {
+                throw new JobFailure("output_unreadable", "cannot read the output folder: " + e.getMessage(), true);
+            }
+            return result;
+        } finally {
+            deleteTree(outputDir);
+        }
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) {
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            for (java.nio.file.Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // a temporary folder left behind is not worth failing the job for
+        }
+    }
+
+    private static JsonNode runIn(java.nio.file.Path outputDir, List<String> command, Map<String, String> environment,
+                                  JsonNode input, Listener listener) throws InterruptedException, JobFailure {
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(environment);
+        builder.environment().put("SPOOL_OUTPUT_DIR", outputDir.toString());
         Process process;
         try {
             process = builder.start();

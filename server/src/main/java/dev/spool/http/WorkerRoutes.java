@@ -82,7 +82,19 @@ final class WorkerRoutes {
             o.put("lease_expires_at", Wire.time(j.leaseExpiresAt()));
             o.put("heartbeat_interval_ms", heartbeatMs);
         }
-        ApiServer.sendJson(res, Status.OK_200, out);
+        try {
+            ApiServer.sendJson(res, Status.OK_200, out);
+        } catch (RuntimeException e) {
+            // The worker went away during the long poll: give its jobs back now rather than at lease expiry.
+            for (Job j : jobs) {
+                try {
+                    engine.giveBack(j.id(), j.attempt());
+                } catch (SpoolException ignored) {
+                    // already ended elsewhere
+                }
+            }
+            throw e;
+        }
     }
 
     void heartbeat(Caller caller, ServerRequest req, ServerResponse res) {

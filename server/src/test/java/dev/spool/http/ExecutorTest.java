@@ -63,6 +63,9 @@ class ExecutorTest {
                   upper:
                     executor: command
                     command: [sh, -c, "echo 'spool:progress 0.5 working' >&2; echo started >&2; tr a-z A-Z"]
+                  draw:
+                    executor: command
+                    command: [sh, -c, "printf 'P1\\n1 1\\n1\\n' > $SPOOL_OUTPUT_DIR/dot.pbm; echo hi > $SPOOL_OUTPUT_DIR/note.txt; echo '{}'"]
                   broken:
                     executor: command
                     max_attempts: 1
@@ -101,6 +104,17 @@ class ExecutorTest {
         assertThat(done.result()).isEqualTo(json("{\"TEXT\": \"QUIET PLEASE\"}"));
         var logs = json(new String(spool.send(spool.request("/v1/jobs/" + done.id() + "/logs", tenantKey).GET()).body())).get("data");
         assertThat(logs.get(0).get("line").asText()).isEqualTo("started");
+    }
+
+    @Test
+    void filesAProgramWritesToItsOutputFolderBecomeTheJobsArtifacts() throws Exception {
+        Job done = run("draw", "{}");
+        assertThat(done.status()).isEqualTo("succeeded");
+        var files = json(new String(spool.send(spool.request("/v1/jobs/" + done.id() + "/artifacts", tenantKey).GET()).body())).get("data");
+        assertThat(files).extracting(f -> f.get("name").asText()).containsExactly("dot.pbm", "note.txt");
+        assertThat(files.get(1).get("content_type").asText()).isEqualTo("text/plain");
+        var note = spool.send(spool.request("/v1/jobs/" + done.id() + "/artifacts/note.txt", tenantKey).GET());
+        assertThat(new String(note.body(), StandardCharsets.UTF_8)).isEqualTo("hi\n");
     }
 
     @Test

@@ -56,7 +56,7 @@ class WorkerRuntimeTest {
     void aWorkerRunsJobsConcurrentlyWithProgressAndLogs() {
         AtomicInteger atOnce = new AtomicInteger();
         AtomicInteger most = new AtomicInteger();
-        try (SpoolWorker w = SpoolWorker.builder(worker).types("double").concurrency(4).handler(job -> {
+        try (SpoolWorker w = SpoolWorker.builder(worker).waitSeconds(1).types("double").concurrency(4).handler(job -> {
             most.accumulateAndGet(atOnce.incrementAndGet(), Math::max);
             try {
                 job.log("doubling " + job.input().get("n").asInt());
@@ -87,7 +87,7 @@ class WorkerRuntimeTest {
 
     @Test
     void aCancelInterruptsTheHandlerAndTheJobEndsCancelled() {
-        try (SpoolWorker w = SpoolWorker.builder(worker).types("slow").handler(job -> {
+        try (SpoolWorker w = SpoolWorker.builder(worker).waitSeconds(1).types("slow").handler(job -> {
             Thread.sleep(60_000);
             return json("{}");
         }).start()) {
@@ -101,7 +101,7 @@ class WorkerRuntimeTest {
 
     @Test
     void aHandlerFailureIsReportedWithItsCode() {
-        try (SpoolWorker w = SpoolWorker.builder(worker).types("picky").handler(job -> {
+        try (SpoolWorker w = SpoolWorker.builder(worker).waitSeconds(1).types("picky").handler(job -> {
             throw new SpoolWorker.Failure("unsupported_format", "cannot read .xyz files", false);
         }).start()) {
             String id = tenant.submit(SubmitRequest.of("picky", json("{}"))).id();
@@ -115,7 +115,7 @@ class WorkerRuntimeTest {
     @Test
     void closingHandsBackWhatItCannotFinishWithoutSpendingTheAttempt() {
         String id;
-        SpoolWorker w = SpoolWorker.builder(worker).types("slow").grace(Duration.ZERO).handler(job -> {
+        SpoolWorker w = SpoolWorker.builder(worker).waitSeconds(1).types("slow").grace(Duration.ZERO).handler(job -> {
             Thread.sleep(60_000);
             return json("{}");
         }).start();
