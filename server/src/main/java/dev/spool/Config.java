@@ -54,8 +54,9 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
     public record Artifacts(String dir, long maxUploadBytes, int maxPerJob, long maxBytesPerJob, int linkTtlSeconds,
                             String signingKey) {}
 
+    /** @param retentionHours how long finished jobs and their files are kept, unless their type says otherwise */
     public record Jobs(int leaseSeconds, double backoffBaseSeconds, int backoffMaxSeconds,
-                       int idempotencyRetentionHours, int maxBatchSize, int maintenanceIntervalMs) {}
+                       int idempotencyRetentionHours, int maxBatchSize, int maintenanceIntervalMs, int retentionHours) {}
 
     public record Runner(int slots, int pollMs, int heartbeatMs, int progressMs, int shutdownGraceSeconds) {}
 
@@ -66,7 +67,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record TypeSpec(String description, String executor, String handler, java.util.List<String> command, String url,
                            String queue, Integer maxAttempts, Integer timeoutSeconds, Integer concurrency, PriceSpec price,
-                           JsonNode inputSchema) {}
+                           JsonNode inputSchema, Integer retentionHours) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record PriceSpec(BigDecimal perJob, BigDecimal perSecond, BigDecimal perUnit, String currency) {}
@@ -111,6 +112,9 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
         require(jobs.idempotencyRetentionHours() >= 24, "jobs.idempotency_retention_hours must be at least 24");
         require(jobs.maxBatchSize() >= 1 && jobs.maxBatchSize() <= 10_000, "jobs.max_batch_size must be between 1 and 10000");
         require(jobs.maintenanceIntervalMs() >= 10, "jobs.maintenance_interval_ms must be at least 10");
+        require(jobs.retentionHours() >= 1, "jobs.retention_hours must be at least 1");
+        types.forEach((name, t) -> require(t.retentionHours() == null || t.retentionHours() >= 1,
+                "types." + name + ".retention_hours must be at least 1"));
         require(runner.slots() >= 0, "runner.slots cannot be negative");
         require(runner.pollMs() >= 10, "runner.poll_ms must be at least 10");
         require(runner.heartbeatMs() >= 10 && runner.heartbeatMs() < jobs.leaseSeconds() * 1000L,
@@ -124,7 +128,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
                 new Http("127.0.0.1", 8080, "", 1024 * 1024),
                 new Storage("./spool-data", "", 512, 4, "public", 30_000),
                 new Artifacts("", 1L << 30, 100, 10L << 30, 3600, ""),
-                new Jobs(30, 1.0, 3600, 24, 1000, 1000),
+                new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
                 new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
                 Map.of());

@@ -11,6 +11,7 @@ import dev.spool.engine.LocalRunner;
 import dev.spool.engine.maintenance.IdempotencyPruner;
 import dev.spool.engine.maintenance.LeaseRescuer;
 import dev.spool.engine.maintenance.Maintenance;
+import dev.spool.engine.maintenance.RetentionPruner;
 import dev.spool.executor.Builtins;
 import dev.spool.executor.CommandHandler;
 import dev.spool.executor.HttpHandler;
@@ -49,6 +50,9 @@ public final class Server implements AutoCloseable {
         SLF4JBridgeHandler.install();
     }
 
+    /** How long unreferenced file bytes are kept before they are deleted (see RetentionPruner). */
+    private static final Duration ORPHAN_GRACE = Duration.ofHours(1);
+
     private final Store store;
     private final LocalRunner runner;
     private final Maintenance maintenance;
@@ -85,7 +89,14 @@ public final class Server implements AutoCloseable {
                     Duration.ofMillis(r.pollMs()), Duration.ofMillis(r.heartbeatMs()), Duration.ofMillis(r.progressMs()),
                     Duration.ofSeconds(r.shutdownGraceSeconds())), "local:" + ManagementFactory.getRuntimeMXBean().getName(),
                     files::upload);
-            startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine)),
+            Map<String, Duration> retention = new HashMap<>();
+            config.types().forEach((name, spec) -> {
+                if (spec.retentionHours() != null) {
+                    retention.put(name, Duration.ofHours(spec.retentionHours()));
+                }
+            });
+            startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine),
+                    new RetentionPruner(store, files, retention, Duration.ofHours(jobs.retentionHours()), ORPHAN_GRACE, 500)),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl(),

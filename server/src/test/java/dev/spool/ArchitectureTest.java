@@ -20,7 +20,7 @@ class ArchitectureTest {
             "job", Set.of(),
             "store", Set.of("job"),
             "engine", Set.of("job", "store"),
-            "engine.maintenance", Set.of("engine", "job"),
+            "engine.maintenance", Set.of("artifact", "engine", "job", "store"),
             "auth", Set.of("job", "store"),
             "artifact", Set.of("job", "store"),
             "executor", Set.of("engine", "job"),

@@ -93,6 +93,24 @@ public final class JobFiles {
                 .orElseThrow(() -> new SpoolException(ErrorCode.NOT_FOUND, "No file with this name."));
     }
 
+    /**
+     * Deletes the bytes of files no job has referred to for {@code grace}; returns how many. Bytes
+     * stored again meanwhile (the same content uploaded since) are kept.
+     */
+    public int deleteOrphans(Instant now, Duration grace, int limit) {
+        int deleted = 0;
+        for (String sha : store.blobOrphansDue(now.minus(grace), limit)) {
+            try {
+                blobs.delete(sha, now.minus(grace));
+                store.blobOrphanForget(sha);
+                deleted++;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete artifact bytes " + sha + ": " + e.getMessage(), e);
+            }
+        }
+        return deleted;
+    }
+
     public InputStream open(Artifact artifact, long offset) {
         try {
             return blobs.open(artifact.sha256(), offset);

@@ -60,6 +60,8 @@ public final class LocalArtifactStore implements ArtifactStore {
                     Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
                 }
             }
+            // Stored now, even if the bytes were there already: the pruner's grace starts again.
+            Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
             return new Blob(sha, size);
         } finally {
             Files.deleteIfExists(temp);
@@ -78,8 +80,15 @@ public final class LocalArtifactStore implements ArtifactStore {
     }
 
     @Override
-    public void delete(String sha256) throws IOException {
-        Files.deleteIfExists(path(sha256));
+    public void delete(String sha256, java.time.Instant storedBefore) throws IOException {
+        Path file = path(sha256);
+        try {
+            if (Files.getLastModifiedTime(file).toInstant().isBefore(storedBefore)) {
+                Files.deleteIfExists(file);
+            }
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // nothing to delete
+        }
     }
 
     @Override

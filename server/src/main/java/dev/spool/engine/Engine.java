@@ -299,7 +299,7 @@ public final class Engine {
 
     /** Deletes a job that is not running, with its history. */
     public void delete(String tenant, JobId id) {
-        if (!store.jobDelete(tenant, id)) {
+        if (!store.jobDelete(tenant, id, clock.instant())) {
             get(tenant, id);
             throw new SpoolException(ErrorCode.INVALID_STATE, "The job is running; cancel it before deleting it.");
         }

@@ -479,17 +479,80 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public boolean jobDelete(String tenant, JobId id) {
+    public boolean jobDelete(String tenant, JobId id, Instant now) {
         return write(c -> {
             int deleted = update(c, "DELETE FROM jobs WHERE id = ? AND tenant = ? AND status <> 'running'",
                     id.value(), tenant);
             if (deleted > 0) {
-                update(c, "DELETE FROM job_events WHERE job_id = ?", id.value());
-                update(c, "DELETE FROM job_logs WHERE job_id = ?", id.value());
-                update(c, "DELETE FROM artifacts WHERE job_id = ?", id.value());
+                forgetJob(c, id.value(), now);
             }
             return deleted > 0;
         });
+    }
+
+    /** Removes what belongs to a deleted job; its files' bytes become orphan candidates. */
+    private void forgetJob(Connection c, String id, Instant now) throws SQLException {
+        update(c, "DELETE FROM job_events WHERE job_id = ?", id);
+        update(c, "DELETE FROM job_logs WHERE job_id = ?", id);
+        update(c, """
+                INSERT INTO orphan_blobs (sha256, since)
+                SELECT DISTINCT sha256, ? FROM artifacts WHERE job_id = ?
+                ON CONFLICT (sha256) DO NOTHING
+                """, now, id);
+        update(c, "DELETE FROM artifacts WHERE job_id = ?", id);
+    }
+
+    @Override
+    public int jobPruneFinished(Prune prune, Instant now) {
+        String type = prune.type();
+        java.util.Set<String> exceptTypes = prune.exceptTypes();
+        return write(c -> {
+            StringBuilder sql = new StringBuilder(
+                    "SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND ended_at < ?");
+            List<Object> args = new ArrayList<>(List.of(prune.endedBefore()));
+            if (type != null) {
+                sql.append(" AND type = ?");
+                args.add(type);
+            } else if (!exceptTypes.isEmpty()) {
+                sql.append(" AND type NOT IN (").append(placeholders(exceptTypes.size())).append(')');
+                args.addAll(exceptTypes.stream().sorted().toList());
+            }
+            sql.append(" ORDER BY ended_at LIMIT ?");
+            args.add(prune.limit());
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, sql.toString(), args.toArray()); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            for (String id : ids) {
+                update(c, "DELETE FROM jobs WHERE id = ?", id);
+                forgetJob(c, id, now);
+            }
+            return ids.size();
+        });
+    }
+
+    @Override
+    public List<String> blobOrphansDue(Instant orphanedBefore, int limit) {
+        return write(c -> {
+            // A blob referenced again (the same bytes uploaded since) is an orphan no more.
+            update(c, "DELETE FROM orphan_blobs WHERE sha256 IN (SELECT sha256 FROM artifacts)");
+            List<String> due = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, "SELECT sha256 FROM orphan_blobs WHERE since < ? ORDER BY since LIMIT ?",
+                    orphanedBefore, limit);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    due.add(rs.getString(1));
+                }
+            }
+            return due;
+        });
+    }
+
+    @Override
+    public void blobOrphanForget(String sha256) {
+        write(c -> update(c, "DELETE FROM orphan_blobs WHERE sha256 = ? AND sha256 NOT IN (SELECT sha256 FROM artifacts)", sha256));
     }
 
     @Override

@@ -109,8 +109,33 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     /** Queues a failed or cancelled job again with a fresh budget of attempts; empty when it is in another status. */
     Optional<Job> jobRetry(String tenant, JobId id, Instant now);
 
-    /** Deletes a job that is not running, with its history; false when there was none such. */
-    boolean jobDelete(String tenant, JobId id);
+    /**
+     * Deletes a job that is not running, with its history, logs and file records (its files'
+     * bytes become orphans, see {@link #blobOrphansDue}); false when there was none such.
+     */
+    boolean jobDelete(String tenant, JobId id, Instant now);
+
+    /**
+     * Which finished jobs to prune: those of {@code type} that ended before {@code endedBefore}, or,
+     * with {@code type} null, those of every type not in {@code exceptTypes}; at most {@code limit}.
+     */
+    record Prune(String type, java.util.Set<String> exceptTypes, Instant endedBefore, int limit) {
+        public Prune {
+            exceptTypes = java.util.Set.copyOf(exceptTypes);
+        }
+    }
+
+    /** Deletes the finished jobs {@code prune} names, as {@link #jobDelete} does; returns how many. */
+    int jobPruneFinished(Prune prune, Instant now);
+
+    /**
+     * Blobs unreferenced since before {@code orphanedBefore}, up to {@code limit}; blobs referenced
+     * again are dropped from the orphan list as they are met.
+     */
+    List<String> blobOrphansDue(Instant orphanedBefore, int limit);
+
+    /** Forgets an orphan whose bytes were deleted. */
+    void blobOrphanForget(String sha256);
 
     List<JobEvent> jobEvents(String tenant, JobId id);
 

@@ -32,7 +32,11 @@ class LocalArtifactStoreTest {
         try (InputStream in = store.open(expected, 6)) {
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("artifacts");
         }
-        store.delete(expected);
+        store.delete(expected, java.time.Instant.now().minusSeconds(3600));
+        try (InputStream in = store.open(expected, 0)) {
+            assertThat(in.readAllBytes()).as("stored within the grace: kept").isEqualTo(bytes);
+        }
+        store.delete(expected, java.time.Instant.now().plusSeconds(1));
         assertThatThrownBy(() -> store.open(expected, 0)).isInstanceOf(SpoolException.class);
     }
 

@@ -357,9 +357,9 @@ public abstract class StoreContract {
         Job done = jobs.succeeded("echo", T0);
         Job running = jobs.running("sleep", T0);
 
-        assertThat(store.jobDelete("other", done.id())).isFalse();
-        assertThat(store.jobDelete(TENANT, running.id())).isFalse();
-        assertThat(store.jobDelete(TENANT, done.id())).isTrue();
+        assertThat(store.jobDelete("other", done.id(), T0)).isFalse();
+        assertThat(store.jobDelete(TENANT, running.id(), T0)).isFalse();
+        assertThat(store.jobDelete(TENANT, done.id(), T0)).isTrue();
         assertThat(store.jobGet(TENANT, done.id())).isEmpty();
         assertThat(store.jobEvents(TENANT, done.id())).isEmpty();
     }
@@ -465,7 +465,7 @@ public abstract class StoreContract {
 
         store.jobFinish(job.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0.plusSeconds(3));
         assertThat(store.jobLogAppend(job.id(), 1, List.of("too late"), T0.plusSeconds(4))).isFalse();
-        store.jobDelete(TENANT, job.id());
+        store.jobDelete(TENANT, job.id(), T0);
         assertThat(store.jobLogs(TENANT, job.id(), 100)).isEmpty();
     }
 
@@ -494,8 +494,46 @@ public abstract class StoreContract {
         assertThat(store.artifactGetAny(job.id(), "b.png")).isPresent();
 
         store.jobFinish(job.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0);
-        store.jobDelete(TENANT, job.id());
+        store.jobDelete(TENANT, job.id(), T0);
         assertThat(store.artifactGetAny(job.id(), "b.png")).isEmpty();
+    }
+
+    @Test
+    void finishedJobsArePrunedByTypeOnceTheirRetentionPassedAndTheirFilesBecomeOrphans() {
+        Job oldEcho = jobs.running("echo", T0);
+        store.artifactAdd(output(oldEcho, 1, "a.png", 10), 10, 1000);
+        store.jobFinish(oldEcho.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0);
+        Job oldSleep = jobs.succeeded("sleep", T0);
+        Job recent = jobs.succeeded("echo", T0.plus(Duration.ofDays(2)));
+        Job stillQueued = jobs.queued("echo", T0);
+        Instant later = T0.plus(Duration.ofDays(3));
+
+        assertThat(store.jobPruneFinished(new Store.Prune("echo", java.util.Set.of(), later.minus(Duration.ofDays(2)), 100), later))
+                .isEqualTo(1);
+        assertThat(store.jobGetAny(oldEcho.id())).isEmpty();
+        assertThat(store.jobGetAny(recent.id())).isPresent();
+        assertThat(store.jobGetAny(stillQueued.id())).as("only finished jobs").isPresent();
+        assertThat(store.jobPruneFinished(new Store.Prune(null, java.util.Set.of("echo"), later, 100), later))
+                .as("every other type").isEqualTo(1);
+        assertThat(store.jobGetAny(oldSleep.id())).isEmpty();
+
+        assertThat(store.blobOrphansDue(later, 10)).as("orphaned at 'later': not yet past any grace").isEmpty();
+        later = later.plusSeconds(1);
+        assertThat(store.blobOrphansDue(later, 10)).containsExactly("a".repeat(64));
+        store.blobOrphanForget("a".repeat(64));
+        assertThat(store.blobOrphansDue(later, 10)).isEmpty();
+    }
+
+    @Test
+    void anOrphanReferencedAgainIsNoLongerDue() {
+        Job first = jobs.running("echo", T0);
+        store.artifactAdd(output(first, 1, "a.png", 10), 10, 1000);
+        store.jobFinish(first.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0);
+        store.jobDelete(TENANT, first.id(), T0);
+        Job second = jobs.running("echo", T0);
+        store.artifactAdd(output(second, 1, "same-bytes.png", 10), 10, 1000);
+
+        assertThat(store.blobOrphansDue(T0.plus(Duration.ofDays(1)), 10)).isEmpty();
     }
 
     @Test
