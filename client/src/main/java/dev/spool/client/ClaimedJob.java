@@ -9,4 +9,8 @@ import java.util.Map;
  * lease kept by a heartbeat at least every {@code heartbeatIntervalMs}.
  */
 public record ClaimedJob(String id, String type, String queue, String tenant, int attempt, JsonNode input,
-                         Map<String, String> metadata, int timeoutSeconds, Instant leaseExpiresAt, long heartbeatIntervalMs) {}
+                         Map<String, String> metadata, int timeoutSeconds, Instant leaseExpiresAt, long heartbeatIntervalMs,
+                         java.util.List<InputFile> inputs) {
+    /** A file uploaded with the job; {@code url} fetches it without an API key until it expires. */
+    public record InputFile(String name, String contentType, long size, String sha256, String url) {}
+}

@@ -84,6 +84,23 @@ public final class JobFiles {
         return artifact;
     }
 
+    /**
+     * Streams a file of a submit into the store, before the job exists. Its bytes are an orphan
+     * candidate until the job's record refers to them, so a refused submit leaves nothing for long.
+     */
+    public dev.spool.job.InputFile storeInput(String name, String contentType, InputStream content) {
+        Artifact.checkName(name);
+        ArtifactStore.Blob blob;
+        try {
+            blob = blobs.put(content, Math.min(settings.maxUploadBytes(), settings.maxBytesPerJob()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store the upload: " + e.getMessage(), e);
+        }
+        store.blobOrphanAdd(blob.sha256(), clock.instant());
+        return new dev.spool.job.InputFile(name, contentType == null || contentType.isBlank()
+                ? "application/octet-stream" : contentType, blob.size(), blob.sha256());
+    }
+
     public List<Artifact> list(String tenant, JobId id) {
         return store.artifactList(tenant, id);
     }

@@ -247,7 +247,7 @@ public final class Engine {
                 s.requestHash(), batchId,
                 s.maxAttempts() != null ? s.maxAttempts() : type.maxAttempts(),
                 s.timeoutSeconds() != null ? s.timeoutSeconds() : type.timeoutSeconds(),
-                s.runAt());
+                s.runAt(), s.inputs());
     }
 
     public Job get(String tenant, JobId id) {

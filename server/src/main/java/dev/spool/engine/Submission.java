@@ -21,4 +21,9 @@ public record Submission(
         Integer timeoutSeconds,
         Instant runAt,
         String idempotencyKey,
-        String requestHash) {}
+        String requestHash,
+        java.util.List<dev.spool.job.InputFile> inputs) {
+    public Submission {
+        inputs = java.util.List.copyOf(inputs == null ? java.util.List.of() : inputs);
+    }
+}

@@ -35,7 +35,7 @@ public final class ApiServer implements AutoCloseable {
     static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
     static final HeaderName IDEMPOTENT_REPLAYED = HeaderNames.create("Idempotent-Replayed");
     /** Request-context key of the JSON body limit, set by a filter on every request. */
-    private static final String MAX_JSON_BYTES = "spool.max-json-bytes";
+    static final String MAX_JSON_BYTES = "spool.max-json-bytes";
 
     /** What the server needs to know of its surroundings. */
     public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
@@ -49,9 +49,9 @@ public final class ApiServer implements AutoCloseable {
     private final WebServer server;
 
     public ApiServer(Settings settings, Engine engine, ApiKeys keys, dev.spool.artifact.JobFiles files, BooleanSupplier ready) {
-        JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), settings.publicUrl()));
+        JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), settings.publicUrl()), files);
         KeyRoutes keyRoutes = new KeyRoutes(keys);
-        WorkerRoutes workers = new WorkerRoutes(engine);
+        WorkerRoutes workers = new WorkerRoutes(engine, files, settings.publicUrl());
         FileRoutes fileRoutes = new FileRoutes(engine, files, settings.publicUrl());
         byte[] openapi = openapi();
         this.server = WebServer.builder()

@@ -6,6 +6,7 @@ import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
 import dev.spool.engine.Submission;
 import dev.spool.job.ErrorCode;
+import dev.spool.job.InputFile;
 import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
@@ -46,16 +47,18 @@ final class JobRoutes {
 
     private final Engine engine;
     private final Wire wire;
+    private final dev.spool.artifact.JobFiles files;
 
-    JobRoutes(Engine engine, Wire wire) {
+    JobRoutes(Engine engine, Wire wire, dev.spool.artifact.JobFiles files) {
         this.engine = engine;
         this.wire = wire;
+        this.files = files;
     }
 
     void submit(Caller caller, ServerRequest req, ServerResponse res) {
-        JsonNode tree = Json.tree(ApiServer.body(req));
         String idempotencyKey = req.headers().first(ApiServer.IDEMPOTENCY_KEY).orElse(null);
-        Submission submission = submission(tree, idempotencyKey);
+        Submission submission = Multipart.is(req) ? multipartSubmission(req, idempotencyKey)
+                : submission(Json.tree(ApiServer.body(req)), idempotencyKey, List.of());
         Engine.Submitted submitted = engine.submit(caller.tenant(), caller.keyId(), submission);
         Job job = submitted.job();
         res.header(HeaderNames.LOCATION, "/v1/jobs/" + job.id().value());
@@ -65,11 +68,53 @@ final class JobRoutes {
         ApiServer.sendJson(res, submitted.created() ? Status.CREATED_201 : Status.OK_200, wire.job(job, now()));
     }
 
-    private static Submission submission(JsonNode tree, String idempotencyKey) {
+    private static Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> inputs) {
         SubmitBody body = Json.convert(tree, SubmitBody.class);
+        // The same request is the same JSON with the same files: their hashes take part.
+        ObjectNode identity = Json.MAPPER.createObjectNode();
+        identity.set("job", tree);
+        var files = identity.putArray("files");
+        inputs.forEach(f -> files.addObject().put("name", f.name()).put("sha256", f.sha256()));
         return new Submission(body.type(), body.input(), body.queue(), body.priority(), body.title(), body.metadata(),
                 body.maxAttempts(), body.timeoutSeconds(), parseTime("run_at", body.runAt()), idempotencyKey,
-                Json.canonicalHash(tree));
+                inputs.isEmpty() ? Json.canonicalHash(tree) : Json.canonicalHash(identity), inputs);
+    }
+
+    /**
+     * A submit as multipart/form-data: a {@code job} part with the JSON submit, and file parts, each
+     * streamed into the artifact store as it arrives and named by its file name.
+     */
+    private Submission multipartSubmission(ServerRequest req, String idempotencyKey) {
+        List<InputFile> inputs = new ArrayList<>();
+        JsonNode[] job = new JsonNode[1];
+        long maxBytes = req.context().get(ApiServer.MAX_JSON_BYTES, Long.class).orElse(1L << 20);
+        Multipart.read(req, files.settings().maxPerJob() + 1L, part -> {
+            if (part.fileName() == null) {
+                if (!"job".equals(part.field())) {
+                    throw SpoolException.invalid("Unknown form field '" + part.field() + "'; send the submit as a part named 'job'.");
+                }
+                try (var in = part.content()) {
+                    byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+                    if (bytes.length > maxBytes) {
+                        throw new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE, "The 'job' part is larger than http.max_body_bytes.");
+                    }
+                    job[0] = Json.tree(bytes);
+                }
+                return;
+            }
+            try (var in = part.content()) {
+                inputs.add(files.storeInput(part.fileName(), part.contentType(), in));
+            }
+        });
+        if (job[0] == null) {
+            throw SpoolException.invalid("A multipart submit needs a part named 'job' holding the JSON submit.");
+        }
+        if (inputs.size() > files.settings().maxPerJob()
+                || inputs.stream().mapToLong(InputFile::size).sum() > files.settings().maxBytesPerJob()) {
+            throw new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE, "A job may have at most " + files.settings().maxPerJob()
+                    + " files of " + files.settings().maxBytesPerJob() + " bytes in all.");
+        }
+        return submission(job[0], idempotencyKey, inputs);
     }
 
     void get(Caller caller, ServerRequest req, ServerResponse res) {
@@ -180,7 +225,7 @@ final class JobRoutes {
                 if (!job.isObject()) {
                     throw SpoolException.invalid("must be a JSON object");
                 }
-                submissions.add(submission(job, null));
+                submissions.add(submission(job, null, List.of()));
             } catch (SpoolException e) {
                 throw new SpoolException(e.code(), "jobs[" + i + "]: " + e.getMessage());
             }

@@ -43,9 +43,13 @@ final class WorkerRoutes {
     static final int MAX_LOG_LINE = 8192;
 
     private final Engine engine;
+    private final dev.spool.artifact.JobFiles files;
+    private final String baseUrl;
 
-    WorkerRoutes(Engine engine) {
+    WorkerRoutes(Engine engine, dev.spool.artifact.JobFiles files, String publicUrl) {
         this.engine = engine;
+        this.files = files;
+        this.baseUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
     }
 
     void claim(Caller caller, ServerRequest req, ServerResponse res) {
@@ -81,6 +85,15 @@ final class WorkerRoutes {
             o.put("timeout_seconds", j.timeoutSeconds());
             o.put("lease_expires_at", Wire.time(j.leaseExpiresAt()));
             o.put("heartbeat_interval_ms", heartbeatMs);
+            // The files uploaded with the job, as signed links the worker can fetch without a key.
+            var inputs = o.putArray("inputs");
+            for (var a : files.list(j.tenant(), j.id())) {
+                if (a.kind() == dev.spool.job.Artifact.Kind.INPUT) {
+                    var link = files.link(a);
+                    inputs.addObject().put("name", a.name()).put("content_type", a.contentType()).put("size", a.size())
+                            .put("sha256", a.sha256()).put("url", baseUrl + link.path());
+                }
+            }
         }
         try {
             ApiServer.sendJson(res, Status.OK_200, out);

@@ -27,7 +27,8 @@ public record NewJob(
         String batchId,
         int maxAttempts,
         int timeoutSeconds,
-        Instant runAt) {
+        Instant runAt,
+        java.util.List<InputFile> inputs) {
 
     public static final int MAX_PRIORITY = 1000;
     public static final int MAX_ATTEMPTS = 100;
@@ -42,6 +43,8 @@ public record NewJob(
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(input, "input");
         metadata = Map.copyOf(metadata == null ? Map.of() : metadata);
+        inputs = java.util.List.copyOf(inputs == null ? java.util.List.of() : inputs);
+        check(inputs.stream().map(InputFile::name).distinct().count() == inputs.size(), "two input files have the same name");
         check(type != null && NAME.matcher(type).matches(), "type must be a name of 1 to 64 letters, digits, '_', '.' or '-'");
         check(queue != null && NAME.matcher(queue).matches(), "queue must be a name of 1 to 64 letters, digits, '_', '.' or '-'");
         check(Math.abs(priority) <= MAX_PRIORITY, "priority must be between -1000 and 1000");

@@ -139,6 +139,12 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 """, id.value(), job.tenant(), job.keyId(), job.type(), job.queue(), job.priority(), job.title(),
                 job.input(), json(job.metadata()), job.idempotencyKey(), batchId, job.maxAttempts(),
                 job.timeoutSeconds(), runAt, now, now).orElseThrow();
+        for (var in : job.inputs()) {
+            update(c, """
+                    INSERT INTO artifacts (job_id, kind, name, attempt, content_type, size, sha256, created_at)
+                    VALUES (?, 'input', ?, 0, ?, ?, ?, ?)
+                    """, id.value(), in.name(), in.contentType(), in.size(), in.sha256(), now);
+        }
         event(c, inserted, "submitted", now, null);
         return inserted;
     }
@@ -548,6 +554,11 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             }
             return due;
         });
+    }
+
+    @Override
+    public void blobOrphanAdd(String sha256, Instant now) {
+        write(c -> update(c, "INSERT INTO orphan_blobs (sha256, since) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING", sha256, now));
     }
 
     @Override

@@ -134,6 +134,12 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
      */
     List<String> blobOrphansDue(Instant orphanedBefore, int limit);
 
+    /**
+     * Marks bytes as an orphan candidate from {@code now}: done for every upload before its record
+     * is written, so bytes whose record never comes (a refused submit) are freed too.
+     */
+    void blobOrphanAdd(String sha256, Instant now);
+
     /** Forgets an orphan whose bytes were deleted. */
     void blobOrphanForget(String sha256);
 
