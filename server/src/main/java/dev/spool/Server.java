@@ -45,6 +45,8 @@ public final class Server implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
 
     static {
+        // Image handling (the thumbnail demo) must never look for a display on a server.
+        System.setProperty("java.awt.headless", "true");
         // Helidon logs through java.util.logging; send it to SLF4J like everything else.
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
@@ -88,7 +90,7 @@ public final class Server implements AutoCloseable {
             startedRunner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
                     Duration.ofMillis(r.pollMs()), Duration.ofMillis(r.heartbeatMs()), Duration.ofMillis(r.progressMs()),
                     Duration.ofSeconds(r.shutdownGraceSeconds())), "local:" + ManagementFactory.getRuntimeMXBean().getName(),
-                    files::upload);
+                    fileAccess(files));
             Map<String, Duration> retention = new HashMap<>();
             config.types().forEach((name, spec) -> {
                 if (spec.retentionHours() != null) {
@@ -120,6 +122,29 @@ public final class Server implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /** In-process handlers reach job files through the artifact service, under the job's own tenant. */
+    private static LocalRunner.FileAccess fileAccess(JobFiles files) {
+        return new LocalRunner.FileAccess() {
+            @Override
+            public List<dev.spool.job.InputFile> inputs(dev.spool.job.Job job) {
+                return files.list(job.tenant(), job.id()).stream()
+                        .filter(a -> a.kind() == dev.spool.job.Artifact.Kind.INPUT)
+                        .map(a -> new dev.spool.job.InputFile(a.name(), a.contentType(), a.size(), a.sha256()))
+                        .toList();
+            }
+
+            @Override
+            public java.io.InputStream open(dev.spool.job.Job job, String name) {
+                return files.open(files.get(job.tenant(), job.id(), name), 0);
+            }
+
+            @Override
+            public void store(dev.spool.job.JobId id, int attempt, String name, String contentType, java.io.InputStream in) {
+                files.upload(id, attempt, name, contentType, in);
+            }
+        };
     }
 
     /** The embedded SQLite file in the data folder, or the PostgreSQL database the configuration names. */

@@ -17,6 +17,12 @@ public interface JobContext {
     /** Appends a line to the job's log; lines reach the store with the next heartbeat. */
     void log(String line);
 
+    /** The files uploaded with the job. */
+    java.util.List<dev.spool.job.InputFile> inputs();
+
+    /** Reads an input file, streamed; the caller closes it. */
+    java.io.InputStream openInput(String name) throws java.io.IOException;
+
     /** Stores a file as an output artifact of this attempt (streamed from {@code file}). */
     void attach(String name, String contentType, java.nio.file.Path file) throws java.io.IOException;
 

@@ -40,16 +40,19 @@ public final class LocalRunner implements AutoCloseable {
      */
     public record Settings(int slots, Duration poll, Duration heartbeat, Duration progressInterval, Duration grace) {}
 
-    /** Where a handler's output files go: the artifact store, fenced by attempt. */
-    @FunctionalInterface
-    public interface FileSink {
+    /** A handler's view of job files: the inputs it reads, and where its outputs go (fenced by attempt). */
+    public interface FileAccess {
+        java.util.List<dev.spool.job.InputFile> inputs(Job job);
+
+        java.io.InputStream open(Job job, String name) throws java.io.IOException;
+
         void store(JobId id, int attempt, String name, String contentType, java.io.InputStream content);
     }
 
     private enum Stop { NONE, CANCEL, TIMEOUT, STALE, SHUTDOWN }
 
     private final Engine engine;
-    private final FileSink files;
+    private final FileAccess files;
     private final Map<String, JobHandler> handlers;
     private final Settings settings;
     private final String workerId;
@@ -59,7 +62,7 @@ public final class LocalRunner implements AutoCloseable {
     private final Thread loop;
     private volatile boolean claiming = true;
 
-    public LocalRunner(Engine engine, Map<String, JobHandler> handlers, Settings settings, String workerId, FileSink files) {
+    public LocalRunner(Engine engine, Map<String, JobHandler> handlers, Settings settings, String workerId, FileAccess files) {
         this.engine = engine;
         this.files = files;
         this.handlers = Map.copyOf(handlers);
@@ -278,6 +281,16 @@ public final class LocalRunner implements AutoCloseable {
         @Override
         public void progress(double fraction, String message) {
             pendingProgress.set(new Progress(Math.max(0, Math.min(1, fraction)), message));
+        }
+
+        @Override
+        public java.util.List<dev.spool.job.InputFile> inputs() {
+            return files.inputs(job);
+        }
+
+        @Override
+        public java.io.InputStream openInput(String name) throws java.io.IOException {
+            return files.open(job, name);
         }
 
         @Override

@@ -55,7 +55,16 @@ public final class Builtins {
                          "properties": {
                            "seconds": {"type": "number", "minimum": 0, "maximum": 86400},
                            "fail_attempts": {"type": "integer", "minimum": 0, "maximum": 100}}}
-                        """), Price.FREE), Builtins::sleep));
+                        """), Price.FREE), Builtins::sleep),
+                new Builtin(type("image.thumbnail", "Makes a PNG thumbnail of an uploaded image (PNG, JPEG, GIF, BMP), "
+                        + "fitting it in width x height with its proportions kept. Submit it as multipart with the image as a file.",
+                        60, schema("""
+                        {"type": "object", "additionalProperties": false,
+                         "properties": {
+                           "width": {"type": "integer", "minimum": 1, "maximum": 4096},
+                           "height": {"type": "integer", "minimum": 1, "maximum": 4096},
+                           "source": {"type": "string", "description": "the input file to use; the first one by default"}}}
+                        """), new Price(new BigDecimal("0.001"), BigDecimal.ZERO, BigDecimal.ZERO, "USD")), Builtins::thumbnail));
     }
 
     private static JobType type(String name, String description, int timeoutSeconds, JsonNode schema, Price price) {
@@ -143,6 +152,46 @@ public final class Builtins {
         result.put("count", count);
         result.put("largest", largest);
         return result;
+    }
+
+    static JsonNode thumbnail(JobContext ctx) throws Exception {
+        int width = ctx.input().path("width").asInt(256);
+        int height = ctx.input().path("height").asInt(256);
+        var inputs = ctx.inputs();
+        if (inputs.isEmpty()) {
+            throw new JobFailure("no_image", "Send the image as a file with the submit (multipart/form-data).", false);
+        }
+        String source = ctx.input().path("source").asText(inputs.getFirst().name());
+        java.awt.image.BufferedImage image;
+        try (var in = ctx.openInput(source)) {
+            image = javax.imageio.ImageIO.read(in);
+        } catch (dev.spool.job.SpoolException e) {
+            throw new JobFailure("no_image", "There is no input file named '" + source + "'.", false);
+        }
+        if (image == null) {
+            throw new JobFailure("not_an_image", "'" + source + "' is not an image this server can read (PNG, JPEG, GIF, BMP).", false);
+        }
+        ctx.checkpoint();
+        double scale = Math.min(1.0, Math.min((double) width / image.getWidth(), (double) height / image.getHeight()));
+        int w = Math.max(1, (int) Math.round(image.getWidth() * scale));
+        int h = Math.max(1, (int) Math.round(image.getHeight() * scale));
+        var thumb = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_INT_ARGB);
+        var g = thumb.createGraphics();
+        try {
+            g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION, java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.drawImage(image, 0, 0, w, h, null);
+        } finally {
+            g.dispose();
+        }
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("spool-thumbnail-", ".png");
+        try {
+            javax.imageio.ImageIO.write(thumb, "png", file.toFile());
+            ctx.attach("thumbnail.png", "image/png", file);
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+        return JSON.createObjectNode().put("source", source).put("source_width", image.getWidth())
+                .put("source_height", image.getHeight()).put("width", w).put("height", h).put("artifact", "thumbnail.png");
     }
 
     static JsonNode sleep(JobContext ctx) throws InterruptedException, JobFailure {

@@ -97,6 +97,48 @@ class MultipartSubmitTest {
     }
 
     @Test
+    void anUploadedImageComesBackAsAThumbnail() throws Exception {
+        var image = new java.awt.image.BufferedImage(640, 480, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        var g = image.createGraphics();
+        g.setColor(java.awt.Color.ORANGE);
+        g.fillRect(0, 0, 640, 480);
+        g.dispose();
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(image, "png", png);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"job\"\r\n\r\n"
+                + "{\"type\": \"image.thumbnail\", \"input\": {\"width\": 160, \"height\": 160}}\r\n"
+                + "--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"photo.png\"\r\n"
+                + "Content-Type: image/png\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(png.toByteArray());
+        body.writeBytes(("\r\n--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.UTF_8));
+
+        HttpResponse<byte[]> res = submit(body.toByteArray());
+        assertThat(res.statusCode()).as(new String(res.body())).isEqualTo(201);
+        var done = tenant.waitFor(json(new String(res.body())).get("id").asText(), java.time.Duration.ofSeconds(20), j -> {});
+        assertThat(done.status()).isEqualTo("succeeded");
+        assertThat(done.result().get("width").asInt()).isEqualTo(160);
+        assertThat(done.result().get("height").asInt()).isEqualTo(120);
+
+        HttpResponse<byte[]> thumb = spool.send(spool.request("/v1/jobs/" + done.id() + "/artifacts/thumbnail.png", tenantKey).GET());
+        assertThat(thumb.headers().firstValue("content-type")).contains("image/png");
+        var read = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(thumb.body()));
+        assertThat(read.getWidth()).isEqualTo(160);
+        assertThat(read.getHeight()).isEqualTo(120);
+        assertThat(new java.awt.Color(read.getRGB(80, 60))).isEqualTo(java.awt.Color.ORANGE);
+    }
+
+    @Test
+    void aThumbnailOfSomethingThatIsNotAnImageFailsClearly() {
+        HttpResponse<byte[]> res = submit(multipart("job", "{\"type\": \"image.thumbnail\", \"input\": {}}",
+                "f|notes.txt|text/plain", "not an image"));
+        var failed = tenant.waitFor(json(new String(res.body())).get("id").asText(), java.time.Duration.ofSeconds(20), j -> {});
+        assertThat(failed.status()).isEqualTo("failed");
+        assertThat(failed.error().code()).isEqualTo("not_an_image");
+        assertThat(failed.attempt()).as("not retried").isEqualTo(1);
+    }
+
+    @Test
     void aRefusedMultipartSubmitStoresNoJob() {
         int before = stored();
         assertThat(submit(multipart("a|a.txt|text/plain", "x")).statusCode()).as("no job part").isEqualTo(400);
