@@ -51,8 +51,12 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
      * @param dir          folder of the local artifact store; empty for {@code artifacts} in the data folder
      * @param signingKey   key that signs download links; a secret; empty: one made once and shared through the database
      */
-    public record Artifacts(String dir, long maxUploadBytes, int maxPerJob, long maxBytesPerJob, int linkTtlSeconds,
-                            String signingKey) {}
+    public record Artifacts(String backend, String dir, S3 s3, long maxUploadBytes, int maxPerJob, long maxBytesPerJob,
+                            int linkTtlSeconds, String signingKey) {}
+
+    /** S3-compatible object storage for artifacts; {@code secretKey} is a secret, never logged. */
+    public record S3(String endpoint, String region, String bucket, String prefix, String accessKey, String secretKey,
+                     boolean pathStyle) {}
 
     /** @param retentionHours how long finished jobs and their files are kept, unless their type says otherwise */
     public record Jobs(int leaseSeconds, double backoffBaseSeconds, int backoffMaxSeconds,
@@ -80,7 +84,9 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
             "SPOOL_DATA_DIR", "storage.data_dir",
             "SPOOL_DATABASE", "storage.database",
             "SPOOL_ADMIN_KEY", "auth.admin_key",
-            "SPOOL_ARTIFACTS_SIGNING_KEY", "artifacts.signing_key");
+            "SPOOL_ARTIFACTS_SIGNING_KEY", "artifacts.signing_key",
+            "SPOOL_S3_ACCESS_KEY", "artifacts.s3.access_key",
+            "SPOOL_S3_SECRET_KEY", "artifacts.s3.secret_key");
 
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -102,6 +108,8 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
         require(storage.statementTimeoutMs() >= 100, "storage.statement_timeout_ms must be at least 100");
         require(storage.groupCommitMax() >= 1, "storage.group_commit_max must be at least 1");
         require(storage.readConnections() >= 1, "storage.read_connections must be at least 1");
+        require(artifacts.backend().equals("local") || artifacts.backend().equals("s3"), "artifacts.backend must be local or s3");
+        require(!artifacts.backend().equals("s3") || !artifacts.s3().bucket().isBlank(), "artifacts.s3.bucket is required with the s3 backend");
         require(artifacts.maxUploadBytes() >= 1, "artifacts.max_upload_bytes must be at least 1");
         require(artifacts.maxPerJob() >= 1, "artifacts.max_per_job must be at least 1");
         require(artifacts.maxBytesPerJob() >= 1, "artifacts.max_bytes_per_job must be at least 1");
@@ -127,7 +135,8 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
         return new Config(
                 new Http("127.0.0.1", 8080, "", 1024 * 1024),
                 new Storage("./spool-data", "", 512, 4, "public", 30_000),
-                new Artifacts("", 1L << 30, 100, 10L << 30, 3600, ""),
+                new Artifacts("local", "", new S3("", "us-east-1", "spool", "artifacts/", "", "", false),
+                        1L << 30, 100, 10L << 30, 3600, ""),
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
                 new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
@@ -198,7 +207,12 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
             throw new IllegalArgumentException("unknown configuration key " + dottedKey);
         }
         try {
-            if (current.isIntegralNumber()) {
+            if (current.isBoolean()) {
+                if (!value.equals("true") && !value.equals("false")) {
+                    throw new IllegalArgumentException(dottedKey + " must be true or false, not '" + value + "'");
+                }
+                node.put(leaf, Boolean.parseBoolean(value));
+            } else if (current.isIntegralNumber()) {
                 node.put(leaf, Long.parseLong(value.trim()));
             } else if (current.isNumber()) {
                 node.put(leaf, Double.parseDouble(value.trim()));
@@ -236,6 +250,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
         ((ObjectNode) tree.get("auth")).put("admin_key", auth.adminKey().isEmpty() ? "" : "<redacted>");
         ((ObjectNode) tree.get("storage")).put("database", redactUrl(storage.database()));
         ((ObjectNode) tree.get("artifacts")).put("signing_key", artifacts.signingKey().isEmpty() ? "" : "<redacted>");
+        ((ObjectNode) tree.get("artifacts").get("s3")).put("secret_key", artifacts.s3().secretKey().isEmpty() ? "" : "<redacted>");
         tree.put("types", String.join(",", types.keySet()));
         return tree.toString();
     }

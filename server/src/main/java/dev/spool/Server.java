@@ -82,8 +82,7 @@ public final class Server implements AutoCloseable {
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
 
             Config.Artifacts a = config.artifacts();
-            Path artifactDir = a.dir().isEmpty() ? Path.of(config.storage().dataDir()).resolve("artifacts") : Path.of(a.dir());
-            JobFiles files = new JobFiles(store, new LocalArtifactStore(artifactDir), clock, new JobFiles.Settings(
+            JobFiles files = new JobFiles(store, artifactStore(config), clock, new JobFiles.Settings(
                     a.maxUploadBytes(), a.maxPerJob(), a.maxBytesPerJob(), Duration.ofSeconds(a.linkTtlSeconds()), a.signingKey()));
 
             Config.Runner r = config.runner();
@@ -122,6 +121,17 @@ public final class Server implements AutoCloseable {
             store.close();
             throw e;
         }
+    }
+
+    /** The local folder (default) or S3-compatible object storage the configuration names. */
+    static dev.spool.artifact.ArtifactStore artifactStore(Config config) throws java.io.IOException {
+        Config.Artifacts a = config.artifacts();
+        if (a.backend().equals("s3")) {
+            Config.S3 s = a.s3();
+            return new dev.spool.artifact.S3ArtifactStore(new dev.spool.artifact.S3ArtifactStore.Settings(
+                    s.endpoint(), s.region(), s.bucket(), s.prefix(), s.accessKey(), s.secretKey(), s.pathStyle()));
+        }
+        return new LocalArtifactStore(a.dir().isEmpty() ? Path.of(config.storage().dataDir()).resolve("artifacts") : Path.of(a.dir()));
     }
 
     /** In-process handlers reach job files through the artifact service, under the job's own tenant. */

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigTest {
-    private static final Pattern ROW = Pattern.compile("^\\| `([a-z_.]+)` \\| `([^`]*)` \\|");
-    private static final Pattern ENV_ROW = Pattern.compile("^\\| `(SPOOL_[A-Z_]+)` \\| `([a-z_.]+)` \\|");
+    private static final Pattern ROW = Pattern.compile("^\\| `([a-z0-9_.]+)` \\| `([^`]*)` \\|");
+    private static final Pattern ENV_ROW = Pattern.compile("^\\| `(SPOOL_[A-Z0-9_]+)` \\| `([a-z0-9_.]+)` \\|");
 
     @TempDir
     Path dir;

@@ -30,7 +30,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Output files: streamed uploads fenced by attempt, listing, ranged and zipped downloads, signed links. */
+/**
+ * Output files end to end: streamed uploads fenced by attempt, listing, ranged and zipped downloads,
+ * signed links. Runs on the local folder; {@link S3ArtifactTest} runs it again on S3.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ArtifactTest {
     private static final String SIGNING_KEY = "test-signing-key";
@@ -44,11 +47,17 @@ class ArtifactTest {
     private String workerKey;
     private final byte[] picture = new byte[3 * 1024 * 1024 + 17]; // over the 1 MiB JSON limit on purpose
 
+    /** Settings of the artifact backend under test: the local folder here; subclasses pick another. */
+    protected Map<String, String> backend() {
+        return Map.of();
+    }
+
     @BeforeAll
     void start() {
         new Random(7).nextBytes(picture);
-        spool = new TestServer(dir, Map.of("artifacts.signing_key", SIGNING_KEY, "artifacts.max_per_job", "3"),
-                "types:\n  render: {executor: worker}\n");
+        Map<String, String> settings = new HashMap<>(Map.of("artifacts.signing_key", SIGNING_KEY, "artifacts.max_per_job", "3"));
+        settings.putAll(backend());
+        spool = new TestServer(dir, settings, "types:\n  render: {executor: worker}\n");
         SpoolClient admin = spool.client(spool.adminKey);
         tenantKey = admin.createKey("t", "files", null).key();
         tenant = spool.client(tenantKey);
