@@ -101,6 +101,31 @@ class LargeFileTest {
             assertThat(HexFormat.of().formatHex(received.digest())).isEqualTo(sentSha);
             System.out.printf("500 MB through a -Xmx256m server: upload %d ms (%.0f MB/s), download %d ms (%.0f MB/s)%n",
                     upMs, 500_000.0 / upMs, downMs, 500_000.0 / downMs);
+
+            // The same size as a file sent with a submit (multipart/form-data), then read back.
+            String boundary = "large-file-boundary";
+            byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"job\"\r\n\r\n"
+                    + "{\"type\": \"render\", \"input\": {}}\r\n--" + boundary
+                    + "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"big-input.bin\"\r\n"
+                    + "Content-Type: application/octet-stream\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(base.resolve("/v1/jobs"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.SequenceInputStream(java.util.Collections.enumeration(
+                            java.util.List.of(new java.io.ByteArrayInputStream(head), generated(), new java.io.ByteArrayInputStream(tail))))))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
+            String withInput = SpoolClient.JSON.readTree(submitted.body()).get("id").asText();
+            MessageDigest again = MessageDigest.getInstance("SHA-256");
+            HttpResponse<InputStream> input = http.send(HttpRequest.newBuilder(base.resolve("/v1/jobs/" + withInput + "/artifacts/big-input.bin"))
+                    .header("Authorization", "Bearer " + key).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = input.body()) {
+                byte[] buffer = new byte[1 << 16];
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    again.update(buffer, 0, n);
+                }
+            }
+            assertThat(HexFormat.of().formatHex(again.digest())).as("the submitted file, read back").isEqualTo(sentSha);
         }
     }
 }
