@@ -23,7 +23,7 @@ import java.util.Optional;
  * when built and immutable after. Sources, lowest first: defaults, the YAML file, environment
  * variables, command-line flags. docs/configuration.md lists every key; a test keeps it in step.
  */
-public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs, Runner runner, Auth auth,
+public record Config(Http http, Storage storage, Artifacts artifacts, Sources sources, Jobs jobs, Runner runner, Auth auth,
                      Map<String, TypeSpec> types) {
 
     /**
@@ -53,6 +53,13 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
      */
     public record Artifacts(String backend, String dir, S3 s3, long maxUploadBytes, int maxPerJob, long maxBytesPerJob,
                             int linkTtlSeconds, String signingKey) {}
+
+    /** @param allowHosts host names whose URL sources the server fetches even when they resolve to private addresses */
+    public record Sources(java.util.List<String> allowHosts) {
+        public Sources {
+            allowHosts = java.util.List.copyOf(allowHosts == null ? java.util.List.of() : allowHosts);
+        }
+    }
 
     /** S3-compatible object storage for artifacts; {@code secretKey} is a secret, never logged. */
     public record S3(String endpoint, String region, String bucket, String prefix, String accessKey, String secretKey,
@@ -137,6 +144,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
                 new Storage("./spool-data", "", 512, 4, "public", 30_000),
                 new Artifacts("local", "", new S3("", "us-east-1", "spool", "artifacts/", "", "", false),
                         1L << 30, 100, 10L << 30, 3600, ""),
+                new Sources(java.util.List.of()),
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
                 new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
@@ -239,7 +247,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Jobs jobs,
             if (e.getValue().isObject()) {
                 flatten(key + ".", e.getValue(), into);
             } else {
-                into.put(key, e.getValue().asText());
+                into.put(key, e.getValue().isArray() ? e.getValue().toString() : e.getValue().asText());
             }
         });
     }

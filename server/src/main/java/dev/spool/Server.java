@@ -101,7 +101,7 @@ public final class Server implements AutoCloseable {
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl(),
-                    a.maxUploadBytes()), engine, keys, files, () -> ready);
+                    a.maxUploadBytes(), java.util.Set.copyOf(config.sources().allowHosts())), engine, keys, files, () -> ready);
             this.runner = startedRunner;
             this.maintenance = startedMaintenance;
             this.ready = true;

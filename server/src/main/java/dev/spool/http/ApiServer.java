@@ -38,7 +38,8 @@ public final class ApiServer implements AutoCloseable {
     static final String MAX_JSON_BYTES = "spool.max-json-bytes";
 
     /** What the server needs to know of its surroundings. */
-    public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
+    public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes,
+                           java.util.Set<String> sourceHosts) {}
 
     /** A handler for a route that needs an API key. */
     @FunctionalInterface
@@ -49,7 +50,8 @@ public final class ApiServer implements AutoCloseable {
     private final WebServer server;
 
     public ApiServer(Settings settings, Engine engine, ApiKeys keys, dev.spool.artifact.JobFiles files, BooleanSupplier ready) {
-        JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), settings.publicUrl()), files);
+        JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), settings.publicUrl()), files,
+                new dev.spool.artifact.SourceFetcher(settings.sourceHosts()));
         KeyRoutes keyRoutes = new KeyRoutes(keys);
         WorkerRoutes workers = new WorkerRoutes(engine, files, settings.publicUrl());
         FileRoutes fileRoutes = new FileRoutes(engine, files, settings.publicUrl());

@@ -36,7 +36,11 @@ import java.util.regex.Pattern;
 final class JobRoutes {
     /** The submit body; the type's defaults fill whatever is left out. */
     record SubmitBody(String type, JsonNode input, String queue, Integer priority, String title,
-                      Map<String, String> metadata, Integer maxAttempts, Integer timeoutSeconds, String runAt) {}
+                      Map<String, String> metadata, Integer maxAttempts, Integer timeoutSeconds, String runAt,
+                      List<SourceBody> sources) {}
+
+    /** A source the server turns into an input file: {@code text} as given, or a {@code url} it fetches. */
+    record SourceBody(String kind, String url, String text, String name) {}
 
     record BatchBody(List<JsonNode> jobs) {}
 
@@ -48,11 +52,13 @@ final class JobRoutes {
     private final Engine engine;
     private final Wire wire;
     private final dev.spool.artifact.JobFiles files;
+    private final dev.spool.artifact.SourceFetcher fetcher;
 
-    JobRoutes(Engine engine, Wire wire, dev.spool.artifact.JobFiles files) {
+    JobRoutes(Engine engine, Wire wire, dev.spool.artifact.JobFiles files, dev.spool.artifact.SourceFetcher fetcher) {
         this.engine = engine;
         this.wire = wire;
         this.files = files;
+        this.fetcher = fetcher;
     }
 
     void submit(Caller caller, ServerRequest req, ServerResponse res) {
@@ -68,16 +74,71 @@ final class JobRoutes {
         ApiServer.sendJson(res, submitted.created() ? Status.CREATED_201 : Status.OK_200, wire.job(job, now()));
     }
 
-    private static Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> inputs) {
+    /** @param uploaded files sent with the request (multipart); sources in the body are added to them */
+    private Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> uploaded) {
         SubmitBody body = Json.convert(tree, SubmitBody.class);
-        // The same request is the same JSON with the same files: their hashes take part.
+        // The same request is the same JSON with the same uploaded files: their hashes take part
+        // (what a URL source answers is not part of the request, so it does not).
         ObjectNode identity = Json.MAPPER.createObjectNode();
         identity.set("job", tree);
-        var files = identity.putArray("files");
-        inputs.forEach(f -> files.addObject().put("name", f.name()).put("sha256", f.sha256()));
+        var hashes = identity.putArray("files");
+        uploaded.forEach(f -> hashes.addObject().put("name", f.name()).put("sha256", f.sha256()));
+        List<InputFile> inputs = new ArrayList<>(uploaded);
+        inputs.addAll(sources(body.sources()));
         return new Submission(body.type(), body.input(), body.queue(), body.priority(), body.title(), body.metadata(),
                 body.maxAttempts(), body.timeoutSeconds(), parseTime("run_at", body.runAt()), idempotencyKey,
-                inputs.isEmpty() ? Json.canonicalHash(tree) : Json.canonicalHash(identity), inputs);
+                uploaded.isEmpty() ? Json.canonicalHash(tree) : Json.canonicalHash(identity), inputs);
+    }
+
+    /** Turns sources into input files: text as given, URLs fetched (streamed) through the fetcher's guard. */
+    private List<InputFile> sources(List<SourceBody> sources) {
+        if (sources == null) {
+            return List.of();
+        }
+        List<InputFile> out = new ArrayList<>();
+        for (int i = 0; i < sources.size(); i++) {
+            SourceBody source = sources.get(i);
+            if (source == null || source.kind() == null) {
+                throw SpoolException.invalid("sources[" + i + "].kind is required: url or text");
+            }
+            switch (source.kind()) {
+                case "text" -> {
+                    if (source.text() == null) {
+                        throw SpoolException.invalid("sources[" + i + "].text is required for a text source");
+                    }
+                    String name = source.name() != null ? source.name() : "text-" + (i + 1) + ".txt";
+                    out.add(files.storeInput(name, "text/plain; charset=utf-8",
+                            new java.io.ByteArrayInputStream(source.text().getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+                }
+                case "url" -> {
+                    if (source.url() == null) {
+                        throw SpoolException.invalid("sources[" + i + "].url is required for a url source");
+                    }
+                    String name = source.name() != null ? source.name() : nameFromUrl(source.url(), i);
+                    dev.spool.job.Artifact.checkName(name); // before anything is fetched
+                    var fetched = fetcher.fetch(source.url());
+                    try (var in = fetched.body()) {
+                        out.add(files.storeInput(name, fetched.contentType(), in));
+                    } catch (java.io.IOException e) {
+                        throw new SpoolException(ErrorCode.INVALID_INPUT, "The source " + source.url() + " could not be read: " + e.getMessage());
+                    }
+                }
+                default -> throw SpoolException.invalid("sources[" + i + "].kind must be url or text, not '" + source.kind() + "'");
+            }
+        }
+        return out;
+    }
+
+    /** The last path segment of a URL when it is a plain file name, else source-N. */
+    private static String nameFromUrl(String url, int index) {
+        try {
+            String path = java.net.URI.create(url).getPath();
+            String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
+            dev.spool.job.Artifact.checkName(last);
+            return last;
+        } catch (RuntimeException e) {
+            return "source-" + (index + 1);
+        }
     }
 
     /**

@@ -55,7 +55,8 @@ class ArtifactTest {
     @BeforeAll
     void start() {
         new Random(7).nextBytes(picture);
-        Map<String, String> settings = new HashMap<>(Map.of("artifacts.signing_key", SIGNING_KEY, "artifacts.max_per_job", "3"));
+        Map<String, String> settings = new HashMap<>(Map.of("artifacts.signing_key", SIGNING_KEY, "artifacts.max_per_job", "3",
+                "artifacts.max_upload_bytes", Integer.toString(4 * 1024 * 1024)));
         settings.putAll(backend());
         spool = new TestServer(dir, settings, "types:\n  render: {executor: worker}\n");
         SpoolClient admin = spool.client(spool.adminKey);
@@ -176,6 +177,14 @@ class ArtifactTest {
             assertThat(put(id, 1, "f" + i + ".bin", "application/octet-stream", new byte[10]).statusCode()).isEqualTo(201);
         }
         assertThat(put(id, 1, "f3.bin", "application/octet-stream", new byte[10]).statusCode()).as("over max_per_job").isEqualTo(413);
+
+        String other = claimed();
+        byte[] huge = new byte[5 * 1024 * 1024];
+        HttpResponse<byte[]> declared = spool.send(spool.request("/v1/worker/jobs/" + other + "/artifacts/huge.bin?attempt=1", workerKey)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(huge)));
+        assertThat(declared.statusCode()).as("a declared length over the limit, refused before it is read").isEqualTo(413);
+        assertThat(put(other, 1, "huge.bin", "application/octet-stream", huge).statusCode())
+                .as("chunked, refused as it passes the limit").isEqualTo(413);
         assertThat(spool.send(spool.request("/v1/jobs/" + id + "/result", tenantKey).GET()).statusCode())
                 .as("no result while it runs").isEqualTo(409);
         String stranger = spool.client(spool.adminKey).createKey("s", "elsewhere", null).key();
