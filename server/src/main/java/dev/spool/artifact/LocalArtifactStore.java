@@ -4,16 +4,12 @@ import dev.spool.job.ErrorCode;
 import dev.spool.job.SpoolException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
@@ -23,7 +19,6 @@ import java.util.regex.Pattern;
  */
 public final class LocalArtifactStore implements ArtifactStore {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-    private static final int BUFFER = 64 * 1024;
 
     private final Path root;
 
@@ -36,21 +31,8 @@ public final class LocalArtifactStore implements ArtifactStore {
     public Blob put(InputStream content, long maxBytes) throws IOException {
         Path temp = Files.createTempFile(root.resolve("tmp"), "upload-", ".part");
         try {
-            MessageDigest digest = sha256();
-            long size = 0;
-            try (OutputStream out = Files.newOutputStream(temp)) {
-                byte[] buffer = new byte[BUFFER];
-                for (int n; (n = content.read(buffer)) > 0; ) {
-                    size += n;
-                    if (size > maxBytes) {
-                        throw new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE,
-                                "The file is larger than this server accepts (" + maxBytes + " bytes).");
-                    }
-                    digest.update(buffer, 0, n);
-                    out.write(buffer, 0, n);
-                }
-            }
-            String sha = HexFormat.of().formatHex(digest.digest());
+            Blob blob = HashingCopy.copy(content, temp, maxBytes);
+            String sha = blob.sha256();
             Path target = path(sha);
             Files.createDirectories(target.getParent());
             try {
@@ -62,7 +44,7 @@ public final class LocalArtifactStore implements ArtifactStore {
             }
             // Stored now, even if the bytes were there already: the pruner's grace starts again.
             Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
-            return new Blob(sha, size);
+            return blob;
         } finally {
             Files.deleteIfExists(temp);
         }
@@ -103,11 +85,4 @@ public final class LocalArtifactStore implements ArtifactStore {
         return root.resolve(sha256.substring(0, 2)).resolve(sha256.substring(2, 4)).resolve(sha256);
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

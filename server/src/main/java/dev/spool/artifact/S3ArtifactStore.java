@@ -4,14 +4,10 @@ import dev.spool.job.ErrorCode;
 import dev.spool.job.SpoolException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -34,7 +30,6 @@ public final class S3ArtifactStore implements ArtifactStore {
     public record Settings(String endpoint, String region, String bucket, String prefix, String accessKey, String secretKey,
                            boolean pathStyle) {}
 
-    private static final int BUFFER = 64 * 1024;
 
     private final S3Client s3;
     private final Settings settings;
@@ -72,24 +67,11 @@ public final class S3ArtifactStore implements ArtifactStore {
     public Blob put(InputStream content, long maxBytes) throws IOException {
         Path temp = Files.createTempFile("spool-upload-", ".part");
         try {
-            MessageDigest digest = sha256();
-            long size = 0;
-            try (OutputStream out = Files.newOutputStream(temp)) {
-                byte[] buffer = new byte[BUFFER];
-                for (int n; (n = content.read(buffer)) > 0; ) {
-                    size += n;
-                    if (size > maxBytes) {
-                        throw new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE,
-                                "The file is larger than this server accepts (" + maxBytes + " bytes).");
-                    }
-                    digest.update(buffer, 0, n);
-                    out.write(buffer, 0, n);
-                }
-            }
-            String sha = HexFormat.of().formatHex(digest.digest());
+            Blob blob = HashingCopy.copy(content, temp, maxBytes);
+            String sha = blob.sha256();
             // Written again even when present: its time becomes now, which restarts the pruner's grace.
             s3.putObject(p -> p.bucket(settings.bucket()).key(key(sha)), RequestBody.fromFile(temp));
-            return new Blob(sha, size);
+            return blob;
         } finally {
             Files.deleteIfExists(temp);
         }
@@ -137,11 +119,4 @@ public final class S3ArtifactStore implements ArtifactStore {
         return settings.prefix() + sha256.substring(0, 2) + "/" + sha256.substring(2, 4) + "/" + sha256;
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
