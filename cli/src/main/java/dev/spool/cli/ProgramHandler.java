@@ -18,27 +18,8 @@ final class ProgramHandler implements SpoolWorker.Handler {
     public JsonNode run(SpoolWorker.Context job) throws Exception {
         var environment = ProgramRunner.environment(job.job().id(), job.job().type(), job.job().attempt());
         try {
-            return ProgramRunner.run(command, environment, job.input(), new ProgramRunner.Listener() {
-                @Override
-                public void log(String line) {
-                    job.log(line);
-                }
-
-                @Override
-                public void progress(double fraction, String message) {
-                    job.progress(fraction, message);
-                }
-
-                @Override
-                public void output(String name, java.nio.file.Path file) throws JobFailure {
-                    try {
-                        String type = java.net.URLConnection.guessContentTypeFromName(name);
-                        job.attach(name, type == null ? "application/octet-stream" : type, file);
-                    } catch (RuntimeException e) {
-                        throw new JobFailure("output_rejected", "output file " + name + ": " + e.getMessage(), false);
-                    }
-                }
-            });
+            return ProgramRunner.run(command, environment, job.input(),
+                    ProgramRunner.listener(job::log, job::progress, job::attach));
         } catch (JobFailure f) {
             throw new SpoolWorker.Failure(f.error().code(), f.error().message(), f.error().retryable());
         }

@@ -36,6 +36,41 @@ public final class ProgramRunner {
         void output(String name, java.nio.file.Path file) throws JobFailure;
     }
 
+    /** Where an output file goes: an artifact of the running attempt. */
+    @FunctionalInterface
+    public interface Output {
+        void attach(String name, String contentType, java.nio.file.Path file) throws Exception;
+    }
+
+    /**
+     * A listener that passes log lines and progress on, and stores output files with a content type
+     * guessed from their names; a file that cannot be stored fails the attempt (not retried).
+     */
+    public static Listener listener(java.util.function.Consumer<String> log,
+                                    java.util.function.BiConsumer<Double, String> progress, Output output) {
+        return new Listener() {
+            @Override
+            public void log(String line) {
+                log.accept(line);
+            }
+
+            @Override
+            public void progress(double fraction, String message) {
+                progress.accept(fraction, message);
+            }
+
+            @Override
+            public void output(String name, java.nio.file.Path file) throws JobFailure {
+                String type = java.net.URLConnection.guessContentTypeFromName(name);
+                try {
+                    output.attach(name, type == null ? "application/octet-stream" : type, file);
+                } catch (Exception e) {
+                    throw new JobFailure("output_rejected", "output file " + name + ": " + e.getMessage(), false);
+                }
+            }
+        };
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PROGRESS = Pattern.compile("spool:progress\\s+([0-9.]+)\\s*(.*)");
     private static final int TAIL = 5;
