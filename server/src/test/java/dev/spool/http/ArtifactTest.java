@@ -180,8 +180,10 @@ class ArtifactTest {
 
         String other = claimed();
         byte[] huge = new byte[5 * 1024 * 1024];
+        // Expect: 100-continue, as upload clients do: the client waits for the verdict before sending the
+        // body, so it reliably reads the 413 instead of racing the server's close of the connection.
         HttpResponse<byte[]> declared = spool.send(spool.request("/v1/worker/jobs/" + other + "/artifacts/huge.bin?attempt=1", workerKey)
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(huge)));
+                .expectContinue(true).PUT(HttpRequest.BodyPublishers.ofByteArray(huge)));
         assertThat(declared.statusCode()).as("a declared length over the limit, refused before it is read").isEqualTo(413);
         assertThat(put(other, 1, "huge.bin", "application/octet-stream", huge).statusCode())
                 .as("chunked, refused as it passes the limit").isEqualTo(413);
