@@ -73,6 +73,7 @@ public final class Engine {
     private final InstantSource clock;
     private final Settings settings;
     private final RandomGenerator random;
+    private final Map<String, Integer> caps;
     private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.locks.ReentrantLock claimableLock = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.locks.Condition claimable = claimableLock.newCondition();
@@ -87,6 +88,10 @@ public final class Engine {
         this.clock = clock;
         this.settings = settings;
         this.random = random;
+        // Types are fixed at start, so their concurrency caps are too.
+        this.caps = types.all().stream()
+                .filter(t -> t.concurrency() > 0)
+                .collect(Collectors.toMap(JobType::name, JobType::concurrency));
         store.onClaimable(this::wake);
     }
 
@@ -309,9 +314,6 @@ public final class Engine {
 
     /** Claims due jobs for an executor; see {@link Store#jobClaim}. */
     public List<Job> claim(List<String> jobTypes, List<String> queues, int max, String workerId) {
-        Map<String, Integer> caps = types.all().stream()
-                .filter(t -> t.concurrency() > 0)
-                .collect(Collectors.toMap(JobType::name, JobType::concurrency));
         return store.jobClaim(new Store.Claim(jobTypes, queues, max, workerId, settings.lease(), caps), clock.instant());
     }
 

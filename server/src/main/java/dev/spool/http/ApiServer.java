@@ -35,7 +35,7 @@ public final class ApiServer implements AutoCloseable {
     static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
     static final HeaderName IDEMPOTENT_REPLAYED = HeaderNames.create("Idempotent-Replayed");
     /** Request-context key of the JSON body limit, set by a filter on every request. */
-    static final String MAX_JSON_BYTES = "spool.max-json-bytes";
+    private static final String MAX_JSON_BYTES = "spool.max-json-bytes";
 
     /** What the server needs to know of its surroundings. */
     public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes,
@@ -50,11 +50,13 @@ public final class ApiServer implements AutoCloseable {
     private final WebServer server;
 
     public ApiServer(Settings settings, Engine engine, ApiKeys keys, dev.spool.artifact.JobFiles files, BooleanSupplier ready) {
-        JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), settings.publicUrl()), files,
+        // Links in answers start with this: the public URL without a trailing slash, or nothing (relative links).
+        String base = settings.publicUrl().replaceAll("/+$", "");
+        JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), base), files,
                 new dev.spool.artifact.SourceFetcher(settings.sourceHosts()));
         KeyRoutes keyRoutes = new KeyRoutes(keys);
-        WorkerRoutes workers = new WorkerRoutes(engine, files, settings.publicUrl());
-        FileRoutes fileRoutes = new FileRoutes(engine, files, settings.publicUrl());
+        WorkerRoutes workers = new WorkerRoutes(engine, files, base);
+        FileRoutes fileRoutes = new FileRoutes(engine, files, base);
         byte[] openapi = openapi();
         this.server = WebServer.builder()
                 .host(settings.host())
@@ -205,20 +207,30 @@ public final class ApiServer implements AutoCloseable {
                         "Send the body as JSON with 'Content-Type: application/json', not " + type + ".");
             }
         }
-        long max = req.context().get(MAX_JSON_BYTES, Long.class).orElse(Long.MAX_VALUE);
+        long max = jsonLimit(req);
         var declared = req.headers().contentLength();
         if (declared.isPresent() && declared.getAsLong() > max) {
             throw tooLarge();
         }
         try (InputStream in = req.content().inputStream()) {
-            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
-            if (bytes.length > max) {
-                throw tooLarge();
-            }
-            return bytes;
+            return readLimited(in, max);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The JSON body limit of this server (http.max_body_bytes), which a filter puts on every request. */
+    static long jsonLimit(ServerRequest req) {
+        return req.context().get(MAX_JSON_BYTES, Long.class).orElseThrow();
+    }
+
+    /** Reads at most {@code max} bytes; more is {@code PAYLOAD_TOO_LARGE}, found as soon as it passes. */
+    static byte[] readLimited(InputStream in, long max) throws IOException {
+        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        if (bytes.length > max) {
+            throw tooLarge();
+        }
+        return bytes;
     }
 
     private static SpoolException tooLarge() {

@@ -34,10 +34,10 @@ final class FileRoutes {
     private final JobFiles files;
     private final String baseUrl;
 
-    FileRoutes(Engine engine, JobFiles files, String publicUrl) {
+    FileRoutes(Engine engine, JobFiles files, String baseUrl) {
         this.engine = engine;
         this.files = files;
-        this.baseUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
+        this.baseUrl = baseUrl;
     }
 
     /** The result JSON of a job that succeeded. */

@@ -148,18 +148,14 @@ final class JobRoutes {
     private Submission multipartSubmission(ServerRequest req, String idempotencyKey) {
         List<InputFile> inputs = new ArrayList<>();
         JsonNode[] job = new JsonNode[1];
-        long maxBytes = req.context().get(ApiServer.MAX_JSON_BYTES, Long.class).orElse(1L << 20);
+        long maxBytes = ApiServer.jsonLimit(req);
         Multipart.read(req, files.settings().maxPerJob() + 1L, part -> {
             if (part.fileName() == null) {
                 if (!"job".equals(part.field())) {
                     throw SpoolException.invalid("Unknown form field '" + part.field() + "'; send the submit as a part named 'job'.");
                 }
                 try (var in = part.content()) {
-                    byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-                    if (bytes.length > maxBytes) {
-                        throw new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE, "The 'job' part is larger than http.max_body_bytes.");
-                    }
-                    job[0] = Json.tree(bytes);
+                    job[0] = Json.tree(ApiServer.readLimited(in, maxBytes));
                 }
                 return;
             }
@@ -297,11 +293,8 @@ final class JobRoutes {
     }
 
     void getBatch(Caller caller, ServerRequest req, ServerResponse res) {
-        String id = req.path().pathParameters().get("id");
-        if (JobId.parse(id).isEmpty()) {
-            throw SpoolException.notFound("batch");
-        }
-        ApiServer.sendJson(res, Status.OK_200, wire.batch(engine.batch(caller.tenant(), JobId.parse(id).get().value())));
+        JobId id = JobId.parse(req.path().pathParameters().get("id")).orElseThrow(() -> SpoolException.notFound("batch"));
+        ApiServer.sendJson(res, Status.OK_200, wire.batch(engine.batch(caller.tenant(), id.value())));
     }
 
     void types(Caller caller, ServerRequest req, ServerResponse res) {

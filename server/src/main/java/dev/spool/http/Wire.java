@@ -20,10 +20,10 @@ final class Wire {
     private final JobTypes types;
     private final String baseUrl;
 
-    /** @param baseUrl prefix of the links in a job; empty for links relative to the server root */
+    /** @param baseUrl prefix of the links in a job, without a trailing slash; empty for links relative to the server root */
     Wire(JobTypes types, String baseUrl) {
         this.types = types;
-        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.baseUrl = baseUrl;
     }
 
     static String time(Instant instant) {

@@ -46,10 +46,10 @@ final class WorkerRoutes {
     private final dev.spool.artifact.JobFiles files;
     private final String baseUrl;
 
-    WorkerRoutes(Engine engine, dev.spool.artifact.JobFiles files, String publicUrl) {
+    WorkerRoutes(Engine engine, dev.spool.artifact.JobFiles files, String baseUrl) {
         this.engine = engine;
         this.files = files;
-        this.baseUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
+        this.baseUrl = baseUrl;
     }
 
     void claim(Caller caller, ServerRequest req, ServerResponse res) {

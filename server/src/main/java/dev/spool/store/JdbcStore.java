@@ -219,13 +219,12 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public List<JobEvent> jobEvents(String tenant, JobId id) {
         return read(c -> {
-            if (selectOne(c, "SELECT * FROM jobs WHERE id = ? AND tenant = ?", id.value(), tenant).isEmpty()) {
-                return List.of();
-            }
             List<JobEvent> events = new ArrayList<>();
-            try (PreparedStatement ps = prepare(c,
-                    "SELECT seq, job_id, at, kind, status, attempt, data FROM job_events WHERE job_id = ? ORDER BY seq",
-                    id.value());
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT e.seq, e.job_id, e.at, e.kind, e.status, e.attempt, e.data
+                    FROM job_events e JOIN jobs j ON j.id = e.job_id
+                    WHERE e.job_id = ? AND j.tenant = ? ORDER BY e.seq
+                    """, id.value(), tenant);
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     events.add(new JobEvent(rs.getLong(1), new JobId(rs.getString(2)), instant(rs, 3), rs.getString(4),
