@@ -23,8 +23,8 @@ import java.util.Optional;
  * when built and immutable after. Sources, lowest first: defaults, the YAML file, environment
  * variables, command-line flags. docs/configuration.md lists every key; a test keeps it in step.
  */
-public record Config(Http http, Storage storage, Artifacts artifacts, Sources sources, Jobs jobs, Runner runner, Auth auth,
-                     Map<String, TypeSpec> types) {
+public record Config(Http http, Storage storage, Artifacts artifacts, Sources sources, Webhooks webhooks, Jobs jobs,
+                     Runner runner, Auth auth, Map<String, TypeSpec> types) {
 
     /**
      * @param publicUrl    the base URL clients reach this server at, used in job links; empty: links are relative
@@ -57,6 +57,20 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
     /** @param allowHosts host names whose URL sources the server fetches even when they resolve to private addresses */
     public record Sources(java.util.List<String> allowHosts) {
         public Sources {
+            allowHosts = java.util.List.copyOf(allowHosts == null ? java.util.List.of() : allowHosts);
+        }
+    }
+
+    /**
+     * @param allowHosts          host names webhooks may reach even when they resolve to private addresses
+     * @param retrySchedule       the waits between the tries of a delivery; after the last, it is given up
+     * @param concurrency         deliveries in flight at once, per node
+     * @param timeoutMs           longest a receiver may take to accept the connection, and then to answer
+     * @param keepDeliveriesHours how long finished deliveries stay in the delivery log
+     */
+    public record Webhooks(java.util.List<String> allowHosts, String retrySchedule, int concurrency, int timeoutMs,
+                           int keepDeliveriesHours) {
+        public Webhooks {
             allowHosts = java.util.List.copyOf(allowHosts == null ? java.util.List.of() : allowHosts);
         }
     }
@@ -121,6 +135,10 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
         require(artifacts.maxPerJob() >= 1, "artifacts.max_per_job must be at least 1");
         require(artifacts.maxBytesPerJob() >= 1, "artifacts.max_bytes_per_job must be at least 1");
         require(artifacts.linkTtlSeconds() >= 1, "artifacts.link_ttl_seconds must be at least 1");
+        dev.spool.job.RetrySchedule.parse(webhooks.retrySchedule()); // throws with the reason
+        require(webhooks.concurrency() >= 1 && webhooks.concurrency() <= 1000, "webhooks.concurrency must be between 1 and 1000");
+        require(webhooks.timeoutMs() >= 100, "webhooks.timeout_ms must be at least 100");
+        require(webhooks.keepDeliveriesHours() >= 1, "webhooks.keep_deliveries_hours must be at least 1");
         require(jobs.leaseSeconds() >= 1, "jobs.lease_seconds must be at least 1");
         require(jobs.backoffBaseSeconds() > 0, "jobs.backoff_base_seconds must be above 0");
         require(jobs.backoffMaxSeconds() >= jobs.backoffBaseSeconds(), "jobs.backoff_max_seconds must be at least jobs.backoff_base_seconds");
@@ -145,6 +163,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 new Artifacts("local", "", new S3("", "us-east-1", "spool", "artifacts/", "", "", false),
                         1L << 30, 100, 10L << 30, 3600, ""),
                 new Sources(java.util.List.of()),
+                new Webhooks(java.util.List.of(), dev.spool.job.RetrySchedule.DEFAULT, 16, 10_000, 720),
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
                 new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),

@@ -32,6 +32,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import dev.spool.artifact.SourceFetcher;
+import dev.spool.engine.EventFeed;
+import dev.spool.job.RetrySchedule;
+import dev.spool.net.OutboundPolicy;
+import dev.spool.webhook.Dispatcher;
+import dev.spool.webhook.Webhooks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -59,6 +65,9 @@ public final class Server implements AutoCloseable {
     private final LocalRunner runner;
     private final Maintenance maintenance;
     private final ApiServer api;
+    private final Dispatcher dispatcher;
+    private final EventFeed feed;
+    private final SourceFetcher fetcher;
     private final Optional<String> createdAdminKey;
     private volatile boolean ready;
 
@@ -67,6 +76,9 @@ public final class Server implements AutoCloseable {
         this.store = openStore(config.storage());
         LocalRunner startedRunner = null;
         Maintenance startedMaintenance = null;
+        Dispatcher startedDispatcher = null;
+        EventFeed startedFeed = null;
+        SourceFetcher startedFetcher = null;
         try {
             Map<String, JobHandler> handlers = new HashMap<>();
             JobTypes types = types(config, handlers);
@@ -78,6 +90,8 @@ public final class Server implements AutoCloseable {
                     Duration.ofHours(jobs.idempotencyRetentionHours()),
                     jobs.maxBatchSize()), ThreadLocalRandom.current());
 
+            // Before anything can record an event: webhook bodies show the job as the API does.
+            store.renderPayloadsWith(ApiServer.payloads(types, config.http().publicUrl()));
             ApiKeys keys = new ApiKeys(store, clock);
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
 
@@ -99,9 +113,23 @@ public final class Server implements AutoCloseable {
             startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine),
                     new RetentionPruner(store, files, retention, Duration.ofHours(jobs.retentionHours()), ORPHAN_GRACE, 500)),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
+            Config.Webhooks w = config.webhooks();
+            OutboundPolicy webhookPolicy = new OutboundPolicy(java.util.Set.copyOf(w.allowHosts()),
+                    OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts");
+            startedDispatcher = new Dispatcher(store, webhookPolicy, clock, new Dispatcher.Settings(
+                    RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
+                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current());
+            startedFeed = new EventFeed(store, Duration.ofSeconds(1));
+            startedFetcher = new SourceFetcher(new OutboundPolicy(java.util.Set.copyOf(config.sources().allowHosts()),
+                    OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
+            Webhooks webhooks = new Webhooks(store, webhookPolicy, clock, startedDispatcher::wake);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl(),
-                    a.maxUploadBytes(), java.util.Set.copyOf(config.sources().allowHosts())), engine, keys, files, () -> ready);
+                    a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, startedFetcher, webhooks, startedFeed),
+                    () -> ready);
+            this.dispatcher = startedDispatcher;
+            this.feed = startedFeed;
+            this.fetcher = startedFetcher;
             this.runner = startedRunner;
             this.maintenance = startedMaintenance;
             this.ready = true;
@@ -112,6 +140,9 @@ public final class Server implements AutoCloseable {
             throw new java.io.UncheckedIOException("cannot open the artifact folder: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             // A part failed to start (a taken port, say): stop what did start, in reverse order.
+            for (AutoCloseable part : java.util.Arrays.asList(startedFetcher, startedFeed, startedDispatcher)) {
+                closeQuietly(part);
+            }
             if (startedMaintenance != null) {
                 startedMaintenance.close();
             }
@@ -267,6 +298,17 @@ public final class Server implements AutoCloseable {
                 spec.inputSchema());
     }
 
+    private static void closeQuietly(AutoCloseable part) {
+        if (part == null) {
+            return;
+        }
+        try {
+            part.close();
+        } catch (Exception e) {
+            log.warn("stopping {} failed", part.getClass().getSimpleName(), e);
+        }
+    }
+
     private static String url(String host, int port) {
         return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
@@ -286,7 +328,10 @@ public final class Server implements AutoCloseable {
         log.info("shutting down: finishing or giving back {} running jobs", runner.active());
         runner.close();
         maintenance.close();
+        feed.close(); // ends the open event streams, so that the HTTP server can stop
         api.close();
+        dispatcher.close();
+        fetcher.close();
         store.close();
         log.info("stopped");
     }

@@ -22,9 +22,11 @@ class ArchitectureTest {
             "engine", Set.of("job", "store"),
             "engine.maintenance", Set.of("artifact", "engine", "job", "store"),
             "auth", Set.of("job", "store"),
-            "artifact", Set.of("job", "store"),
+            "artifact", Set.of("job", "net", "store"),
+            "net", Set.of(),
+            "webhook", Set.of("job", "net", "store"),
             "executor", Set.of("engine", "job"),
-            "http", Set.of("artifact", "auth", "engine", "job"));
+            "http", Set.of("artifact", "auth", "engine", "job", "webhook"));
     private static final Pattern SPOOL_IMPORT = Pattern.compile("^import (?:static )?dev\\.spool\\.([a-z.]+)\\.[A-Z]", Pattern.MULTILINE);
     private static final Pattern QUALIFIED_USE = Pattern.compile("\\bdev\\.spool\\.([a-z.]+)\\.[A-Z]");
 

@@ -252,7 +252,7 @@ public final class Engine {
                 s.requestHash(), batchId,
                 s.maxAttempts() != null ? s.maxAttempts() : type.maxAttempts(),
                 s.timeoutSeconds() != null ? s.timeoutSeconds() : type.timeoutSeconds(),
-                s.runAt(), s.inputs());
+                s.runAt(), s.inputs(), s.webhook());
     }
 
     public Job get(String tenant, JobId id) {
@@ -266,6 +266,14 @@ public final class Engine {
     public List<JobEvent> events(String tenant, JobId id) {
         get(tenant, id);
         return store.jobEvents(tenant, id);
+    }
+
+    /**
+     * A tenant's events with {@code after < seq <= upTo}, oldest first, at most {@code limit}; of one
+     * job when {@code job} is not null. For streams catching up before they follow an {@link EventFeed}.
+     */
+    public List<dev.spool.job.FeedEvent> eventsBetween(String tenant, JobId job, long after, long upTo, int limit) {
+        return store.eventsBetween(after, upTo, tenant, job, limit);
     }
 
     public Batch batch(String tenant, String id) {

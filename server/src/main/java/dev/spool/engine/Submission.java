@@ -22,7 +22,8 @@ public record Submission(
         Instant runAt,
         String idempotencyKey,
         String requestHash,
-        java.util.List<dev.spool.job.InputFile> inputs) {
+        java.util.List<dev.spool.job.InputFile> inputs,
+        dev.spool.job.JobWebhook webhook) {
     public Submission {
         inputs = java.util.List.copyOf(inputs == null ? java.util.List.of() : inputs);
     }

@@ -38,8 +38,11 @@ public final class ApiServer implements AutoCloseable {
     private static final String MAX_JSON_BYTES = "spool.max-json-bytes";
 
     /** What the server needs to know of its surroundings. */
-    public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes,
-                           java.util.Set<String> sourceHosts) {}
+    public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
+
+    /** The services the routes call, beside the engine. */
+    public record Services(ApiKeys keys, dev.spool.artifact.JobFiles files, dev.spool.artifact.SourceFetcher fetcher,
+                           dev.spool.webhook.Webhooks webhooks, dev.spool.engine.EventFeed feed) {}
 
     /** A handler for a route that needs an API key. */
     @FunctionalInterface
@@ -49,14 +52,17 @@ public final class ApiServer implements AutoCloseable {
 
     private final WebServer server;
 
-    public ApiServer(Settings settings, Engine engine, ApiKeys keys, dev.spool.artifact.JobFiles files, BooleanSupplier ready) {
-        // Links in answers start with this: the public URL without a trailing slash, or nothing (relative links).
-        String base = settings.publicUrl().replaceAll("/+$", "");
-        JobRoutes jobs = new JobRoutes(engine, new Wire(engine.types(), base), files,
-                new dev.spool.artifact.SourceFetcher(settings.sourceHosts()));
-        KeyRoutes keyRoutes = new KeyRoutes(keys);
+    public ApiServer(Settings settings, Engine engine, Services services, BooleanSupplier ready) {
+        String base = base(settings.publicUrl());
+        Wire wire = new Wire(engine.types(), base);
+        var files = services.files();
+        JobRoutes jobs = new JobRoutes(engine, wire, files, services.fetcher(), services.webhooks());
+        KeyRoutes keyRoutes = new KeyRoutes(services.keys());
         WorkerRoutes workers = new WorkerRoutes(engine, files, base);
         FileRoutes fileRoutes = new FileRoutes(engine, files, base);
+        EventRoutes events = new EventRoutes(engine, services.feed(), wire);
+        WebhookRoutes hooks = new WebhookRoutes(services.webhooks());
+        ApiKeys keys = services.keys();
         byte[] openapi = openapi();
         this.server = WebServer.builder()
                 .host(settings.host())
@@ -70,6 +76,7 @@ public final class ApiServer implements AutoCloseable {
                         req.context().register(MAX_JSON_BYTES, settings.maxBodyBytes());
                         chain.proceed();
                     });
+                    webhookRoutes(r, engine, events, hooks, jobs, keys);
                     routes(r, jobs, keyRoutes, workers, fileRoutes, keys, openapi, ready);
                 })
                 .build()
@@ -80,6 +87,42 @@ public final class ApiServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + settings.host() + ":" + settings.port()
                     + " (is the port already in use? choose another with --port or http.port)");
         }
+    }
+
+    /** Links in answers start with this: the public URL without a trailing slash, or nothing (relative links). */
+    private static String base(String publicUrl) {
+        return publicUrl.replaceAll("/+$", "");
+    }
+
+    /** How job webhooks' bodies are rendered in Spool's own format: with the job as the API shows it. */
+    public static dev.spool.job.Payloads payloads(dev.spool.engine.JobTypes types, String publicUrl) {
+        Wire wire = new Wire(types, base(publicUrl));
+        return (format, job, event, at) -> wire.payload(job, event, at);
+    }
+
+    /** Live events and webhooks (registered before the others, whose last route answers 404 to anything). */
+    private static void webhookRoutes(HttpRouting.Builder r, Engine engine, EventRoutes events, WebhookRoutes hooks,
+                                      JobRoutes jobs, ApiKeys keys) {
+        r.get("/v1/jobs/{id}", authed(keys, tenant(events::get)))
+         .get("/v1/jobs/{id}/events", authed(keys, tenant((caller, req, res) -> {
+             if (EventRoutes.wantsStream(req)) {
+                 events.jobStream(caller, req, res);
+             } else {
+                 jobs.events(caller, req, res);
+             }
+         })))
+         .get("/v1/events", authed(keys, tenant(events::tenantStream)))
+         .get("/v1/jobs/{id}/deliveries", authed(keys, tenant((caller, req, res) -> hooks.jobDeliveries(caller, req, res, engine))))
+         .post("/v1/webhooks", authed(keys, tenant(hooks::create)))
+         .get("/v1/webhooks", authed(keys, tenant(hooks::list)))
+         .get("/v1/webhooks/{id}", authed(keys, tenant(hooks::get)))
+         .patch("/v1/webhooks/{id}", authed(keys, tenant(hooks::update)))
+         .delete("/v1/webhooks/{id}", authed(keys, tenant(hooks::delete)))
+         .get("/v1/webhooks/{id}/secret", authed(keys, tenant(hooks::secret)))
+         .post("/v1/webhooks/{id}/rotate-secret", authed(keys, tenant(hooks::rotate)))
+         .get("/v1/webhooks/{id}/deliveries", authed(keys, tenant(hooks::endpointDeliveries)))
+         .get("/v1/deliveries/{id}", authed(keys, tenant(hooks::getDelivery)))
+         .post("/v1/deliveries/{id}/replay", authed(keys, tenant(hooks::replay)));
     }
 
     private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, WorkerRoutes workers,
@@ -98,11 +141,9 @@ public final class ApiServer implements AutoCloseable {
 
          .post("/v1/jobs", authed(keys, tenant(jobs::submit)))
          .get("/v1/jobs", authed(keys, tenant(jobs::list)))
-         .get("/v1/jobs/{id}", authed(keys, tenant(jobs::get)))
          .delete("/v1/jobs/{id}", authed(keys, tenant(jobs::delete)))
          .post("/v1/jobs/{id}/cancel", authed(keys, tenant(jobs::cancel)))
          .post("/v1/jobs/{id}/retry", authed(keys, tenant(jobs::retry)))
-         .get("/v1/jobs/{id}/events", authed(keys, tenant(jobs::events)))
          .get("/v1/jobs/{id}/logs", authed(keys, tenant(jobs::logs)))
          .get("/v1/jobs/{id}/result", authed(keys, tenant(files::result)))
          .get("/v1/jobs/{id}/artifacts", authed(keys, tenant(files::list)))

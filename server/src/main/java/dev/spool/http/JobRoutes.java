@@ -37,7 +37,10 @@ final class JobRoutes {
     /** The submit body; the type's defaults fill whatever is left out. */
     record SubmitBody(String type, JsonNode input, String queue, Integer priority, String title,
                       Map<String, String> metadata, Integer maxAttempts, Integer timeoutSeconds, String runAt,
-                      List<SourceBody> sources) {}
+                      List<SourceBody> sources, WebhookBody webhook) {}
+
+    /** A job's own webhook: where to POST which of its events (default: the terminal ones). */
+    record WebhookBody(String url, List<String> events) {}
 
     /** A source the server turns into an input file: {@code text} as given, or a {@code url} it fetches. */
     record SourceBody(String kind, String url, String text, String name) {}
@@ -53,12 +56,15 @@ final class JobRoutes {
     private final Wire wire;
     private final dev.spool.artifact.JobFiles files;
     private final dev.spool.artifact.SourceFetcher fetcher;
+    private final dev.spool.webhook.Webhooks webhooks;
 
-    JobRoutes(Engine engine, Wire wire, dev.spool.artifact.JobFiles files, dev.spool.artifact.SourceFetcher fetcher) {
+    JobRoutes(Engine engine, Wire wire, dev.spool.artifact.JobFiles files, dev.spool.artifact.SourceFetcher fetcher,
+              dev.spool.webhook.Webhooks webhooks) {
         this.engine = engine;
         this.wire = wire;
         this.files = files;
         this.fetcher = fetcher;
+        this.webhooks = webhooks;
     }
 
     void submit(Caller caller, ServerRequest req, ServerResponse res) {
@@ -83,11 +89,32 @@ final class JobRoutes {
         identity.set("job", tree);
         var hashes = identity.putArray("files");
         uploaded.forEach(f -> hashes.addObject().put("name", f.name()).put("sha256", f.sha256()));
+        dev.spool.job.JobWebhook webhook = webhook(body.webhook());
         List<InputFile> inputs = new ArrayList<>(uploaded);
         inputs.addAll(sources(body.sources()));
         return new Submission(body.type(), body.input(), body.queue(), body.priority(), body.title(), body.metadata(),
                 body.maxAttempts(), body.timeoutSeconds(), parseTime("run_at", body.runAt()), idempotencyKey,
-                uploaded.isEmpty() ? Json.canonicalHash(tree) : Json.canonicalHash(identity), inputs);
+                uploaded.isEmpty() ? Json.canonicalHash(tree) : Json.canonicalHash(identity), inputs, webhook);
+    }
+
+    /** A job's own webhook, its URL checked as an endpoint's is (checked again at every connection). */
+    private dev.spool.job.JobWebhook webhook(WebhookBody body) {
+        if (body == null) {
+            return null;
+        }
+        if (body.url() == null) {
+            throw SpoolException.invalid("webhook.url is required");
+        }
+        var events = EnumSet.noneOf(dev.spool.job.WebhookEvent.class);
+        if (body.events() != null) {
+            body.events().forEach(e -> events.add(dev.spool.job.WebhookEvent.parse(e)));
+            if (events.isEmpty()) {
+                throw SpoolException.invalid("webhook.events must name at least one event, or be left out for the terminal ones");
+            }
+        }
+        var hook = new dev.spool.job.JobWebhook(body.url(), events, "native");
+        webhooks.checkUrl("webhook.url", body.url());
+        return hook;
     }
 
     /** Turns sources into input files: text as given, URLs fetched (streamed) through the fetcher's guard. */
@@ -172,10 +199,6 @@ final class JobRoutes {
                     + " files of " + files.settings().maxBytesPerJob() + " bytes in all.");
         }
         return submission(job[0], idempotencyKey, inputs);
-    }
-
-    void get(Caller caller, ServerRequest req, ServerResponse res) {
-        ApiServer.sendJson(res, Status.OK_200, wire.job(engine.get(caller.tenant(), jobId(req)), now()));
     }
 
     void list(Caller caller, ServerRequest req, ServerResponse res) {
@@ -309,11 +332,11 @@ final class JobRoutes {
     }
 
     /** The job id in the path; an id that is not a UUID is simply a job that does not exist. */
-    private static JobId jobId(ServerRequest req) {
+    static JobId jobId(ServerRequest req) {
         return JobId.parse(req.path().pathParameters().get("id")).orElseThrow(() -> SpoolException.notFound("job"));
     }
 
-    private static String single(Parameters q, String name) {
+    static String single(Parameters q, String name) {
         List<String> values = q.all(name);
         if (values.size() != 1) {
             throw SpoolException.invalid("Query parameter '" + name + "' may be given once.");
@@ -321,7 +344,7 @@ final class JobRoutes {
         return values.getFirst();
     }
 
-    private static String optional(Parameters q, String name) {
+    static String optional(Parameters q, String name) {
         return q.contains(name) ? single(q, name) : null;
     }
 

@@ -74,7 +74,25 @@ final class Wire {
         o.put("updated_at", time(job.updatedAt()));
         String self = baseUrl + "/v1/jobs/" + job.id().value();
         o.putObject("urls").put("self", self).put("cancel", self + "/cancel").put("events", self + "/events");
+        if (job.webhook() == null) {
+            o.putNull("webhook");
+        } else {
+            var events = o.putObject("webhook").put("url", job.webhook().url()).putArray("events");
+            job.webhook().events().stream().map(dev.spool.job.WebhookEvent::wireName).sorted().forEach(events::add);
+        }
         return o;
+    }
+
+    /**
+     * The body of a webhook in Spool's own format: {@code type} ({@code job.succeeded}), {@code
+     * timestamp}, and {@code data}, the job as {@code GET /v1/jobs/{id}} showed it at that moment.
+     */
+    String payload(Job job, dev.spool.job.WebhookEvent event, Instant at) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("type", event.type());
+        o.put("timestamp", time(at));
+        o.set("data", job(job, at));
+        return o.toString();
     }
 
     ObjectNode event(JobEvent e) {

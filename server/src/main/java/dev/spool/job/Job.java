@@ -40,7 +40,8 @@ public record Job(
         Instant startedAt,
         Instant attemptStartedAt,
         Instant endedAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        JobWebhook webhook) {
 
     /** Attempts this job may still start before a failure becomes final. */
     public int attemptsLeft() {

@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
  *
  * @param requestHash a digest of the submit request, compared when an idempotency key is reused
  * @param runAt       when the job may start; null means at once
+ * @param webhook     where to send the job's own events; null for none
  */
 public record NewJob(
         String tenant,
@@ -28,7 +29,8 @@ public record NewJob(
         int maxAttempts,
         int timeoutSeconds,
         Instant runAt,
-        java.util.List<InputFile> inputs) {
+        java.util.List<InputFile> inputs,
+        JobWebhook webhook) {
 
     public static final int MAX_PRIORITY = 1000;
     public static final int MAX_ATTEMPTS = 100;

@@ -15,13 +15,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Copies an embedded installation (jobs, their history, batches, idempotency keys, API keys) into
+ * Copies an embedded installation (jobs, their history, batches, idempotency keys, API keys,
+ * webhook endpoints and deliveries) into
  * a PostgreSQL database, so that growing from one machine to several is not a manual export. The
  * two schemas have the same tables and columns, so rows are copied as they are. The target must be
  * empty; the whole copy is one transaction, so it is all there or not at all.
  */
 public final class DataCopy {
-    private static final List<String> TABLES = List.of("api_keys", "batches", "jobs", "job_events", "idempotency_keys", "workers", "job_logs", "artifacts", "secrets");
+    private static final List<String> TABLES = List.of("api_keys", "batches", "jobs", "job_events", "idempotency_keys", "workers", "job_logs", "artifacts", "secrets",
+            "webhook_endpoints", "signing_secrets", "webhook_deliveries", "webhook_attempts");
     private static final int BATCH = 500;
 
     private DataCopy() {}

@@ -39,6 +39,8 @@ final class GroupCommitWriter implements AutoCloseable {
     private final BlockingQueue<Work<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closing;
+    private final List<Runnable> afterCommit = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile SqlWork<?> beforeCommit = c -> null;
 
     GroupCommitWriter(Connector connector, int maxBatch) throws SQLException {
         this.connector = connector;
@@ -46,6 +48,16 @@ final class GroupCommitWriter implements AutoCloseable {
         this.maxBatch = maxBatch;
         connection.setAutoCommit(false);
         this.thread = Thread.ofPlatform().name("spool-writer").daemon().start(this::loop);
+    }
+
+    /** Runs {@code listener} on the writer's thread after every commit: it must only signal, never block. */
+    void afterCommit(Runnable listener) {
+        afterCommit.add(listener);
+    }
+
+    /** Runs {@code work} in every transaction, after its pieces and before its commit. */
+    void beforeCommit(SqlWork<?> work) {
+        beforeCommit = work;
     }
 
     <T> T submit(SqlWork<T> sql) {
@@ -107,6 +119,7 @@ final class GroupCommitWriter implements AutoCloseable {
                     failures[i] = e;
                 }
             }
+            beforeCommit.run(connection);
             connection.commit();
         } catch (SQLException | RuntimeException e) {
             log.error("group commit of {} writes failed", batch.size(), e);
@@ -122,6 +135,7 @@ final class GroupCommitWriter implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             complete(batch.get(i), results[i], failures[i]);
         }
+        afterCommit.forEach(Runnable::run);
     }
 
     /** After a failed commit: if the connection itself is gone, open a new one for the next batch. */

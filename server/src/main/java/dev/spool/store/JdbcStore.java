@@ -19,6 +19,9 @@ import dev.spool.job.Page;
 import dev.spool.job.Progress;
 import dev.spool.job.SpoolException;
 import dev.spool.job.Transition;
+import dev.spool.job.Delivery;
+import dev.spool.job.WebhookEndpoint;
+import dev.spool.job.WebhookEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -43,11 +46,38 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     private final GroupCommitWriter writer;
     private final HikariDataSource readers;
+    private volatile dev.spool.job.Payloads payloads = JdbcStore::minimalPayload;
+
+    /** Whether the writer's open transaction recorded events; touched on the writer's thread only. */
+    private boolean eventsWritten;
+    /** Whether the transaction being committed recorded events; touched on the writer's thread only. */
+    private boolean eventsCommitting;
+    private final List<Runnable> eventListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     protected JdbcStore(GroupCommitWriter writer, HikariDataSource readers) {
         this.writer = writer;
         this.readers = readers;
+        writer.beforeCommit(c -> {
+            eventsCommitting = eventsWritten;
+            eventsWritten = false;
+            if (eventsCommitting) {
+                eventsRecorded(c);
+            }
+            return null;
+        });
+        writer.afterCommit(() -> {
+            if (eventsCommitting) {
+                eventsCommitting = false;
+                eventListeners.forEach(Runnable::run);
+            }
+        });
     }
+
+    /**
+     * Called once inside a transaction that recorded job events, just before it commits, so that
+     * other nodes can be told. Nothing to do where there is one node.
+     */
+    protected void eventsRecorded(Connection c) throws SQLException {}
 
     /** Runs {@code work} in a write transaction and commits it durably before returning. */
     protected final <T> T write(SqlWork<T> work) {
@@ -133,12 +163,13 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         Instant runAt = job.runAt() == null ? now : job.runAt();
         Job inserted = selectOne(c, """
                 INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
-                                  idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
+                                  webhook)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 RETURNING *
                 """, id.value(), job.tenant(), job.keyId(), job.type(), job.queue(), job.priority(), job.title(),
                 job.input(), json(job.metadata()), job.idempotencyKey(), batchId, job.maxAttempts(),
-                job.timeoutSeconds(), runAt, now, now).orElseThrow();
+                job.timeoutSeconds(), runAt, now, now, webhookJson(job.webhook())).orElseThrow();
         for (var in : job.inputs()) {
             update(c, """
                     INSERT INTO artifacts (job_id, kind, name, attempt, content_type, size, sha256, created_at)
@@ -706,6 +737,316 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         });
     }
 
+    // ---------------------------------------------------------------- live events
+
+    @Override
+    public List<dev.spool.job.FeedEvent> eventsBetween(long after, long upTo, String tenant, JobId job, int limit) {
+        StringBuilder sql = new StringBuilder("""
+                SELECT e.seq, e.job_id, e.at, e.kind, e.status, e.attempt, e.data, j.tenant, j.type, j.queue, j.batch_id
+                FROM job_events e JOIN jobs j ON j.id = e.job_id
+                WHERE e.seq > ? AND e.seq <= ?""");
+        List<Object> args = new ArrayList<>(List.of(after, upTo));
+        filter(sql, args, " AND j.tenant = ?", tenant);
+        filter(sql, args, " AND e.job_id = ?", job == null ? null : job.value());
+        sql.append(" ORDER BY e.seq LIMIT ?");
+        args.add(limit);
+        return read(c -> {
+            List<dev.spool.job.FeedEvent> events = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, sql.toString(), args.toArray()); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    events.add(new dev.spool.job.FeedEvent(jobEvent(rs), rs.getString(8), rs.getString(9), rs.getString(10),
+                            rs.getString(11)));
+                }
+            }
+            return events;
+        });
+    }
+
+    @Override
+    public long eventsLast() {
+        return read(c -> count(c, "SELECT COALESCE(max(seq), 0) FROM job_events"));
+    }
+
+    private static JobEvent jobEvent(ResultSet rs) throws SQLException {
+        return new JobEvent(rs.getLong(1), new JobId(rs.getString(2)), instant(rs, 3), rs.getString(4),
+                JobStatus.fromWire(rs.getString(5)).orElseThrow(), rs.getInt(6), parse(rs.getString(7)));
+    }
+
+    // ---------------------------------------------------------------- webhooks
+
+    @Override
+    public void renderPayloadsWith(dev.spool.job.Payloads payloads) {
+        this.payloads = payloads;
+    }
+
+    private static String minimalPayload(String format, Job job, WebhookEvent type, Instant at) {
+        var o = JSON.createObjectNode().put("type", type.type()).put("timestamp", at.toString());
+        o.putObject("data").put("id", job.id().value()).put("status", job.status().wireName());
+        return o.toString();
+    }
+
+    @Override
+    public void webhookInsert(WebhookEndpoint e, String secret) {
+        write(c -> {
+            update(c, """
+                    INSERT INTO webhook_endpoints (id, tenant, url, events, description, format, disabled_at,
+                                                   disabled_reason, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, e.id(), e.tenant(), e.url(), eventsJson(e.events()), e.description(), e.format(), e.disabledAt(),
+                    e.disabledReason(), e.createdAt(), e.updatedAt());
+            return update(c, "INSERT INTO signing_secrets (owner, secret) VALUES (?, ?)", e.id(), secret);
+        });
+    }
+
+    @Override
+    public Optional<WebhookEndpoint> webhookGet(String tenant, String id) {
+        return read(c -> endpoints(c, "SELECT * FROM webhook_endpoints WHERE id = ? AND tenant = ?", id, tenant)
+                .stream().findFirst());
+    }
+
+    @Override
+    public List<WebhookEndpoint> webhookList(String tenant) {
+        return read(c -> endpoints(c, "SELECT * FROM webhook_endpoints WHERE tenant = ? ORDER BY created_at, id", tenant));
+    }
+
+    @Override
+    public Optional<WebhookEndpoint> webhookUpdate(WebhookEndpoint e) {
+        return write(c -> {
+            int changed = update(c, """
+                    UPDATE webhook_endpoints SET url = ?, events = ?, description = ?, disabled_at = ?, disabled_reason = ?,
+                           updated_at = ?
+                    WHERE id = ? AND tenant = ?
+                    """, e.url(), eventsJson(e.events()), e.description(), e.disabledAt(), e.disabledReason(),
+                    e.updatedAt(), e.id(), e.tenant());
+            if (changed == 0) {
+                return Optional.empty();
+            }
+            update(c, "UPDATE webhook_deliveries SET url = ? WHERE target = ? AND state = 'pending'", e.url(), e.id());
+            return endpoints(c, "SELECT * FROM webhook_endpoints WHERE id = ?", e.id()).stream().findFirst();
+        });
+    }
+
+    @Override
+    public boolean webhookDelete(String tenant, String id, Instant now) {
+        return write(c -> {
+            if (update(c, "DELETE FROM webhook_endpoints WHERE id = ? AND tenant = ?", id, tenant) == 0) {
+                return false;
+            }
+            update(c, "DELETE FROM signing_secrets WHERE owner = ?", id);
+            update(c, """
+                    UPDATE webhook_deliveries SET state = 'failed', last_error = 'the endpoint was deleted',
+                           lease_until = NULL, updated_at = ?
+                    WHERE target = ? AND state = 'pending'
+                    """, now, id);
+            return true;
+        });
+    }
+
+    private static List<WebhookEndpoint> endpoints(Connection c, String sql, Object... args) throws SQLException {
+        List<WebhookEndpoint> out = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(new WebhookEndpoint(rs.getString("id"), rs.getString("tenant"), rs.getString("url"),
+                        events(rs.getString("events")), rs.getString("description"), rs.getString("format"),
+                        instant(rs, "disabled_at"), rs.getString("disabled_reason"), instant(rs, "created_at"),
+                        instant(rs, "updated_at")));
+            }
+        }
+        return out;
+    }
+
+    private static String eventsJson(java.util.Set<WebhookEvent> events) {
+        return json(events.stream().map(WebhookEvent::wireName).sorted().toList());
+    }
+
+    private static java.util.Set<WebhookEvent> events(String text) {
+        java.util.Set<WebhookEvent> events = java.util.EnumSet.noneOf(WebhookEvent.class);
+        read(text, JsonNode.class).forEach(e -> events.add(WebhookEvent.parse(e.asText())));
+        return events;
+    }
+
+    @Override
+    public dev.spool.job.SigningSecret signingSecret(String owner, java.util.function.Supplier<String> create) {
+        return write(c -> {
+            update(c, "INSERT INTO signing_secrets (owner, secret) VALUES (?, ?) ON CONFLICT (owner) DO NOTHING",
+                    owner, create.get());
+            return signing(c, owner);
+        });
+    }
+
+    @Override
+    public dev.spool.job.SigningSecret signingRotate(String owner, String secret, java.util.function.Supplier<String> create,
+                                                     Instant previousUntil) {
+        return write(c -> {
+            update(c, "INSERT INTO signing_secrets (owner, secret) VALUES (?, ?) ON CONFLICT (owner) DO NOTHING",
+                    owner, create.get());
+            update(c, "UPDATE signing_secrets SET previous = secret, previous_until = ?, secret = ? WHERE owner = ?",
+                    previousUntil, secret, owner);
+            return signing(c, owner);
+        });
+    }
+
+    private static dev.spool.job.SigningSecret signing(Connection c, String owner) throws SQLException {
+        try (PreparedStatement ps = prepare(c, "SELECT secret, previous, previous_until FROM signing_secrets WHERE owner = ?", owner);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return new dev.spool.job.SigningSecret(rs.getString(1), rs.getString(2), instant(rs, 3));
+        }
+    }
+
+    @Override
+    public List<Delivery> deliveryClaim(Instant now, Duration lease, int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        String pick = """
+                SELECT d.id FROM webhook_deliveries d LEFT JOIN webhook_endpoints e ON e.id = d.target
+                WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
+                  AND (d.target = 'job' OR (e.id IS NOT NULL AND e.disabled_at IS NULL))
+                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                                  WHERE p.job_id = d.job_id AND p.target = d.target AND p.state = 'pending' AND p.seq < d.seq)
+                ORDER BY d.next_attempt_at, d.seq LIMIT ?""" + lockPicked("d");
+        return write(c -> deliveries(c, "UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (" + pick + ") RETURNING *",
+                now.plus(lease), now, now, limit));
+    }
+
+    /**
+     * What a pick of rows to update adds so that concurrent writers skip each other's rows: nothing
+     * where every write goes through one connection.
+     */
+    protected String lockPicked(String alias) {
+        return "";
+    }
+
+    @Override
+    public void deliveryTried(Delivery d, Delivery.Tried tried, Instant retryAt, Instant now) {
+        String error = tried.error();
+        write(c -> {
+            String state = tried.delivered() ? "delivered" : tried.gone() || retryAt == null ? "failed" : "pending";
+            String lastError = tried.gone() ? "the receiver answered 410 Gone" : error;
+            Optional<Delivery> updated = deliveries(c, """
+                    UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, lease_until = NULL,
+                           next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ?,
+                           delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
+                    WHERE id = ? AND state = 'pending'
+                    RETURNING *
+                    """, state, state.equals("pending") ? retryAt : null, tried.status() == 0 ? null : tried.status(),
+                    lastError, now, state, now, d.id()).stream().findFirst();
+            if (updated.isEmpty()) {
+                return null; // replayed or given up meanwhile: this try changes nothing
+            }
+            update(c, """
+                    INSERT INTO webhook_attempts (delivery_id, attempt, at, status, response, error, duration_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, d.id(), updated.get().attempts(), now, tried.status() == 0 ? null : tried.status(),
+                    tried.response(), error, tried.durationMs());
+            if (tried.gone()) {
+                if (d.target().equals(Delivery.JOB_TARGET)) {
+                    update(c, """
+                            UPDATE webhook_deliveries SET state = 'failed', last_error = 'the receiver answered 410 Gone',
+                                   lease_until = NULL, updated_at = ?
+                            WHERE job_id = ? AND target = ? AND state = 'pending'
+                            """, now, d.jobId().value(), Delivery.JOB_TARGET);
+                } else {
+                    update(c, """
+                            UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ?
+                            WHERE id = ? AND disabled_at IS NULL
+                            """, now, "the receiver answered 410 Gone", now, d.target());
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Page<Delivery> deliveryList(String tenant, String target, JobId job, String before, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM webhook_deliveries WHERE tenant = ?");
+        List<Object> args = new ArrayList<>(List.of(tenant));
+        filter(sql, args, " AND target = ?", target);
+        filter(sql, args, " AND job_id = ?", job == null ? null : job.value());
+        filter(sql, args, " AND id < ?", before);
+        sql.append(" ORDER BY id DESC LIMIT ?");
+        args.add(limit + 1);
+        List<Delivery> rows = read(c -> deliveries(c, sql.toString(), args.toArray()));
+        boolean more = rows.size() > limit;
+        return new Page<>(more ? rows.subList(0, limit) : rows, more);
+    }
+
+    @Override
+    public Optional<Delivery> deliveryGet(String tenant, String id) {
+        return read(c -> deliveries(c, "SELECT * FROM webhook_deliveries WHERE id = ? AND tenant = ?", id, tenant)
+                .stream().findFirst());
+    }
+
+    @Override
+    public List<Delivery.Attempt> deliveryAttempts(String deliveryId) {
+        return read(c -> {
+            List<Delivery.Attempt> out = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c,
+                    "SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt", deliveryId);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int status = rs.getInt("status");
+                    Integer code = rs.wasNull() ? null : status;
+                    out.add(new Delivery.Attempt(deliveryId, rs.getInt("attempt"), instant(rs, "at"), code,
+                            rs.getString("response"), rs.getString("error"), rs.getLong("duration_ms")));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Optional<Delivery> deliveryReplay(String tenant, String id, Instant now) {
+        return write(c -> deliveries(c, """
+                UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ?
+                WHERE id = ? AND tenant = ?
+                RETURNING *
+                """, now, now, id, tenant).stream().findFirst());
+    }
+
+    @Override
+    public int deliveryPrune(Instant before, int limit) {
+        return write(c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND updated_at < ? ORDER BY updated_at LIMIT ?
+                    """, before, limit);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            for (String id : ids) {
+                update(c, "DELETE FROM webhook_attempts WHERE delivery_id = ?", id);
+                update(c, "DELETE FROM webhook_deliveries WHERE id = ?", id);
+            }
+            return ids.size();
+        });
+    }
+
+    private static List<Delivery> deliveries(Connection c, String sql, Object... args) throws SQLException {
+        List<Delivery> out = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                int status = rs.getInt("last_status");
+                Integer lastStatus = rs.wasNull() ? null : status;
+                out.add(new Delivery(rs.getString("id"), rs.getString("tenant"), rs.getString("target"),
+                        new JobId(rs.getString("job_id")), rs.getLong("seq"), rs.getString("event_type"),
+                        rs.getString("url"), rs.getString("format"), rs.getString("payload"),
+                        Delivery.State.valueOf(rs.getString("state").toUpperCase(java.util.Locale.ROOT)),
+                        rs.getInt("attempts"), instant(rs, "next_attempt_at"), lastStatus, rs.getString("last_error"),
+                        instant(rs, "created_at"), instant(rs, "delivered_at")));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void afterEventsCommitted(Runnable listener) {
+        eventListeners.add(listener);
+    }
+
     // ---------------------------------------------------------------- keys
 
     @Override
@@ -757,9 +1098,53 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     // ---------------------------------------------------------------- plumbing
 
+    /**
+     * Records a job event and, in the same transaction, a delivery for every receiver subscribed to
+     * it (the outbox): a crash can lose neither without the other.
+     */
     private void event(Connection c, Job job, String kind, Instant now, JsonNode data) throws SQLException {
-        update(c, "INSERT INTO job_events (job_id, at, kind, status, attempt, data) VALUES (?, ?, ?, ?, ?, ?)",
-                job.id().value(), now, kind, job.status().wireName(), job.attempt(), data);
+        long seq;
+        try (PreparedStatement ps = prepare(c, """
+                INSERT INTO job_events (job_id, at, kind, status, attempt, data) VALUES (?, ?, ?, ?, ?, ?)
+                RETURNING seq
+                """, job.id().value(), now, kind, job.status().wireName(), job.attempt(), data);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            seq = rs.getLong(1);
+        }
+        eventsWritten = true;
+        var type = WebhookEvent.ofEventKind(kind);
+        if (type.isEmpty()) {
+            return;
+        }
+        dev.spool.job.JobWebhook own = job.webhook();
+        if (own != null && own.wants(type.get())) {
+            outbox(c, job, type.get(), seq, Delivery.JOB_TARGET, own.url(), own.format(), now);
+        }
+        try (PreparedStatement ps = prepare(c,
+                "SELECT id, url, events, format FROM webhook_endpoints WHERE tenant = ? AND disabled_at IS NULL ORDER BY id",
+                job.tenant());
+             ResultSet rs = ps.executeQuery()) {
+            List<String[]> targets = new ArrayList<>();
+            while (rs.next()) {
+                if (events(rs.getString("events")).contains(type.get())) {
+                    targets.add(new String[] {rs.getString("id"), rs.getString("url"), rs.getString("format")});
+                }
+            }
+            for (String[] t : targets) {
+                outbox(c, job, type.get(), seq, t[0], t[1], t[2], now);
+            }
+        }
+    }
+
+    private void outbox(Connection c, Job job, WebhookEvent type, long seq, String target, String url, String format,
+                        Instant now) throws SQLException {
+        update(c, """
+                INSERT INTO webhook_deliveries (id, tenant, target, job_id, seq, event_type, url, format, payload, state,
+                                                attempts, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+                """, "msg_" + JobId.generate().value().replace("-", ""), job.tenant(), target, job.id().value(), seq,
+                type.type(), url, format, payloads.render(format, job, type, now), now, now, now);
     }
 
     protected static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
@@ -847,7 +1232,28 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 instant(rs, "started_at"),
                 instant(rs, "attempt_started_at"),
                 instant(rs, "ended_at"),
-                instant(rs, "updated_at"));
+                instant(rs, "updated_at"),
+                webhook(rs.getString("webhook")));
+    }
+
+    private static String webhookJson(dev.spool.job.JobWebhook hook) {
+        if (hook == null) {
+            return null;
+        }
+        var o = JSON.createObjectNode().put("url", hook.url()).put("format", hook.format());
+        var events = o.putArray("events");
+        hook.events().stream().map(WebhookEvent::wireName).sorted().forEach(events::add);
+        return o.toString();
+    }
+
+    private static dev.spool.job.JobWebhook webhook(String text) {
+        if (text == null) {
+            return null;
+        }
+        JsonNode o = read(text, JsonNode.class);
+        java.util.Set<WebhookEvent> events = java.util.EnumSet.noneOf(WebhookEvent.class);
+        o.path("events").forEach(e -> events.add(WebhookEvent.parse(e.asText())));
+        return new dev.spool.job.JobWebhook(o.path("url").asText(), events, o.path("format").asText("native"));
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class PostgresStore extends JdbcStore {
     private static final Logger log = LoggerFactory.getLogger(PostgresStore.class);
     static final String CHANNEL = "spool_claimable";
+    static final String EVENTS_CHANNEL = "spool_events";
 
     /**
      * @param url              {@code postgresql://user:password@host:port/database} or a JDBC URL
@@ -43,6 +44,7 @@ public final class PostgresStore extends JdbcStore {
     private final Settings settings;
     private final Connecting connecting;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> eventListeners = new CopyOnWriteArrayList<>();
     private volatile Thread listener;
     private volatile boolean closed;
 
@@ -124,6 +126,24 @@ public final class PostgresStore extends JdbcStore {
     }
 
     @Override
+    protected String lockPicked(String alias) {
+        return " FOR UPDATE OF " + alias + " SKIP LOCKED";
+    }
+
+    @Override
+    protected void eventsRecorded(Connection c) throws SQLException {
+        try (PreparedStatement ps = prepare(c, "SELECT pg_notify(?, '')", EVENTS_CHANNEL)) {
+            ps.execute();
+        }
+    }
+
+    @Override
+    public void onEvents(Runnable wakeUp) {
+        eventListeners.add(wakeUp);
+        startListening();
+    }
+
+    @Override
     protected String returningJobs() {
         return "jobs.*"; // PostgreSQL would add the columns of the FROM relation to '*'
     }
@@ -156,6 +176,10 @@ public final class PostgresStore extends JdbcStore {
     @Override
     public void onClaimable(Runnable wakeUp) {
         listeners.add(wakeUp);
+        startListening();
+    }
+
+    private void startListening() {
         synchronized (this) {
             if (listener == null) {
                 listener = Thread.ofPlatform().name("spool-postgres-listen").daemon().start(this::listen);
@@ -172,11 +196,24 @@ public final class PostgresStore extends JdbcStore {
         while (!closed) {
             try (Connection c = connecting.open(); Statement s = c.createStatement()) {
                 s.execute("LISTEN " + CHANNEL);
+                s.execute("LISTEN " + EVENTS_CHANNEL);
                 PGConnection pg = c.unwrap(PGConnection.class);
                 while (!closed) {
                     PGNotification[] notifications = pg.getNotifications(500);
-                    if (notifications != null && notifications.length > 0) {
+                    if (notifications == null) {
+                        continue;
+                    }
+                    boolean claimable = false;
+                    boolean events = false;
+                    for (PGNotification n : notifications) {
+                        claimable |= n.getName().equals(CHANNEL);
+                        events |= n.getName().equals(EVENTS_CHANNEL);
+                    }
+                    if (claimable) {
                         listeners.forEach(Runnable::run);
+                    }
+                    if (events) {
+                        eventListeners.forEach(Runnable::run);
                     }
                 }
             } catch (SQLException e) {

@@ -193,11 +193,97 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
 
     long keyCount();
 
+    // ---------------------------------------------------------------- live events
+
+    /**
+     * Events with {@code after < seq <= upTo}, oldest first, at most {@code limit}; only {@code
+     * tenant}'s when it is not null, only {@code job}'s when that is not null.
+     */
+    List<dev.spool.job.FeedEvent> eventsBetween(long after, long upTo, String tenant, JobId job, int limit);
+
+    /** The highest event sequence number committed so far (0 when there is none). */
+    long eventsLast();
+
+    // ---------------------------------------------------------------- webhooks
+
+    /**
+     * Makes job webhooks' bodies with {@code payloads} from now on. Set once at start, before
+     * any write; until then a minimal body (type, timestamp, job id and status) is used.
+     */
+    void renderPayloadsWith(dev.spool.job.Payloads payloads);
+
+    /** Stores a new endpoint with its first signing secret. */
+    void webhookInsert(dev.spool.job.WebhookEndpoint endpoint, String secret);
+
+    Optional<dev.spool.job.WebhookEndpoint> webhookGet(String tenant, String id);
+
+    /** A tenant's endpoints, oldest first. */
+    List<dev.spool.job.WebhookEndpoint> webhookList(String tenant);
+
+    /**
+     * Replaces an endpoint's url, events, description and disabled state (its pending deliveries
+     * go to the new url); empty when the tenant has no such endpoint.
+     */
+    Optional<dev.spool.job.WebhookEndpoint> webhookUpdate(dev.spool.job.WebhookEndpoint endpoint);
+
+    /** Deletes an endpoint with its secret; its pending deliveries fail. False when there was none. */
+    boolean webhookDelete(String tenant, String id, Instant now);
+
+    /** The signing secret of {@code owner}, created with {@code create} if it has none yet. */
+    dev.spool.job.SigningSecret signingSecret(String owner, java.util.function.Supplier<String> create);
+
+    /** Makes {@code secret} the owner's secret; the one it replaces stays valid until {@code previousUntil}. */
+    dev.spool.job.SigningSecret signingRotate(String owner, String secret, java.util.function.Supplier<String> create,
+                                              Instant previousUntil);
+
+    /**
+     * Leases up to {@code limit} deliveries that are due now for {@code lease}: pending, not leased,
+     * their endpoint enabled, and with no earlier pending delivery of the same job to the same target
+     * (so each receiver gets a job's events in their order). A delivery is never leased to two at once.
+     */
+    List<dev.spool.job.Delivery> deliveryClaim(Instant now, Duration lease, int limit);
+
+    /**
+     * Records a try of a leased delivery: delivered on 2xx; on 410 failed, and its endpoint
+     * disabled (or, for a job's own webhook, the job's other pending deliveries failed too);
+     * otherwise pending again at {@code retryAt}, or failed when that is null.
+     */
+    void deliveryTried(dev.spool.job.Delivery delivery, dev.spool.job.Delivery.Tried tried, Instant retryAt, Instant now);
+
+    /**
+     * A tenant's deliveries, newest first: of one target when {@code target} is not null, of one job
+     * when {@code job} is not null; only those with an id below {@code before} when that is not null.
+     */
+    Page<dev.spool.job.Delivery> deliveryList(String tenant, String target, JobId job, String before, int limit);
+
+    Optional<dev.spool.job.Delivery> deliveryGet(String tenant, String id);
+
+    /** The tries of a delivery, first first. */
+    List<dev.spool.job.Delivery.Attempt> deliveryAttempts(String deliveryId);
+
+    /** Sends a delivery again, now, with the same id and body; empty when the tenant has no such delivery. */
+    Optional<dev.spool.job.Delivery> deliveryReplay(String tenant, String id, Instant now);
+
+    /** Forgets finished (delivered or failed) deliveries last changed before {@code before}; returns how many. */
+    int deliveryPrune(Instant before, int limit);
+
+    /**
+     * Calls {@code listener} after every commit of this store's writes that recorded job events
+     * (and so perhaps webhook deliveries): it must only signal, never block.
+     */
+    void afterEventsCommitted(Runnable listener);
+
     /**
      * Calls {@code wakeUp} when another process made jobs claimable (a submit on another node).
      * Best effort: a store may miss some, or have none to report, so claimers poll as well.
      */
     default void onClaimable(Runnable wakeUp) {}
+
+    /**
+     * Calls {@code wakeUp} when another process recorded job events. Best effort, like {@link
+     * #onClaimable}: whoever waits for events also looks now and then.
+     */
+    default void onEvents(Runnable wakeUp) {}
 
     /** A short description for logs: the kind of database and where it is, without secrets. */
     String describe();

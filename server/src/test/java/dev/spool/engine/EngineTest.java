@@ -66,7 +66,7 @@ class EngineTest {
 
     private Job submit(String type, String input) {
         return engine.submit(TENANT, "key_1", new Submission(type, json(input), null, null, null, null, null, null,
-                null, null, "hash", null)).job();
+                null, null, "hash", null, null)).job();
     }
 
     private Job claimOne() {
@@ -195,7 +195,7 @@ class EngineTest {
     void aRescueOfTheLastAttemptFailsTheJob() {
         // A timeout longer than the lease, so that it is the lease that runs out first.
         Job job = engine.submit(TENANT, "key_1", new Submission("once", json("{}"), null, null, null, null, null, 120,
-                null, null, "hash", null)).job();
+                null, null, "hash", null, null)).job();
         claimOne();
         new LeaseRescuer(engine, 100).runOnce(clock.advance(LEASE.plusSeconds(1)));
 
@@ -289,7 +289,7 @@ class EngineTest {
     @Test
     void aScheduledJobWaitsForItsRunAt() {
         Job job = engine.submit(TENANT, "key_1", new Submission("work", json("{\"n\": 1}"), null, null, null, null,
-                null, null, T0.plus(Duration.ofHours(1)), null, "hash", null)).job();
+                null, null, T0.plus(Duration.ofHours(1)), null, "hash", null, null)).job();
 
         assertThat(engine.claim(List.of("work"), List.of(), 1, "w")).isEmpty();
         clock.advance(Duration.ofHours(1));
@@ -341,8 +341,8 @@ class EngineTest {
 
     @Test
     void aBatchWithOneBadMemberStoresNothing() {
-        var good = new Submission("work", json("{\"n\": 1}"), null, null, null, null, null, null, null, null, "h", null);
-        var bad = new Submission("work", json("{\"n\": \"x\"}"), null, null, null, null, null, null, null, null, "h", null);
+        var good = new Submission("work", json("{\"n\": 1}"), null, null, null, null, null, null, null, null, "h", null, null);
+        var bad = new Submission("work", json("{\"n\": \"x\"}"), null, null, null, null, null, null, null, null, "h", null, null);
 
         assertThatThrownBy(() -> engine.submitBatch(TENANT, "key_1", List.of(good, bad)))
                 .isInstanceOfSatisfying(SpoolException.class, e -> {

@@ -1,0 +1,198 @@
+package dev.spool.engine;
+
+import dev.spool.store.Store;
+import dev.spool.job.FeedEvent;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Job events as they are committed, for live subscribers (event streams, {@code Prefer: wait}).
+ * One reader per node follows the events table in sequence order and hands each event to the
+ * subscribers whose filter takes it; it is woken by this node's commits and by other nodes'
+ * notifications, and looks on its own now and then as well.
+ *
+ * <p>Sequence numbers can commit out of order when several nodes write (a transaction that took
+ * number 50 may commit after one that took 51), so the reader publishes past a hole only once the
+ * hole has stayed open for {@link #HOLE_WAIT}: long enough for any transaction in flight to commit
+ * (holes that never fill are rolled-back or deleted events). Subscribers therefore see events in
+ * sequence order, each once, and a subscriber that resumes from an event id misses nothing.
+ */
+public final class EventFeed implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EventFeed.class);
+    static final Duration HOLE_WAIT = Duration.ofSeconds(2);
+    private static final int READ_BATCH = 1000;
+    private static final int QUEUE_SIZE = 10_000;
+    /** Put in every queue at shutdown, so that waiting subscribers return at once. */
+    private static final FeedEvent CLOSED = new FeedEvent(null, null, null, null, null);
+
+    /**
+     * One subscriber's events, from {@link #from()} on (earlier ones are for it to read from the
+     * store). When it falls {@value #QUEUE_SIZE} events behind it is cut off: {@link #next} then
+     * throws, and the subscriber resumes from its last event id.
+     */
+    public final class Subscription implements AutoCloseable {
+        private final Predicate<FeedEvent> filter;
+        private final BlockingQueue<FeedEvent> queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
+        private final long from;
+        private volatile boolean overflowed;
+
+        private Subscription(Predicate<FeedEvent> filter, long from) {
+            this.filter = filter;
+            this.from = from;
+        }
+
+        /** The last sequence number already published when the subscription began. */
+        public long from() {
+            return from;
+        }
+
+        /** The next event, or null after {@code wait}; throws when the subscriber was cut off. */
+        public FeedEvent next(Duration wait) throws InterruptedException {
+            if (!running) {
+                throw new IllegalStateException("the server is shutting down");
+            }
+            FeedEvent e = queue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+            if (e == CLOSED) {
+                throw new IllegalStateException("the server is shutting down");
+            }
+            if (e == null && overflowed) {
+                throw new IllegalStateException("the subscriber fell too far behind");
+            }
+            return e;
+        }
+
+        private void offer(FeedEvent e) {
+            if (!overflowed && filter.test(e) && !queue.offer(e)) {
+                overflowed = true;
+            }
+        }
+
+        @Override
+        public void close() {
+            subscribers.remove(this);
+        }
+    }
+
+    private final Store store;
+    private final Duration poll;
+    private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition woken = lock.newCondition();
+    private boolean signalled;
+    private volatile long published;
+    private volatile boolean running = true;
+    private final Thread reader;
+
+    /** @param poll how often the reader looks without being woken */
+    public EventFeed(Store store, Duration poll) {
+        this.store = store;
+        this.poll = poll;
+        this.published = store.eventsLast();
+        store.afterEventsCommitted(this::wake);
+        store.onEvents(this::wake);
+        this.reader = Thread.ofPlatform().name("spool-event-feed").daemon().start(this::run);
+    }
+
+    /** Subscribes to the events that {@code filter} takes, from the next one published. */
+    public Subscription subscribe(Predicate<FeedEvent> filter) {
+        // Registering under the reader's lock fixes 'from': every later event reaches the queue.
+        lock.lock();
+        try {
+            Subscription s = new Subscription(filter, published);
+            subscribers.add(s);
+            return s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The last sequence number published to subscribers. */
+    public long published() {
+        return published;
+    }
+
+    private void wake() {
+        lock.lock();
+        try {
+            signalled = true;
+            woken.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        long holeSince = 0; // System.nanoTime() when the current hole was first seen; 0: none
+        while (running) {
+            boolean holeOpen = false;
+            try {
+                List<FeedEvent> events = store.eventsBetween(published, Long.MAX_VALUE, null, null, READ_BATCH);
+                lock.lock();
+                try {
+                    for (FeedEvent e : events) {
+                        long seq = e.event().seq();
+                        if (seq != published + 1) {
+                            if (holeSince == 0) {
+                                holeSince = System.nanoTime();
+                            }
+                            if (System.nanoTime() - holeSince < HOLE_WAIT.toNanos()) {
+                                holeOpen = true;
+                                break;
+                            }
+                        }
+                        holeSince = 0;
+                        published = seq;
+                        for (Subscription s : subscribers) {
+                            s.offer(e);
+                        }
+                    }
+                    if (!holeOpen) {
+                        holeSince = 0;
+                    }
+                    if (events.size() == READ_BATCH && !holeOpen) {
+                        continue;
+                    }
+                    if (!signalled && running) {
+                        woken.await(holeOpen ? 20 : poll.toMillis(), TimeUnit.MILLISECONDS);
+                    }
+                    signalled = false;
+                } finally {
+                    lock.unlock();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.warn("reading job events failed; trying again", e);
+                try {
+                    Thread.sleep(poll.toMillis());
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        subscribers.forEach(s -> {
+            s.queue.clear();
+            s.queue.offer(CLOSED);
+        });
+        wake();
+        try {
+            reader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
