@@ -59,6 +59,23 @@ public final class Main {
         return 0;
     }
 
+    @Command(name = "wait", mixinStandardHelpOptions = true,
+            description = "Follow a job's live events until it ends, showing its progress; then print it.")
+    int await(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id,
+              @Option(names = "--timeout", defaultValue = "PT1H",
+                      description = "How long to wait (ISO-8601 duration; default ${DEFAULT-VALUE}).") Duration timeout) {
+        return follow(client.client(), id, timeout, spec);
+    }
+
+    /** Follows the job to its end with a progress line on standard error, prints it; 0 if it succeeded. */
+    static int follow(SpoolClient spool, String id, Duration timeout, CommandLine.Model.CommandSpec spec) {
+        ProgressLine line = new ProgressLine(spec.commandLine().getErr());
+        Job done = spool.waitFor(id, timeout, line::show);
+        line.end();
+        printJson(spec.commandLine().getOut(), done);
+        return "succeeded".equals(done.status()) ? 0 : 1;
+    }
+
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a job that is not running.")
     int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id) {
         client.client().delete(id);
@@ -320,11 +337,7 @@ public final class Main {
                 printJson(spec.commandLine().getOut(), job);
                 return 0;
             }
-            ProgressLine line = new ProgressLine(spec.commandLine().getErr());
-            Job done = spool.waitFor(job.id(), timeout, line::show);
-            line.end();
-            printJson(spec.commandLine().getOut(), done);
-            return "succeeded".equals(done.status()) ? 0 : 1;
+            return follow(spool, job.id(), timeout, spec);
         }
     }
 

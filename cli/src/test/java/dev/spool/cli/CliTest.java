@@ -74,6 +74,26 @@ class CliTest {
     }
 
     @Test
+    void waitFollowsAJobsLiveEventsToItsEndAndReturnsAtOnceForOneThatEnded() {
+        String id = spool("submit", "sleep", "--input", "{\"seconds\": 1}").json().get("id").asText();
+
+        Run waited = spool("wait", id);
+        assertThat(waited.code()).as(waited.err()).isZero();
+        assertThat(waited.json().get("status").asText()).isEqualTo("succeeded");
+        assertThat(waited.err()).contains("running").contains("%");
+
+        long start = System.nanoTime();
+        Run again = spool("wait", id);
+        assertThat(again.code()).isZero();
+        assertThat(again.json().get("id").asText()).isEqualTo(id);
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(10));
+
+        Run unknown = spool("wait", "01a2075c-0000-7000-8000-000000000000");
+        assertThat(unknown.code()).isEqualTo(1);
+        assertThat(unknown.err()).contains("404");
+    }
+
+    @Test
     void aJobCanBeSubmittedReadListedAndCancelled() {
         Run submitted = spool("submit", "sleep", "--input", "{\"seconds\": 60}", "--metadata", "who=cli");
         assertThat(submitted.code()).isZero();

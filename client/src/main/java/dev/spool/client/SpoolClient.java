@@ -108,33 +108,104 @@ public final class SpoolClient {
     }
 
     /**
-     * Polls until the job has ended, calling {@code onChange} with each version of it that differs
-     * from the last. Throws {@link SpoolApiException} with status 408 if it has not ended in time.
+     * Follows the job's event stream until it has ended, calling {@code onChange} with each version
+     * of the job that differs from the last. A broken stream is opened again after the last event
+     * seen, so nothing is missed. Throws {@link SpoolApiException} with status 408 if the job has
+     * not ended in time.
      */
     public Job waitFor(String id, Duration limit, Consumer<Job> onChange) {
         Instant deadline = Instant.now().plus(limit);
-        long pauseMs = 50;
-        Instant lastUpdate = null;
-        while (true) {
-            Job job = get(id);
-            if (!Objects.equals(job.updatedAt(), lastUpdate)) {
-                lastUpdate = job.updatedAt();
+        Job job = get(id);
+        onChange.accept(job);
+        List<JobEvent> history = events(id);
+        long last = history.isEmpty() ? 0 : history.getLast().seq();
+        while (!job.isDone()) {
+            Job[] latest = {job};
+            try {
+                last = followEvents(id, last, deadline, e -> {
+                    Job now = get(id);
+                    if (!Objects.equals(now.updatedAt(), latest[0].updatedAt()) || now.status() != latest[0].status()) {
+                        onChange.accept(now);
+                    }
+                    latest[0] = now;
+                });
+            } catch (java.io.UncheckedIOException broken) {
+                pause(200); // the stream broke (a restart, a proxy): open it again after the last event
+            }
+            job = get(id);
+            if (!Objects.equals(job.updatedAt(), latest[0].updatedAt())) {
                 onChange.accept(job);
             }
-            if (job.isDone()) {
-                return job;
-            }
-            if (Instant.now().isAfter(deadline)) {
+            if (!job.isDone() && Instant.now().isAfter(deadline)) {
                 throw new SpoolApiException(408, "wait_timeout", "Still running",
                         "Job " + id + " is still " + job.status() + " after " + limit + ".");
             }
-            try {
-                Thread.sleep(pauseMs);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for job " + id, e);
+        }
+        return job;
+    }
+
+    /**
+     * Reads the job's live event stream from after {@code lastEventId} (0: from the start), calling
+     * {@code onEvent} with each event, until the stream ends (after the job's final event) or
+     * {@code deadline} passes. Returns the id of the last event read.
+     */
+    public long followEvents(String id, long lastEventId, Instant deadline, Consumer<JobEvent> onEvent) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + "/v1/jobs/" + segment(id) + "/events"))
+                .timeout(timeout)
+                .header("Accept", "text/event-stream")
+                .header("Last-Event-ID", Long.toString(lastEventId))
+                .GET();
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
+        HttpResponse<java.util.stream.Stream<String>> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot reach Spool at " + baseUri + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        if (response.statusCode() >= 400) {
+            String body = response.body().collect(java.util.stream.Collectors.joining("\n"));
+            throw problem(response.statusCode(), body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        long last = lastEventId;
+        StringBuilder data = new StringBuilder();
+        long eventId = -1;
+        try (java.util.stream.Stream<String> lines = response.body()) {
+            var it = lines.iterator();
+            while (it.hasNext()) {
+                String line = it.next();
+                if (line.isEmpty()) {
+                    if (data.length() > 0) {
+                        onEvent.accept(JSON.readValue(data.toString(), JobEvent.class));
+                        last = Math.max(last, eventId);
+                    }
+                    data.setLength(0);
+                    eventId = -1;
+                    if (Instant.now().isAfter(deadline)) {
+                        break;
+                    }
+                } else if (line.startsWith("data:")) {
+                    data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
+                } else if (line.startsWith("id:")) {
+                    eventId = Long.parseLong(line.substring(3).trim());
+                }
             }
-            pauseMs = Math.min(1000, pauseMs * 2);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return last;
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
         }
     }
 
@@ -295,13 +366,16 @@ public final class SpoolClient {
     }
 
     private static SpoolApiException problem(HttpResponse<byte[]> response) {
+        return problem(response.statusCode(), response.body());
+    }
+
+    private static SpoolApiException problem(int status, byte[] body) {
         try {
-            JsonNode p = JSON.readTree(response.body());
-            return new SpoolApiException(response.statusCode(), p.path("code").asText("http_" + response.statusCode()),
+            JsonNode p = JSON.readTree(body);
+            return new SpoolApiException(status, p.path("code").asText("http_" + status),
                     p.path("title").asText(null), p.path("detail").asText(null));
         } catch (IOException e) {
-            return new SpoolApiException(response.statusCode(), "http_" + response.statusCode(), null,
-                    new String(response.body(), StandardCharsets.UTF_8));
+            return new SpoolApiException(status, "http_" + status, null, new String(body, StandardCharsets.UTF_8));
         }
     }
 

@@ -85,6 +85,7 @@ public final class GuardedHttp implements AutoCloseable {
      */
     public Answer post(URI uri, Map<String, String> headers, byte[] body, String contentType, int maxBytes)
             throws IOException {
+        refuseCredentials(uri);
         HttpPost post = new HttpPost(uri);
         headers.forEach(post::setHeader);
         post.setEntity(new ByteArrayEntity(body, ContentType.parse(contentType)));
@@ -97,6 +98,7 @@ public final class GuardedHttp implements AutoCloseable {
 
     /** GETs {@code uri} and leaves its body to the caller, who must close it. */
     public Opened get(URI uri) throws IOException {
+        refuseCredentials(uri);
         ClassicHttpResponse response;
         try {
             response = client.executeOpen(null, new HttpGet(uri), null);
@@ -112,6 +114,12 @@ public final class GuardedHttp implements AutoCloseable {
                 response.close();
             }
         });
+    }
+
+    private static void refuseCredentials(URI uri) throws OutboundPolicy.Refused {
+        if (uri.getRawUserInfo() != null) {
+            throw new OutboundPolicy.Refused("credentials in the URL are not allowed");
+        }
     }
 
     /** The policy's refusal, if that is what stopped the request (the client may wrap it). */

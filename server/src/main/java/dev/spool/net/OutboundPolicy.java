@@ -38,6 +38,12 @@ public final class OutboundPolicy {
         }
     }
 
+    /** Hosts made of numbers only (decimal, octal or hex parts), which resolvers read in different ways. */
+    private static final java.util.regex.Pattern AMBIGUOUS_NUMBER =
+            java.util.regex.Pattern.compile("(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]*))*");
+    private static final java.util.regex.Pattern CANONICAL_IPV4 =
+            java.util.regex.Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+
     private final Set<String> allowedHosts;
     private final Resolver resolver;
     private final String allowSetting;
@@ -84,6 +90,10 @@ public final class OutboundPolicy {
      */
     public InetAddress[] addresses(String host) throws Refused {
         String name = normalize(host);
+        if (AMBIGUOUS_NUMBER.matcher(name).matches() && !CANONICAL_IPV4.matcher(name).matches()) {
+            // 0177.0.0.1 is 127.0.0.1 to the C library and 177.0.0.1 to the JDK: refuse what reads two ways.
+            throw new Refused("its host " + host + " is a number that is not a plain dotted IPv4 address");
+        }
         InetAddress[] addresses;
         try {
             addresses = resolver.resolve(name);
