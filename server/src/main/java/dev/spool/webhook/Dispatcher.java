@@ -113,9 +113,12 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** A leased delivery is sent again once its lease runs out, so the lease outlasts a whole try. */
+    /**
+     * A leased delivery is sent again once its lease runs out (its node died mid-try), so the lease
+     * outlasts a whole try: the connect timeout, the answer timeout, and time to record it.
+     */
     private Duration leaseFor() {
-        return settings.timeout().multipliedBy(3).plusSeconds(30);
+        return settings.timeout().multipliedBy(2).plusSeconds(5);
     }
 
     private void await() {
