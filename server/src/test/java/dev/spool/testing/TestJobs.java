@@ -57,6 +57,11 @@ public final class TestJobs {
                 key, hash, j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), j.webhook());
     }
 
+    public static NewJob withWebhook(NewJob j, dev.spool.job.JobWebhook webhook) {
+        return new NewJob(j.tenant(), j.keyId(), j.type(), j.queue(), j.priority(), j.title(), j.input(), j.metadata(),
+                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), webhook);
+    }
+
     public Job queued(String type, Instant now) {
         return store.jobInsert(newJob(type), now, Duration.ofDays(1)).job();
     }
