@@ -63,17 +63,17 @@ final class EventRoutes {
             res.header(PREFERENCE_APPLIED, "wait=" + wait);
             if (!job.status().isTerminal()) {
                 try (EventFeed.Subscription changes = feed.subscribe(e -> e.event().jobId().equals(id))) {
-                    // An event since the read above may be older than the subscription: look once more.
+                    // The job may have changed between the first read and the subscription: read it again.
                     Job again = engine.get(caller.tenant(), id);
-                    if (again.updatedAt().equals(job.updatedAt()) && again.status() == job.status()
-                            && changes.next(Duration.ofSeconds(wait)) == null) {
-                        job = again;
-                    } else {
-                        job = engine.get(caller.tenant(), id);
+                    // (A heartbeat changes updated_at and is no event: compare what events change.)
+                    if (again.status() == job.status() && again.attempt() == job.attempt()
+                            && again.cancelRequested() == job.cancelRequested() && again.progress().equals(job.progress())) {
+                        changes.next(Duration.ofSeconds(wait));
                     }
-                } catch (IllegalStateException overflow) {
-                    job = engine.get(caller.tenant(), id);
+                } catch (IllegalStateException cutOff) {
+                    // shutting down, or too far behind: answer with the job as it is now
                 }
+                job = engine.get(caller.tenant(), id);
             }
         }
         ApiServer.sendJson(res, Status.OK_200, wire.job(job, engine.clock().instant()));
