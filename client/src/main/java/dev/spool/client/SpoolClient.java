@@ -150,14 +150,11 @@ public final class SpoolClient {
      * {@code deadline} passes. Returns the id of the last event read.
      */
     public long followEvents(String id, long lastEventId, Instant deadline, Consumer<JobEvent> onEvent) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + "/v1/jobs/" + segment(id) + "/events"))
+        HttpRequest.Builder request = request("/v1/jobs/" + segment(id) + "/events")
                 .timeout(timeout)
                 .header("Accept", "text/event-stream")
                 .header("Last-Event-ID", Long.toString(lastEventId))
                 .GET();
-        if (apiKey != null) {
-            request.header("Authorization", "Bearer " + apiKey);
-        }
         HttpResponse<java.util.stream.Stream<String>> response;
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
@@ -301,12 +298,9 @@ public final class SpoolClient {
 
     /** Uploads an output file of a running attempt, streamed from {@code file}. A stale attempt throws 409. */
     public void uploadArtifact(String id, int attempt, String name, String contentType, java.nio.file.Path file) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + "/v1/worker/jobs/" + segment(id)
-                        + "/artifacts/" + segment(name) + "?attempt=" + attempt))
+        HttpRequest.Builder request = request("/v1/worker/jobs/" + segment(id) + "/artifacts/" + segment(name)
+                + "?attempt=" + attempt)
                 .header("Content-Type", contentType == null ? "application/octet-stream" : contentType);
-        if (apiKey != null) {
-            request.header("Authorization", "Bearer " + apiKey);
-        }
         try {
             request.PUT(HttpRequest.BodyPublishers.ofFile(file));
             HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -334,12 +328,9 @@ public final class SpoolClient {
     }
 
     private HttpResponse<byte[]> send(String method, String path, Object body, String idempotencyKey, Duration answerWithin) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + path))
+        HttpRequest.Builder request = request(path)
                 .timeout(answerWithin)
                 .header("Accept", "application/json");
-        if (apiKey != null) {
-            request.header("Authorization", "Bearer " + apiKey);
-        }
         if (idempotencyKey != null) {
             request.header("Idempotency-Key", idempotencyKey);
         }
@@ -363,6 +354,15 @@ public final class SpoolClient {
             throw problem(response);
         }
         return response;
+    }
+
+    /** A request to {@code path} (from the base URI), with the API key if there is one. */
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + path));
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
+        return request;
     }
 
     private static SpoolApiException problem(HttpResponse<byte[]> response) {

@@ -34,10 +34,17 @@ public final class EventFeed implements AutoCloseable {
     /** Put in every queue at shutdown, so that waiting subscribers return at once. */
     private static final FeedEvent CLOSED = new FeedEvent(null, null, null, null, null);
 
+    /** A subscription ended by the feed: the server is stopping, or the subscriber fell too far behind. */
+    public static final class CutOff extends RuntimeException {
+        CutOff(String why) {
+            super(why);
+        }
+    }
+
     /**
      * One subscriber's events, from {@link #from()} on (earlier ones are for it to read from the
      * store). When it falls {@value #QUEUE_SIZE} events behind it is cut off: {@link #next} then
-     * throws, and the subscriber resumes from its last event id.
+     * throws {@link CutOff}, and the subscriber resumes from its last event id.
      */
     public final class Subscription implements AutoCloseable {
         private final Predicate<FeedEvent> filter;
@@ -55,17 +62,17 @@ public final class EventFeed implements AutoCloseable {
             return from;
         }
 
-        /** The next event, or null after {@code wait}; throws when the subscriber was cut off. */
+        /** The next event, or null after {@code wait}; throws {@link CutOff} when the subscription ended. */
         public FeedEvent next(Duration wait) throws InterruptedException {
             if (!running) {
-                throw new IllegalStateException("the server is shutting down");
+                throw new CutOff("the server is shutting down");
             }
             FeedEvent e = queue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
             if (e == CLOSED) {
-                throw new IllegalStateException("the server is shutting down");
+                throw new CutOff("the server is shutting down");
             }
             if (e == null && overflowed) {
-                throw new IllegalStateException("the subscriber fell too far behind");
+                throw new CutOff("the subscriber fell too far behind");
             }
             return e;
         }
@@ -113,11 +120,6 @@ public final class EventFeed implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** The last sequence number published to subscribers. */
-    public long published() {
-        return published;
     }
 
     private void wake() {

@@ -70,7 +70,7 @@ final class EventRoutes {
                             && again.cancelRequested() == job.cancelRequested() && again.progress().equals(job.progress())) {
                         changes.next(Duration.ofSeconds(wait));
                     }
-                } catch (IllegalStateException cutOff) {
+                } catch (EventFeed.CutOff cutOff) {
                     // shutting down, or too far behind: answer with the job as it is now
                 }
                 job = engine.get(caller.tenant(), id);
@@ -109,22 +109,8 @@ final class EventRoutes {
                 catchUp(stream, caller.tenant(), id, cursor, Long.MAX_VALUE, e -> true);
                 return;
             }
-            while (true) {
-                FeedEvent e = live.next(KEEP_ALIVE);
-                if (e == null) {
-                    stream.keepAlive();
-                    continue;
-                }
-                if (e.event().seq() <= cursor) {
-                    continue;
-                }
-                stream.send(wire.event(e.event()).toString(), e.event().kind(), e.event().seq());
-                cursor = e.event().seq();
-                if (e.event().status().isTerminal()) {
-                    return;
-                }
-            }
-        } catch (StreamClosed | IllegalStateException gone) {
+            follow(stream, live, cursor, true);
+        } catch (StreamClosed | EventFeed.CutOff gone) {
             // the client went away, or fell too far behind and resumes with Last-Event-ID
         }
     }
@@ -155,18 +141,33 @@ final class EventRoutes {
         long cursor = lastEventId(req);
         try (EventFeed.Subscription live = feed.subscribe(filter); Stream stream = Stream.open(res)) {
             cursor = resume ? catchUp(stream, tenant, null, cursor, live.from(), filter) : live.from();
-            while (true) {
-                FeedEvent e = live.next(KEEP_ALIVE);
-                if (e == null) {
-                    stream.keepAlive();
-                } else if (e.event().seq() > cursor) {
-                    stream.send(wire.event(e.event()).toString(), e.event().kind(), e.event().seq());
-                    cursor = e.event().seq();
-                }
-            }
-        } catch (StreamClosed | IllegalStateException gone) {
+            follow(stream, live, cursor, false);
+        } catch (StreamClosed | EventFeed.CutOff gone) {
             // the client went away, or fell too far behind and resumes with Last-Event-ID
         }
+    }
+
+    /**
+     * Sends the subscription's events after {@code cursor} as they come, with a keep-alive whenever
+     * none came for a while; with {@code untilEnd}, returns after the job's final event.
+     */
+    private void follow(Stream stream, EventFeed.Subscription live, long cursor, boolean untilEnd) throws InterruptedException {
+        while (true) {
+            FeedEvent e = live.next(KEEP_ALIVE);
+            if (e == null) {
+                stream.keepAlive();
+            } else if (e.event().seq() > cursor) {
+                send(stream, e.event());
+                cursor = e.event().seq();
+                if (untilEnd && e.event().status().isTerminal()) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void send(Stream stream, dev.spool.job.JobEvent e) {
+        stream.send(wire.event(e).toString(), e.kind(), e.seq());
     }
 
     /** Sends the stored events after {@code cursor} up to {@code upTo} that {@code filter} takes; returns the new cursor. */
@@ -175,7 +176,7 @@ final class EventRoutes {
             List<FeedEvent> batch = engine.eventsBetween(tenant, job, cursor, upTo, CATCH_UP_BATCH);
             for (FeedEvent e : batch) {
                 if (filter.test(e)) {
-                    stream.send(wire.event(e.event()).toString(), e.event().kind(), e.event().seq());
+                    send(stream, e.event());
                 }
                 cursor = e.event().seq();
             }

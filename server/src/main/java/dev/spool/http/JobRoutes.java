@@ -23,7 +23,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -50,7 +49,6 @@ final class JobRoutes {
     private static final Set<String> LIST_PARAMETERS =
             Set.of("status", "type", "queue", "batch_id", "created_after", "created_before", "cursor", "limit");
     private static final Pattern METADATA_PARAMETER = Pattern.compile("metadata\\[(.+)]");
-    private static final String CURSOR_PREFIX = "before:";
 
     private final Engine engine;
     private final Wire wire;
@@ -225,25 +223,18 @@ final class JobRoutes {
                         "Unknown status '" + s.trim() + "'. Known: queued, running, succeeded, failed, cancelled.")));
             }
         }
-        int limit = JobQuery.DEFAULT_LIMIT;
-        if (q.contains("limit")) {
-            try {
-                limit = Integer.parseInt(single(q, "limit"));
-            } catch (NumberFormatException e) {
-                throw SpoolException.invalid("limit must be an integer between 1 and " + JobQuery.MAX_LIMIT);
-            }
-        }
+        int limit = Paging.limit(q, JobQuery.DEFAULT_LIMIT, JobQuery.MAX_LIMIT);
         JobQuery query = new JobQuery(caller.tenant(), statuses, optional(q, "type"), optional(q, "queue"),
                 optional(q, "batch_id"), parseTime("created_after", optional(q, "created_after")),
                 parseTime("created_before", optional(q, "created_before")), metadata,
-                q.contains("cursor") ? decodeCursor(single(q, "cursor")) : null, limit);
+                q.contains("cursor") ? JobId.parse(Paging.before(single(q, "cursor"))).orElseThrow(Paging::invalid) : null, limit);
         Page<Job> page = engine.list(query);
         ObjectNode out = Json.MAPPER.createObjectNode();
         var data = out.putArray("data");
         Instant now = now();
         page.items().forEach(j -> data.add(wire.job(j, now)));
         out.put("has_more", page.hasMore());
-        out.put("next_cursor", page.hasMore() ? encodeCursor(page.items().getLast().id()) : null);
+        out.put("next_cursor", page.hasMore() ? Paging.cursor(page.items().getLast().id().value()) : null);
         ApiServer.sendJson(res, Status.OK_200, out);
     }
 
@@ -359,24 +350,4 @@ final class JobRoutes {
         }
     }
 
-    static String encodeCursor(JobId last) {
-        return Base64.getUrlEncoder().withoutPadding()
-                .encodeToString((CURSOR_PREFIX + last.value()).getBytes(StandardCharsets.UTF_8));
-    }
-
-    static JobId decodeCursor(String cursor) {
-        try {
-            String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            if (text.startsWith(CURSOR_PREFIX)) {
-                var id = JobId.parse(text.substring(CURSOR_PREFIX.length()));
-                if (id.isPresent()) {
-                    return id.get();
-                }
-            }
-        } catch (IllegalArgumentException e) {
-            // fall through: not base64
-        }
-        throw new SpoolException(ErrorCode.INVALID_CURSOR,
-                "This cursor was not issued by this server; use next_cursor from a list answer as it is.");
-    }
 }

@@ -17,7 +17,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -114,24 +113,20 @@ final class WebhookRoutes {
                 throw SpoolException.invalid("Unknown query parameter '" + name + "'. Known: cursor, limit.");
             }
         }
-        int limit = DEFAULT_LIMIT;
-        if (q.contains("limit")) {
-            try {
-                limit = Integer.parseInt(JobRoutes.single(q, "limit"));
-            } catch (NumberFormatException e) {
-                limit = -1;
-            }
-            if (limit < 1 || limit > MAX_LIMIT) {
-                throw SpoolException.invalid("limit must be an integer between 1 and " + MAX_LIMIT);
+        int limit = Paging.limit(q, DEFAULT_LIMIT, MAX_LIMIT);
+        String before = null;
+        if (q.contains("cursor")) {
+            before = Paging.before(JobRoutes.single(q, "cursor"));
+            if (!before.startsWith("msg_")) {
+                throw Paging.invalid();
             }
         }
-        String before = q.contains("cursor") ? decodeCursor(JobRoutes.single(q, "cursor")) : null;
         Page<Delivery> page = webhooks.deliveries(caller.tenant(), target, job, before, limit);
         ObjectNode out = Json.MAPPER.createObjectNode();
         var data = out.putArray("data");
         page.items().forEach(d -> data.add(delivery(d, null)));
         out.put("has_more", page.hasMore());
-        out.put("next_cursor", page.hasMore() ? encodeCursor(page.items().getLast().id()) : null);
+        out.put("next_cursor", page.hasMore() ? Paging.cursor(page.items().getLast().id()) : null);
         ApiServer.sendJson(res, Status.OK_200, out);
     }
 
@@ -218,22 +213,5 @@ final class WebhookRoutes {
             }
         }
         return o;
-    }
-
-    private static String encodeCursor(String id) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(("after:" + id).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String decodeCursor(String cursor) {
-        try {
-            String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            if (text.startsWith("after:msg_")) {
-                return text.substring("after:".length());
-            }
-        } catch (IllegalArgumentException e) {
-            // not base64: fall through
-        }
-        throw new SpoolException(dev.spool.job.ErrorCode.INVALID_CURSOR,
-                "This cursor was not issued by this server; use next_cursor from a list answer as it is.");
     }
 }

@@ -48,18 +48,23 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     private final HikariDataSource readers;
     private volatile dev.spool.job.Payloads payloads = JdbcStore::minimalPayload;
 
-    /** Whether the writer's open transaction recorded events; touched on the writer's thread only. */
+    /** Whether the writer's open transaction recorded events, and webhook deliveries; writer's thread only. */
     private boolean eventsWritten;
-    /** Whether the transaction being committed recorded events; touched on the writer's thread only. */
+    private boolean deliveriesWritten;
+    /** The same for the transaction being committed; writer's thread only. */
     private boolean eventsCommitting;
+    private boolean deliveriesCommitting;
     private final List<Runnable> eventListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Runnable> deliveryListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     protected JdbcStore(GroupCommitWriter writer, HikariDataSource readers) {
         this.writer = writer;
         this.readers = readers;
         writer.beforeCommit(c -> {
             eventsCommitting = eventsWritten;
+            deliveriesCommitting = deliveriesWritten;
             eventsWritten = false;
+            deliveriesWritten = false;
             if (eventsCommitting) {
                 eventsRecorded(c);
             }
@@ -67,9 +72,13 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         });
         writer.afterCommit(() -> {
             if (eventsCommitting) {
-                eventsCommitting = false;
                 eventListeners.forEach(Runnable::run);
             }
+            if (deliveriesCommitting) {
+                deliveryListeners.forEach(Runnable::run);
+            }
+            eventsCommitting = false;
+            deliveriesCommitting = false;
         });
     }
 
@@ -867,10 +876,15 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     @Override
     public dev.spool.job.SigningSecret signingSecret(String owner, java.util.function.Supplier<String> create) {
+        // Read on every delivery try; written once per owner, by whichever node asks first.
+        Optional<dev.spool.job.SigningSecret> stored = read(c -> signing(c, owner));
+        if (stored.isPresent()) {
+            return stored.get();
+        }
         return write(c -> {
             update(c, "INSERT INTO signing_secrets (owner, secret) VALUES (?, ?) ON CONFLICT (owner) DO NOTHING",
                     owner, create.get());
-            return signing(c, owner);
+            return signing(c, owner).orElseThrow();
         });
     }
 
@@ -882,15 +896,15 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     owner, create.get());
             update(c, "UPDATE signing_secrets SET previous = secret, previous_until = ?, secret = ? WHERE owner = ?",
                     previousUntil, secret, owner);
-            return signing(c, owner);
+            return signing(c, owner).orElseThrow();
         });
     }
 
-    private static dev.spool.job.SigningSecret signing(Connection c, String owner) throws SQLException {
+    private static Optional<dev.spool.job.SigningSecret> signing(Connection c, String owner) throws SQLException {
         try (PreparedStatement ps = prepare(c, "SELECT secret, previous, previous_until FROM signing_secrets WHERE owner = ?", owner);
              ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return new dev.spool.job.SigningSecret(rs.getString(1), rs.getString(2), instant(rs, 3));
+            return rs.next() ? Optional.of(new dev.spool.job.SigningSecret(rs.getString(1), rs.getString(2), instant(rs, 3)))
+                    : Optional.empty();
         }
     }
 
@@ -1047,6 +1061,11 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         eventListeners.add(listener);
     }
 
+    @Override
+    public void afterDeliveriesCommitted(Runnable listener) {
+        deliveryListeners.add(listener);
+    }
+
     // ---------------------------------------------------------------- keys
 
     @Override
@@ -1145,6 +1164,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
                 """, "msg_" + JobId.generate().value().replace("-", ""), job.tenant(), target, job.id().value(), seq,
                 type.type(), url, format, payloads.render(format, job, type, now), now, now, now);
+        deliveriesWritten = true;
     }
 
     protected static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {

@@ -267,11 +267,11 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     /** Forgets finished (delivered or failed) deliveries last changed before {@code before}; returns how many. */
     int deliveryPrune(Instant before, int limit);
 
-    /**
-     * Calls {@code listener} after every commit of this store's writes that recorded job events
-     * (and so perhaps webhook deliveries): it must only signal, never block.
-     */
+    /** Calls {@code listener} after every commit of this store's writes that recorded job events: it must only signal, never block. */
     void afterEventsCommitted(Runnable listener);
+
+    /** Calls {@code listener} after every commit of this store's writes that recorded webhook deliveries: it must only signal. */
+    void afterDeliveriesCommitted(Runnable listener);
 
     /**
      * Calls {@code wakeUp} when another process made jobs claimable (a submit on another node).

@@ -61,11 +61,11 @@ public final class Dispatcher implements AutoCloseable {
         this.settings = settings;
         this.random = random;
         this.slots = new Semaphore(settings.concurrency());
-        store.afterEventsCommitted(this::wake);
+        store.afterDeliveriesCommitted(this::wake);
         this.loop = Thread.ofPlatform().name("spool-webhooks").daemon().start(this::run);
     }
 
-    /** Looks for due deliveries now (a job event was recorded, a delivery replayed, an endpoint enabled). */
+    /** Looks for due deliveries now (some were recorded, a delivery replayed, an endpoint enabled). */
     public void wake() {
         lock.lock();
         try {

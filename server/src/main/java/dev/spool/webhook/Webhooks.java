@@ -110,21 +110,24 @@ public final class Webhooks {
 
     /** The signing secret of an endpoint, or with {@link #DEFAULT_SECRET} the one for jobs' own webhooks. */
     public SigningSecret secret(String tenant, String id) {
-        if (!id.equals(DEFAULT_SECRET)) {
-            get(tenant, id);
-        }
-        return store.signingSecret(owner(tenant, id), Signer::newSecret);
+        return store.signingSecret(secretOwner(tenant, id), Signer::newSecret);
     }
 
     /** Makes a new secret; the old one keeps signing too for {@code overlap}. */
     public SigningSecret rotate(String tenant, String id, Duration overlap) {
-        if (!id.equals(DEFAULT_SECRET)) {
-            get(tenant, id);
-        }
+        String owner = secretOwner(tenant, id);
         if (overlap.isNegative() || overlap.compareTo(Duration.ofDays(7)) > 0) {
             throw SpoolException.invalid("keep_previous_seconds must be between 0 and 604800");
         }
-        return store.signingRotate(owner(tenant, id), Signer.newSecret(), Signer::newSecret, clock.instant().plus(overlap));
+        return store.signingRotate(owner, Signer.newSecret(), Signer::newSecret, clock.instant().plus(overlap));
+    }
+
+    /** The owner of the secret {@code id} names: the tenant's default, or one of its endpoints (404 for another's). */
+    private String secretOwner(String tenant, String id) {
+        if (!id.equals(DEFAULT_SECRET)) {
+            get(tenant, id);
+        }
+        return owner(tenant, id);
     }
 
     /** Deliveries to one endpoint (or {@code job} for jobs' own webhooks) or of one job, newest first. */

@@ -39,7 +39,7 @@ class EventFeedTest {
                         got.add(e);
                     }
                 }
-            } catch (InterruptedException | IllegalStateException done) {
+            } catch (InterruptedException | EventFeed.CutOff done) {
                 // closed
             }
         });
