@@ -24,7 +24,8 @@ import java.util.Optional;
  * variables, command-line flags. docs/configuration.md lists every key; a test keeps it in step.
  */
 public record Config(Http http, Storage storage, Artifacts artifacts, Sources sources, Webhooks webhooks, Jobs jobs,
-                     Runner runner, Auth auth, Map<String, TypeSpec> types) {
+                     Runner runner, Auth auth, dev.spool.compat.CompatSettings compat,
+                     Map<String, TypeSpec> types) {
 
     /**
      * @param publicUrl    the base URL clients reach this server at, used in job links; empty: links are relative
@@ -167,6 +168,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
                 new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
+                dev.spool.compat.CompatSettings.defaults(),
                 Map.of());
     }
 

@@ -15,6 +15,7 @@ import dev.spool.engine.maintenance.RetentionPruner;
 import dev.spool.executor.Builtins;
 import dev.spool.executor.CommandHandler;
 import dev.spool.executor.HttpHandler;
+import dev.spool.compat.Profiles;
 import dev.spool.http.ApiServer;
 import dev.spool.job.Backoff;
 import dev.spool.job.Price;
@@ -90,14 +91,26 @@ public final class Server implements AutoCloseable {
                     Duration.ofHours(jobs.idempotencyRetentionHours()),
                     jobs.maxBatchSize()), ThreadLocalRandom.current());
 
-            // Before anything can record an event: webhook bodies show the job as the API does.
-            store.renderPayloadsWith(ApiServer.payloads(types, config.http().publicUrl()));
             ApiKeys keys = new ApiKeys(store, clock);
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
 
             Config.Artifacts a = config.artifacts();
             JobFiles files = new JobFiles(store, artifactStore(config), clock, new JobFiles.Settings(
                     a.maxUploadBytes(), a.maxPerJob(), a.maxBytesPerJob(), Duration.ofSeconds(a.linkTtlSeconds()), a.signingKey()));
+            Config.Webhooks w = config.webhooks();
+            OutboundPolicy webhookPolicy = new OutboundPolicy(java.util.Set.copyOf(w.allowHosts()),
+                    OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts");
+            startedDispatcher = new Dispatcher(store, webhookPolicy, clock, new Dispatcher.Settings(
+                    RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
+                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current());
+            startedFeed = new EventFeed(store, Duration.ofSeconds(1));
+            startedFetcher = new SourceFetcher(new OutboundPolicy(java.util.Set.copyOf(config.sources().allowHosts()),
+                    OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
+            Webhooks webhooks = new Webhooks(store, webhookPolicy, clock, startedDispatcher::wake);
+            Profiles profiles = new Profiles(engine, keys, files, webhooks, startedFeed, config.http().publicUrl(), config.compat());
+            // Before anything can record an event (the runner, the rescuer): webhook bodies show the
+            // job as the API does, or as the profile it came through does.
+            store.renderPayloadsWith(profiles.payloads(ApiServer.payloads(types, config.http().publicUrl())));
 
             Config.Runner r = config.runner();
             startedRunner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
@@ -113,20 +126,10 @@ public final class Server implements AutoCloseable {
             startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine),
                     new RetentionPruner(store, files, retention, Duration.ofHours(jobs.retentionHours()), ORPHAN_GRACE, 500)),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
-            Config.Webhooks w = config.webhooks();
-            OutboundPolicy webhookPolicy = new OutboundPolicy(java.util.Set.copyOf(w.allowHosts()),
-                    OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts");
-            startedDispatcher = new Dispatcher(store, webhookPolicy, clock, new Dispatcher.Settings(
-                    RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
-                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current());
-            startedFeed = new EventFeed(store, Duration.ofSeconds(1));
-            startedFetcher = new SourceFetcher(new OutboundPolicy(java.util.Set.copyOf(config.sources().allowHosts()),
-                    OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
-            Webhooks webhooks = new Webhooks(store, webhookPolicy, clock, startedDispatcher::wake);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl(),
                     a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, startedFetcher, webhooks, startedFeed),
-                    () -> ready);
+                    profiles.mounts(config.compat().enabled()), () -> ready);
             this.dispatcher = startedDispatcher;
             this.feed = startedFeed;
             this.fetcher = startedFetcher;
@@ -267,6 +270,13 @@ public final class Server implements AutoCloseable {
                     price,
                     spec.inputSchema() != null ? spec.inputSchema() : defaults.inputSchema()));
             handlers.put(name, handler.handler());
+        }
+        // The profiles' types that the file does not declare are served by workers.
+        for (String name : config.compat().allTypes()) {
+            if (types.stream().noneMatch(t -> t.name().equals(name))) {
+                types.add(JobType.of(name, "Jobs of a compatibility profile (/compat/...), served by workers",
+                        "worker", null, "default", 3, 3600, 0, Price.FREE, null));
+            }
         }
         return new JobTypes(types);
     }

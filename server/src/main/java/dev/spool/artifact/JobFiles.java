@@ -136,6 +136,19 @@ public final class JobFiles {
         }
     }
 
+    /** Streams {@code artifacts} into {@code out} as one ZIP archive, inputs under {@code inputs/}. */
+    public void zip(List<Artifact> artifacts, java.io.OutputStream out) throws IOException {
+        try (var zip = new java.util.zip.ZipOutputStream(out)) {
+            for (Artifact a : artifacts) {
+                zip.putNextEntry(new java.util.zip.ZipEntry((a.kind() == Artifact.Kind.INPUT ? "inputs/" : "") + a.name()));
+                try (InputStream in = open(a, 0)) {
+                    in.transferTo(zip);
+                }
+                zip.closeEntry();
+            }
+        }
+    }
+
     /** A link to download {@code artifact} without an API key, valid for the configured time. */
     public Link link(Artifact artifact) {
         Instant expires = clock.instant().plus(settings.linkTtl());

@@ -24,6 +24,7 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -44,6 +45,12 @@ public final class ApiServer implements AutoCloseable {
     public record Services(ApiKeys keys, dev.spool.artifact.JobFiles files, dev.spool.artifact.SourceFetcher fetcher,
                            dev.spool.webhook.Webhooks webhooks, dev.spool.engine.EventFeed feed) {}
 
+    /**
+     * Routes served under a path prefix by another transport (a compatibility profile), which
+     * answers its own errors in its own shape.
+     */
+    public record Mount(String prefix, io.helidon.webserver.http.HttpService service) {}
+
     /** A handler for a route that needs an API key. */
     @FunctionalInterface
     interface Authed {
@@ -52,7 +59,7 @@ public final class ApiServer implements AutoCloseable {
 
     private final WebServer server;
 
-    public ApiServer(Settings settings, Engine engine, Services services, BooleanSupplier ready) {
+    public ApiServer(Settings settings, Engine engine, Services services, List<Mount> mounts, BooleanSupplier ready) {
         String base = base(settings.publicUrl());
         Wire wire = new Wire(engine.types(), base);
         var files = services.files();
@@ -76,6 +83,7 @@ public final class ApiServer implements AutoCloseable {
                         req.context().register(MAX_JSON_BYTES, settings.maxBodyBytes());
                         chain.proceed();
                     });
+                    mounts.forEach(m -> r.register(m.prefix(), m.service()));
                     webhookRoutes(r, engine, events, hooks, jobs, keys);
                     routes(r, jobs, keyRoutes, workers, fileRoutes, keys, openapi, ready);
                 })
@@ -97,7 +105,7 @@ public final class ApiServer implements AutoCloseable {
     /** How job webhooks' bodies are rendered in Spool's own format: with the job as the API shows it. */
     public static dev.spool.job.Payloads payloads(dev.spool.engine.JobTypes types, String publicUrl) {
         Wire wire = new Wire(types, base(publicUrl));
-        return (format, job, event, at) -> wire.payload(job, event, at);
+        return (format, job, event, at, outputs) -> wire.payload(job, event, at);
     }
 
     /** Live events and webhooks (registered before the others, whose last route answers 404 to anything). */
@@ -239,7 +247,7 @@ public final class ApiServer implements AutoCloseable {
      * and a chunked body is refused as soon as it passes it. (The listener's own limit is the
      * larger upload limit.)
      */
-    static byte[] body(ServerRequest req) {
+    public static byte[] body(ServerRequest req) {
         var contentType = req.headers().contentType();
         if (contentType.isPresent()) {
             String type = contentType.get().mediaType().text().toLowerCase(Locale.ROOT);
@@ -261,12 +269,12 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** The JSON body limit of this server (http.max_body_bytes), which a filter puts on every request. */
-    static long jsonLimit(ServerRequest req) {
+    public static long jsonLimit(ServerRequest req) {
         return req.context().get(MAX_JSON_BYTES, Long.class).orElseThrow();
     }
 
     /** Reads at most {@code max} bytes; more is {@code PAYLOAD_TOO_LARGE}, found as soon as it passes. */
-    static byte[] readLimited(InputStream in, long max) throws IOException {
+    public static byte[] readLimited(InputStream in, long max) throws IOException {
         byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
         if (bytes.length > max) {
             throw tooLarge();

@@ -23,8 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /** A job's result and files: uploads by executors, reads by tenants, downloads by signed link. Always streamed. */
 final class FileRoutes {
@@ -91,14 +89,8 @@ final class FileRoutes {
         List<Artifact> all = files.list(caller.tenant(), id);
         res.header(HeaderNames.CONTENT_TYPE, "application/zip");
         res.header(HeaderNames.CONTENT_DISPOSITION, "attachment; filename=\"" + id.value() + ".zip\"");
-        try (OutputStream out = res.outputStream(); ZipOutputStream zip = new ZipOutputStream(out)) {
-            for (Artifact a : all) {
-                zip.putNextEntry(new ZipEntry((a.kind() == Artifact.Kind.INPUT ? "inputs/" : "") + a.name()));
-                try (InputStream in = files.open(a, 0)) {
-                    in.transferTo(zip);
-                }
-                zip.closeEntry();
-            }
+        try (OutputStream out = res.outputStream()) {
+            files.zip(all, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -29,8 +29,8 @@ import java.util.stream.Collectors;
  * Reading request bodies strictly (unknown fields, wrong types and trailing data are errors with a
  * message that names the field) and writing answers.
  */
-final class Json {
-    static final ObjectMapper MAPPER = JsonMapper.builder()
+public final class Json {
+    public static final ObjectMapper MAPPER = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -54,7 +54,7 @@ final class Json {
     }
 
     /** Parses a body that must be one JSON object. */
-    static JsonNode tree(byte[] body) {
+    public static JsonNode tree(byte[] body) {
         if (body.length == 0) {
             throw new SpoolException(ErrorCode.INVALID_JSON, "The body is empty; send a JSON object.");
         }
@@ -141,7 +141,7 @@ final class Json {
         }
     }
 
-    static byte[] bytes(Object value) {
+    public static byte[] bytes(Object value) {
         try {
             return MAPPER.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {

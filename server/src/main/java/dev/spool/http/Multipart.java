@@ -20,9 +20,9 @@ import org.apache.commons.fileupload2.core.RequestContext;
  * Reads a multipart/form-data body part by part as it arrives (Commons FileUpload's streaming
  * API): nothing is buffered whole, whatever the size of the files.
  */
-final class Multipart {
+public final class Multipart {
     /** One part: a form field or a file, readable once, in order. */
-    interface Part {
+    public interface Part {
         String field();
 
         /** The file name the client gave, or null for a plain form field. */
@@ -34,7 +34,7 @@ final class Multipart {
     }
 
     @FunctionalInterface
-    interface PartHandler {
+    public interface PartHandler {
         void accept(Part part) throws IOException;
     }
 
@@ -58,12 +58,12 @@ final class Multipart {
 
     private Multipart() {}
 
-    static boolean is(ServerRequest req) {
+    public static boolean is(ServerRequest req) {
         return req.headers().contentType().map(t -> t.mediaType().text().equalsIgnoreCase("multipart/form-data")).orElse(false);
     }
 
     /** Hands each part to {@code handler} in order, streaming; at most {@code maxParts} parts. */
-    static void read(ServerRequest req, long maxParts, PartHandler handler) {
+    public static void read(ServerRequest req, long maxParts, PartHandler handler) {
         String contentType = req.headers().contentType().map(t -> t.text()).orElseThrow();
         long length = req.headers().contentLength().orElse(-1);
         Streaming upload = new Streaming();

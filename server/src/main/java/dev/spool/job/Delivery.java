@@ -9,6 +9,7 @@ import java.time.Instant;
  *
  * @param target the endpoint's id, or {@link #JOB_TARGET} for the job's own webhook
  * @param seq    the job event's sequence number: deliveries of one job to one target go in its order
+ * @param authorization the {@code Authorization} header to send, when the job's submitter gave one
  */
 public record Delivery(
         String id,
@@ -20,6 +21,7 @@ public record Delivery(
         String url,
         String format,
         String payload,
+        String authorization,
         State state,
         int attempts,
         Instant nextAttemptAt,

@@ -36,4 +36,16 @@ public record WebhookEndpoint(
     public boolean enabled() {
         return disabledAt == null;
     }
+
+    /**
+     * Whether this endpoint hears of {@code job} at all: a native endpoint of every job of its
+     * tenant, an endpoint in a profile's format (Daily's account webhooks) only of the jobs
+     * submitted through that profile.
+     */
+    public static boolean receives(String format, Job job) {
+        return "native".equals(format) || format.equals(job.metadata().get(COMPAT_METADATA));
+    }
+
+    /** The metadata key that names the compatibility profile a job was submitted through. */
+    public static final String COMPAT_METADATA = "spool.compat";
 }

@@ -788,7 +788,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         this.payloads = payloads;
     }
 
-    private static String minimalPayload(String format, Job job, WebhookEvent type, Instant at) {
+    private static String minimalPayload(String format, Job job, WebhookEvent type, Instant at,
+                                         java.util.function.Supplier<List<dev.spool.job.Artifact>> outputs) {
         var o = JSON.createObjectNode().put("type", type.type()).put("timestamp", at.toString());
         o.putObject("data").put("id", job.id().value()).put("status", job.status().wireName());
         return o.toString();
@@ -1047,7 +1048,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 Integer lastStatus = rs.wasNull() ? null : status;
                 out.add(new Delivery(rs.getString("id"), rs.getString("tenant"), rs.getString("target"),
                         new JobId(rs.getString("job_id")), rs.getLong("seq"), rs.getString("event_type"),
-                        rs.getString("url"), rs.getString("format"), rs.getString("payload"),
+                        rs.getString("url"), rs.getString("format"), rs.getString("payload"), rs.getString("auth_header"),
                         Delivery.State.valueOf(rs.getString("state").toUpperCase(java.util.Locale.ROOT)),
                         rs.getInt("attempts"), instant(rs, "next_attempt_at"), lastStatus, rs.getString("last_error"),
                         instant(rs, "created_at"), instant(rs, "delivered_at")));
@@ -1138,7 +1139,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         }
         dev.spool.job.JobWebhook own = job.webhook();
         if (own != null && own.wants(type.get())) {
-            outbox(c, job, type.get(), seq, Delivery.JOB_TARGET, own.url(), own.format(), now);
+            outbox(c, job, type.get(), seq, Delivery.JOB_TARGET, own.url(), own.format(), own.authorization(), now);
         }
         try (PreparedStatement ps = prepare(c,
                 "SELECT id, url, events, format FROM webhook_endpoints WHERE tenant = ? AND disabled_at IS NULL ORDER BY id",
@@ -1146,24 +1147,32 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
              ResultSet rs = ps.executeQuery()) {
             List<String[]> targets = new ArrayList<>();
             while (rs.next()) {
-                if (events(rs.getString("events")).contains(type.get())) {
+                if (events(rs.getString("events")).contains(type.get())
+                        && dev.spool.job.WebhookEndpoint.receives(rs.getString("format"), job)) {
                     targets.add(new String[] {rs.getString("id"), rs.getString("url"), rs.getString("format")});
                 }
             }
             for (String[] t : targets) {
-                outbox(c, job, type.get(), seq, t[0], t[1], t[2], now);
+                outbox(c, job, type.get(), seq, t[0], t[1], t[2], null, now);
             }
         }
     }
 
     private void outbox(Connection c, Job job, WebhookEvent type, long seq, String target, String url, String format,
-                        Instant now) throws SQLException {
+                        String authorization, Instant now) throws SQLException {
+        java.util.function.Supplier<List<dev.spool.job.Artifact>> outputs = () -> {
+            try {
+                return artifacts(c, "SELECT * FROM artifacts WHERE job_id = ? AND kind = 'output' ORDER BY name", job.id().value());
+            } catch (SQLException e) {
+                throw new IllegalStateException("reading the job's output files failed: " + e.getMessage(), e);
+            }
+        };
         update(c, """
-                INSERT INTO webhook_deliveries (id, tenant, target, job_id, seq, event_type, url, format, payload, state,
-                                                attempts, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+                INSERT INTO webhook_deliveries (id, tenant, target, job_id, seq, event_type, url, format, payload, auth_header,
+                                                state, attempts, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
                 """, "msg_" + JobId.generate().value().replace("-", ""), job.tenant(), target, job.id().value(), seq,
-                type.type(), url, format, payloads.render(format, job, type, now), now, now, now);
+                type.type(), url, format, payloads.render(format, job, type, now, outputs), authorization, now, now, now);
         deliveriesWritten = true;
     }
 
@@ -1261,6 +1270,9 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             return null;
         }
         var o = JSON.createObjectNode().put("url", hook.url()).put("format", hook.format());
+        if (hook.authorization() != null) {
+            o.put("authorization", hook.authorization());
+        }
         var events = o.putArray("events");
         hook.events().stream().map(WebhookEvent::wireName).sorted().forEach(events::add);
         return o.toString();
@@ -1273,7 +1285,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         JsonNode o = read(text, JsonNode.class);
         java.util.Set<WebhookEvent> events = java.util.EnumSet.noneOf(WebhookEvent.class);
         o.path("events").forEach(e -> events.add(WebhookEvent.parse(e.asText())));
-        return new dev.spool.job.JobWebhook(o.path("url").asText(), events, o.path("format").asText("native"));
+        return new dev.spool.job.JobWebhook(o.path("url").asText(), events, o.path("format").asText("native"),
+                o.hasNonNull("authorization") ? o.get("authorization").asText() : null);
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -145,10 +145,13 @@ public final class Dispatcher implements AutoCloseable {
             byte[] body = d.payload().getBytes(StandardCharsets.UTF_8);
             List<String> secrets = store.signingSecret(Webhooks.owner(d.tenant(), d.target()), Signer::newSecret).valid(start);
             long timestamp = start.getEpochSecond();
-            Map<String, String> headers = Map.of(
+            Map<String, String> headers = new java.util.HashMap<>(Map.of(
                     "webhook-id", d.id(),
                     "webhook-timestamp", Long.toString(timestamp),
-                    "webhook-signature", Signer.signature(secrets, d.id(), timestamp, body));
+                    "webhook-signature", Signer.signature(secrets, d.id(), timestamp, body)));
+            if (d.authorization() != null) {
+                headers.put("Authorization", d.authorization());
+            }
             GuardedHttp.Answer answer = http.post(URI.create(d.url()), headers, body, "application/json", MAX_RESPONSE_BYTES);
             int status = answer.status();
             tried = new Delivery.Tried(status, answer.body(),

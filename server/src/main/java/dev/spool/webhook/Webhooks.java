@@ -60,13 +60,21 @@ public final class Webhooks {
     }
 
     public Created create(String tenant, String url, Set<WebhookEvent> events, String description) {
+        return create(tenant, url, events, description, "native");
+    }
+
+    /**
+     * An endpoint whose bodies are in {@code format}: {@code native}, or a compatibility profile's
+     * (which then hears only of the jobs submitted through that profile).
+     */
+    public Created create(String tenant, String url, Set<WebhookEvent> events, String description, String format) {
         checkUrl("url", url);
         if (store.webhookList(tenant).size() >= MAX_ENDPOINTS) {
             throw SpoolException.invalid("a tenant may register at most " + MAX_ENDPOINTS + " webhook endpoints");
         }
         Instant now = clock.instant();
         WebhookEndpoint endpoint = new WebhookEndpoint("wh_" + JobId.generate().value().replace("-", ""), tenant, url,
-                events, description, "native", null, null, now, now);
+                events, description, format, null, null, now, now);
         String secret = Signer.newSecret();
         store.webhookInsert(endpoint, secret);
         return new Created(endpoint, secret);
