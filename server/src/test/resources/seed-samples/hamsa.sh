@@ -1,0 +1,3 @@
+curl --request GET \
+--url https://api.tryhamsa.com/v1/jobs \
+--header 'Authorization: <api-key>'
