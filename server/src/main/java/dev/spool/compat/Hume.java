@@ -191,6 +191,9 @@ final class Hume extends Profile {
         r.put("notify", notify != null && notify);
         r.set("text", strings(given, "text"));
         r.set("urls", strings(given, "urls"));
+        if (given.has("registry_files")) {
+            r.set("registry_files", strings(given, "registry_files"));
+        }
         if (given.has("transcription")) {
             JsonNode t = given.get("transcription");
             if (!t.isNull() && !t.isObject()) {
