@@ -9,7 +9,6 @@ import dev.spool.job.Job;
 import dev.spool.job.JobStatus;
 import dev.spool.job.SpoolException;
 import dev.spool.job.WebhookEvent;
-import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -58,8 +57,7 @@ final class Gepetto extends Profile {
 
     @Override
     String credential(ServerRequest req) {
-        String value = req.headers().first(HeaderNames.AUTHORIZATION).orElse(null);
-        return value != null && value.regionMatches(true, 0, "Bearer ", 0, 7) ? value.substring(7) : null;
+        return bearer(req);
     }
 
     /** {@code {"error": …}} with the HTTP status of the failure. */

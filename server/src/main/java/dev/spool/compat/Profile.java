@@ -74,6 +74,12 @@ abstract class Profile implements HttpService {
     /** The API key in this vendor's header form, or null when the request has none. */
     abstract String credential(ServerRequest req);
 
+    /** The key of {@code Authorization: Bearer <key>}, or null. */
+    static String bearer(ServerRequest req) {
+        String value = req.headers().first(HeaderNames.AUTHORIZATION).orElse(null);
+        return value != null && value.regionMatches(true, 0, "Bearer ", 0, 7) ? value.substring(7) : null;
+    }
+
     /** Answers an error in this vendor's shape. */
     abstract void error(ServerResponse res, ErrorCode code, String message);
 

@@ -13,7 +13,6 @@ import dev.spool.job.InputFile;
 import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import dev.spool.job.SpoolException;
-import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -67,8 +66,7 @@ final class Rodin extends Profile {
 
     @Override
     String credential(ServerRequest req) {
-        String value = req.headers().first(HeaderNames.AUTHORIZATION).orElse(null);
-        return value != null && value.regionMatches(true, 0, "Bearer ", 0, 7) ? value.substring(7) : null;
+        return bearer(req);
     }
 
     /**
