@@ -41,6 +41,7 @@ final class Daily extends Profile {
     static final String FINISHED = "batch-processor.job-finished";
     static final String ERROR = "batch-processor.error";
     private static final int MAX_LIMIT = 100;
+    private static final String BAD_HEADER = "bad Authorization header format";
 
     Daily(Context ctx) {
         super(ctx);
@@ -69,7 +70,7 @@ final class Daily extends Profile {
     String credential(ServerRequest req) {
         String value = req.headers().first(HeaderNames.AUTHORIZATION).orElse(null);
         if (value != null && !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            throw new SpoolException(ErrorCode.UNAUTHENTICATED, "bad Authorization header format");
+            throw new SpoolException(ErrorCode.UNAUTHENTICATED, BAD_HEADER);
         }
         return value == null ? null : value.substring(7);
     }
@@ -80,7 +81,7 @@ final class Daily extends Profile {
         record Shape(int status, String type) {}
         Shape shape = switch (code) {
             case INVALID_JSON -> new Shape(400, "json-parsing-error");
-            case UNAUTHENTICATED -> new Shape(401, message.contains("header") || message.contains("No API key")
+            case UNAUTHENTICATED -> new Shape(401, message.equals(BAD_HEADER) || message.equals(NO_KEY)
                     ? "authorization-header-error" : "authentication-error");
             case FORBIDDEN -> new Shape(403, "forbidden-error");
             case NOT_FOUND -> new Shape(404, "not-found");
@@ -149,15 +150,7 @@ final class Daily extends Profile {
      */
     private void list(Caller caller, ServerRequest req, ServerResponse res) {
         var q = req.query();
-        int limit;
-        try {
-            limit = Integer.parseInt(q.first("limit").orElse("100").trim());
-        } catch (NumberFormatException e) {
-            limit = -1;
-        }
-        if (limit < 1 || limit > MAX_LIMIT) {
-            throw SpoolException.invalid("limit must be a whole number from 1 to " + MAX_LIMIT);
-        }
+        int limit = intParam(q.first("limit").orElse(null), MAX_LIMIT, 1, MAX_LIMIT, "limit");
         String after = q.first("starting_after").orElse(null);
         String before = q.first("ending_before").orElse(null);
         if (after != null && before != null) {

@@ -63,17 +63,7 @@ final class Gepetto extends Profile {
     /** {@code {"error": …}} with the HTTP status of the failure. */
     @Override
     void error(ServerResponse res, ErrorCode code, String message) {
-        int status = switch (code) {
-            case UNAUTHENTICATED -> 401;
-            case FORBIDDEN -> 403;
-            case NOT_FOUND -> 404;
-            case PAYLOAD_TOO_LARGE -> 413;
-            case UNSUPPORTED_MEDIA_TYPE -> 415;
-            case UNAVAILABLE -> 503;
-            case INTERNAL -> 500;
-            default -> 400;
-        };
-        send(res, status, object().put("error", message));
+        send(res, status(code), object().put("error", message));
     }
 
     private void submit(Caller caller, ServerRequest req, ServerResponse res, String mode) throws Exception {

@@ -88,19 +88,17 @@ final class Hamsa extends Profile {
     /** {@code {success: false, message, messageKey}}. */
     @Override
     void error(ServerResponse res, ErrorCode code, String message) {
-        record Shape(int status, String key) {}
-        Shape shape = switch (code) {
-            case INVALID_JSON, INVALID_REQUEST, INVALID_INPUT, UNKNOWN_TYPE, INVALID_CURSOR, INVALID_STATE,
-                 IDEMPOTENCY_MISMATCH, STALE_ATTEMPT, RANGE_NOT_SATISFIABLE -> new Shape(400, "VALIDATION_ERROR");
-            case UNSUPPORTED_MEDIA_TYPE -> new Shape(415, "VALIDATION_ERROR");
-            case PAYLOAD_TOO_LARGE -> new Shape(413, "PAYLOAD_TOO_LARGE");
-            case UNAUTHENTICATED -> new Shape(401, "UNAUTHORIZED");
-            case FORBIDDEN -> new Shape(403, "FORBIDDEN");
-            case NOT_FOUND -> new Shape(404, "NOT_FOUND");
-            case UNAVAILABLE -> new Shape(503, "SERVICE_UNAVAILABLE");
-            case INTERNAL -> new Shape(500, "INTERNAL_SERVER_ERROR");
+        int status = status(code);
+        String key = switch (status) {
+            case 401 -> "UNAUTHORIZED";
+            case 403 -> "FORBIDDEN";
+            case 404 -> "NOT_FOUND";
+            case 413 -> "PAYLOAD_TOO_LARGE";
+            case 500 -> "INTERNAL_SERVER_ERROR";
+            case 503 -> "SERVICE_UNAVAILABLE";
+            default -> "VALIDATION_ERROR"; // 400, 415
         };
-        send(res, shape.status(), object().put("success", false).put("message", message).put("messageKey", shape.key()));
+        send(res, status, object().put("success", false).put("message", message).put("messageKey", key));
     }
 
     // ---------------------------------------------------------------- submits

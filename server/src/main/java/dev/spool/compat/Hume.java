@@ -96,16 +96,7 @@ final class Hume extends Profile {
             send(res, 401, fault);
             return;
         }
-        int status = switch (code) {
-            case NOT_FOUND -> 404;
-            case FORBIDDEN -> 403;
-            case PAYLOAD_TOO_LARGE -> 413;
-            case UNSUPPORTED_MEDIA_TYPE -> 415;
-            case UNAVAILABLE -> 503;
-            case INTERNAL -> 500;
-            default -> 400;
-        };
-        send(res, status, object().put("message", code == ErrorCode.NOT_FOUND ? "job not found" : message));
+        send(res, status(code), object().put("message", code == ErrorCode.NOT_FOUND ? "job not found" : message));
     }
 
     // ---------------------------------------------------------------- start
@@ -287,21 +278,6 @@ final class Hume extends Profile {
         ArrayNode out = Json.MAPPER.createArrayNode();
         jobs.stream().sorted(direction.equals("asc") ? order : order.reversed()).limit(limit).forEach(j -> out.add(job(j)));
         send(res, 200, out);
-    }
-
-    private static int intParam(String text, int fallback, int min, int max, String name) {
-        if (text == null) {
-            return fallback;
-        }
-        try {
-            int v = Integer.parseInt(text.trim());
-            if (v >= min && v <= max) {
-                return v;
-            }
-        } catch (NumberFormatException e) {
-            // below
-        }
-        throw SpoolException.invalid(name + " must be a whole number between " + min + " and " + max);
     }
 
     private static long intParamLong(String text) {

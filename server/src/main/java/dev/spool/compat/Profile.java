@@ -62,6 +62,9 @@ abstract class Profile implements HttpService {
         void handle(Caller caller, ServerRequest req, ServerResponse res) throws Exception;
     }
 
+    /** The message of a request that sent no key at all. */
+    static final String NO_KEY = "No API key was sent.";
+
     final Context ctx;
 
     Profile(Context ctx) {
@@ -80,6 +83,24 @@ abstract class Profile implements HttpService {
         return value != null && value.regionMatches(true, 0, "Bearer ", 0, 7) ? value.substring(7) : null;
     }
 
+    /**
+     * The HTTP status the vendors that answer errors with 4xx/5xx give {@code code}: every request
+     * fault is a plain 400, since none of them document 409 or 422.
+     */
+    static int status(ErrorCode code) {
+        return switch (code) {
+            case UNAUTHENTICATED -> 401;
+            case FORBIDDEN -> 403;
+            case NOT_FOUND -> 404;
+            case PAYLOAD_TOO_LARGE -> 413;
+            case UNSUPPORTED_MEDIA_TYPE -> 415;
+            case UNAVAILABLE -> 503;
+            case INTERNAL -> 500;
+            case INVALID_JSON, INVALID_REQUEST, INVALID_INPUT, UNKNOWN_TYPE, INVALID_CURSOR, INVALID_STATE, STALE_ATTEMPT,
+                 IDEMPOTENCY_MISMATCH, RANGE_NOT_SATISFIABLE -> 400;
+        };
+    }
+
     /** Answers an error in this vendor's shape. */
     abstract void error(ServerResponse res, ErrorCode code, String message);
 
@@ -92,7 +113,7 @@ abstract class Profile implements HttpService {
         return guarded((req, res) -> {
             String key = credential(req);
             if (key == null || key.isBlank()) {
-                throw new SpoolException(ErrorCode.UNAUTHENTICATED, "No API key was sent.");
+                throw new SpoolException(ErrorCode.UNAUTHENTICATED, NO_KEY);
             }
             Caller caller = ctx.keys().authenticate("Bearer " + key.trim());
             if (caller.role() == ApiKey.Role.WORKER) {
@@ -210,6 +231,22 @@ abstract class Profile implements HttpService {
         return v.asBoolean();
     }
 
+    /** A whole-number query parameter within [min, max]; {@code fallback} when absent. */
+    static int intParam(String text, int fallback, int min, int max, String name) {
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            int v = Integer.parseInt(text.trim());
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw SpoolException.invalid(name + " must be a whole number between " + min + " and " + max);
+    }
+
     static JobId jobId(String text) {
         return JobId.parse(text).orElseThrow(() -> SpoolException.notFound("job"));
     }
@@ -292,7 +329,11 @@ abstract class Profile implements HttpService {
 
     /** The job's output files. */
     List<Artifact> outputs(Job job) {
-        return ctx.files().list(job.tenant(), job.id()).stream().filter(a -> a.kind() == Artifact.Kind.OUTPUT).toList();
+        return outputs(job.tenant(), job.id());
+    }
+
+    List<Artifact> outputs(String tenant, JobId id) {
+        return ctx.files().list(tenant, id).stream().filter(a -> a.kind() == Artifact.Kind.OUTPUT).toList();
     }
 
     /**

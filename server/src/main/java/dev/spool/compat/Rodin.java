@@ -10,7 +10,6 @@ import dev.spool.job.Artifact;
 import dev.spool.job.Batch;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.InputFile;
-import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import dev.spool.job.SpoolException;
 import io.helidon.webserver.http.HttpRules;
@@ -195,8 +194,7 @@ final class Rodin extends Profile {
         ObjectNode out = object();
         var list = out.putArray("list");
         for (Batch.Member m : task.members()) {
-            Job job = ctx.engine().get(caller.tenant(), m.id());
-            for (Artifact a : outputs(job)) {
+            for (Artifact a : outputs(caller.tenant(), m.id())) {
                 list.addObject().put("url", link(base, a)).put("name", a.name());
             }
         }
@@ -209,21 +207,19 @@ final class Rodin extends Profile {
 
     /** The task (batch) with this id, if it is one of the caller's Rodin tasks. */
     private Batch task(Caller caller, String id) {
+        var noSuchTask = new SpoolException(ErrorCode.NOT_FOUND,
+                "No such task; /status takes jobs.subscription_key, /download the task uuid.");
         JobId parsed = id == null ? null : JobId.parse(id).orElse(null);
         if (parsed == null) {
-            throw new SpoolException(ErrorCode.NOT_FOUND, "No such task; /status takes jobs.subscription_key, /download the task uuid.");
+            throw noSuchTask;
         }
-        Batch task;
         try {
-            task = ctx.engine().batch(caller.tenant(), parsed.value());
+            Batch task = ctx.engine().batch(caller.tenant(), parsed.value());
+            job(caller, task.members().getFirst().id()); // a task of this profile's
+            return task;
         } catch (SpoolException e) {
-            throw new SpoolException(ErrorCode.NOT_FOUND, "No such task; /status takes jobs.subscription_key, /download the task uuid.");
+            throw noSuchTask;
         }
-        Job first = ctx.engine().get(caller.tenant(), task.members().getFirst().id());
-        if (!vendor().equals(first.metadata().get(dev.spool.job.WebhookEndpoint.COMPAT_METADATA))) {
-            throw new SpoolException(ErrorCode.NOT_FOUND, "No such task.");
-        }
-        return task;
     }
 
     /** §6.2: Waiting, Generating, Done, Failed; cancelled as configured (Failed by default). */
