@@ -21,15 +21,20 @@ public final class Bench {
     /** The sizes of a run; {@link #quick()} is the smoke run CI does. */
     record Options(List<String> dbs, int rounds, int ceilingJobs, int burst, int single, int clients, int workers,
                    int workerJobs, int workerConcurrency, int rate, int latencySeconds, int readSeconds, int readConnections,
-                   List<Long> scale, int scaleOps, int slots, List<String> serverJvm, Path out) {
+                   List<Long> scale, int scaleOps, int slots, List<String> serverJvm, Path out, List<String> only) {
         static Options full() {
             return new Options(List.of("sqlite", "postgres"), 3, 100_000, 100_000, 10_000, 64, 4, 20_000, 64, 500, 20, 10, 64,
-                    List.of(10_000L, 1_000_000L, 10_000_000L), 500, 256, List.of(), Path.of("target/bench"));
+                    List.of(10_000L, 1_000_000L, 10_000_000L), 500, 256, List.of(), Path.of("target/bench"), List.of());
         }
 
         static Options quick() {
             return new Options(List.of("sqlite", "postgres"), 1, 2_000, 2_000, 500, 8, 2, 1_000, 8, 100, 2, 1, 8,
-                    List.of(1_000L, 5_000L), 50, 64, List.of(), Path.of("target/bench"));
+                    List.of(1_000L, 5_000L), 50, 64, List.of(), Path.of("target/bench"), List.of());
+        }
+
+        Options withRounds(int n) {
+            return new Options(dbs, n, ceilingJobs, burst, single, clients, workers, workerJobs, workerConcurrency, rate,
+                    latencySeconds, readSeconds, readConnections, scale, scaleOps, slots, serverJvm, out, only);
         }
     }
 
@@ -68,7 +73,7 @@ public final class Bench {
                     }
                     step(results, d, "reads", options, () -> scenarios.reads(db));
                     // one database filled per size; its rounds run inside (filling 10M jobs thrice is too slow)
-                    Options once = with(options, "rounds", "1");
+                    Options once = options.withRounds(1);
                     for (long size : options.scale()) {
                         step(results, d, "scale_" + size, once, () -> scenarios.scale(db, size));
                     }
@@ -86,8 +91,7 @@ public final class Bench {
     }
 
     private static void step(Results results, String db, String scenario, Options options, RoundRun round) throws Exception {
-        String only = System.getProperty("bench.only", "");
-        if (!only.isEmpty() && java.util.Arrays.stream(only.split(",")).noneMatch(scenario::startsWith)) {
+        if (!options.only().isEmpty() && options.only().stream().noneMatch(scenario::startsWith)) {
             return;
         }
         for (int i = 1; i <= options.rounds(); i++) {
@@ -255,6 +259,19 @@ public final class Bench {
 
     static Options parse(String[] args) {
         Options o = Arrays.asList(args).contains("--quick") ? Options.quick() : Options.full();
+        List<String> dbs = o.dbs();
+        List<Long> scale = o.scale();
+        List<String> serverJvm = o.serverJvm();
+        Path out = o.out();
+        List<String> only = o.only();
+        int rounds = o.rounds();
+        int burst = o.burst();
+        int single = o.single();
+        int workerJobs = o.workerJobs();
+        int rate = o.rate();
+        int latencySeconds = o.latencySeconds();
+        int readSeconds = o.readSeconds();
+        int slots = o.slots();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--quick")) {
@@ -268,49 +285,39 @@ public final class Bench {
                 throw new IllegalArgumentException(a + " needs a value\n" + usage());
             }
             String v = args[++i];
-            o = switch (a) {
-                case "--db" -> new Options(List.of(v.split(",")), o.rounds(), o.ceilingJobs(), o.burst(), o.single(), o.clients(),
-                        o.workers(), o.workerJobs(), o.workerConcurrency(), o.rate(), o.latencySeconds(), o.readSeconds(), o.readConnections(),
-                        o.scale(), o.scaleOps(), o.slots(), o.serverJvm(), o.out());
-                case "--rounds" -> with(o, "rounds", v);
-                case "--burst" -> with(o, "burst", v);
-                case "--single" -> with(o, "single", v);
-                case "--worker-jobs" -> with(o, "workerJobs", v);
-                case "--rate" -> with(o, "rate", v);
-                case "--latency-seconds" -> with(o, "latencySeconds", v);
-                case "--read-seconds" -> with(o, "readSeconds", v);
-                case "--slots" -> with(o, "slots", v);
-                case "--scale" -> new Options(o.dbs(), o.rounds(), o.ceilingJobs(), o.burst(), o.single(), o.clients(), o.workers(),
-                        o.workerJobs(), o.workerConcurrency(), o.rate(), o.latencySeconds(), o.readSeconds(), o.readConnections(),
-                        Arrays.stream(v.split(",")).map(Long::parseLong).toList(), o.scaleOps(), o.slots(), o.serverJvm(), o.out());
-                case "--server-jvm" -> new Options(o.dbs(), o.rounds(), o.ceilingJobs(), o.burst(), o.single(), o.clients(),
-                        o.workers(), o.workerJobs(), o.workerConcurrency(), o.rate(), o.latencySeconds(), o.readSeconds(), o.readConnections(),
-                        o.scale(), o.scaleOps(), o.slots(), List.of(v.trim().split("\\s+")), o.out());
-                case "--out" -> new Options(o.dbs(), o.rounds(), o.ceilingJobs(), o.burst(), o.single(), o.clients(), o.workers(),
-                        o.workerJobs(), o.workerConcurrency(), o.rate(), o.latencySeconds(), o.readSeconds(), o.readConnections(), o.scale(),
-                        o.scaleOps(), o.slots(), o.serverJvm(), Path.of(v));
+            switch (a) {
+                case "--db" -> dbs = List.of(v.split(","));
+                case "--rounds" -> rounds = positive("rounds", v);
+                case "--burst" -> burst = positive("burst", v);
+                case "--single" -> single = positive("single", v);
+                case "--worker-jobs" -> workerJobs = positive("workerJobs", v);
+                case "--rate" -> rate = positive("rate", v);
+                case "--latency-seconds" -> latencySeconds = positive("latencySeconds", v);
+                case "--read-seconds" -> readSeconds = positive("readSeconds", v);
+                case "--slots" -> slots = positive("slots", v);
+                case "--scale" -> scale = Arrays.stream(v.split(",")).map(Long::parseLong).toList();
+                case "--server-jvm" -> serverJvm = List.of(v.trim().split("\\s+"));
+                case "--out" -> out = Path.of(v);
+                case "--only" -> only = List.of(v.split(","));
                 default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
-            };
+            }
         }
-        for (String db : o.dbs()) {
+        for (String db : dbs) {
             if (!db.equals("sqlite") && !db.equals("postgres")) {
                 throw new IllegalArgumentException("--db takes sqlite, postgres or both (comma-separated), not " + db);
             }
         }
-        return o;
+        return new Options(dbs, rounds, o.ceilingJobs(), burst, single, o.clients(), o.workers(), workerJobs,
+                o.workerConcurrency(), rate, latencySeconds, readSeconds, o.readConnections(), scale, o.scaleOps(), slots,
+                serverJvm, out, only);
     }
 
-    /** A copy of {@code o} with one integer option changed. */
-    private static Options with(Options o, String name, String value) {
+    private static int positive(String name, String value) {
         int v = Integer.parseInt(value);
         if (v <= 0) {
             throw new IllegalArgumentException(name + " must be positive");
         }
-        return new Options(o.dbs(), name.equals("rounds") ? v : o.rounds(), o.ceilingJobs(),
-                name.equals("burst") ? v : o.burst(), name.equals("single") ? v : o.single(), o.clients(), o.workers(),
-                name.equals("workerJobs") ? v : o.workerJobs(), o.workerConcurrency(), name.equals("rate") ? v : o.rate(),
-                name.equals("latencySeconds") ? v : o.latencySeconds(), name.equals("readSeconds") ? v : o.readSeconds(),
-                o.readConnections(), o.scale(), o.scaleOps(), name.equals("slots") ? v : o.slots(), o.serverJvm(), o.out());
+        return v;
     }
 
     static String usage() {
@@ -330,6 +337,8 @@ public final class Bench {
                   --slots N             in-process runner slots of the nodes that run jobs (default 256)
                   --server-jvm "OPTS"   JVM options of the Spool nodes (default none, as ./spool serve)
                   --out DIR             where results.md, results.json and chart.svg go (default target/bench)
+                  --only LIST           run only the scenarios whose names start so (ceiling, burst, single,
+                                        workers, latency, reads, scale), to profile one
                 """;
     }
 

@@ -76,9 +76,10 @@ final class Chart {
                         "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%s</text>\n",
                         x + barWidth / 2 - 1, top + plot - h - 3, Bench.number(v)));
             }
-            for (String line : wrap(b.label())) {
+            List<String> lines = wrap(b.label());
+            for (int k = 0; k < lines.size(); k++) {
                 svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-                        left + i * slot + slot / 2, top + plot + 16 + 14 * wrap(b.label()).indexOf(line), line));
+                        left + i * slot + slot / 2, top + plot + 16 + 14 * k, lines.get(k)));
             }
         }
     }

@@ -18,14 +18,20 @@ import org.sqlite.SQLiteConfig;
  * {@code synchronous_commit} on.
  */
 abstract sealed class Db implements AutoCloseable {
-    /** One fresh database: how a Spool node reaches it, and a connection for the bench's own reads. */
-    interface Instance {
-        /** The {@code storage.database} setting, or empty for SQLite in the node's data folder. */
-        String database();
-
-        Path dataDir();
-
+    /** Opens a connection to one database. */
+    @FunctionalInterface
+    interface Connector {
         Connection connect() throws SQLException;
+    }
+
+    /**
+     * One fresh database: how a Spool node reaches it ({@code database}, the {@code storage.database}
+     * setting, empty for SQLite in the node's data folder), and connections for the bench's own reads.
+     */
+    record Instance(String database, Path dataDir, Connector connector) {
+        Connection connect() throws SQLException {
+            return connector.connect();
+        }
     }
 
     final Path work;
@@ -59,22 +65,7 @@ abstract sealed class Db implements AutoCloseable {
         @Override
         Instance fresh() throws IOException {
             Path dir = Files.createDirectories(work.resolve("sqlite-" + next()));
-            return new Instance() {
-                @Override
-                public String database() {
-                    return "";
-                }
-
-                @Override
-                public Path dataDir() {
-                    return dir;
-                }
-
-                @Override
-                public Connection connect() throws SQLException {
-                    return connection(dir.resolve("spool.db"));
-                }
-            };
+            return new Instance("", dir, () -> connection(dir.resolve("spool.db")));
         }
 
         /** A connection with Spool's settings: WAL, synchronous=FULL. */
@@ -114,23 +105,8 @@ abstract sealed class Db implements AutoCloseable {
                 s.execute("CREATE DATABASE " + name);
             }
             String url = server.getJdbcUrl("postgres", name);
-            Path dir = Files.createDirectories(work.resolve("pg-node-" + name));
-            return new Instance() {
-                @Override
-                public String database() {
-                    return url;
-                }
-
-                @Override
-                public Path dataDir() {
-                    return dir;
-                }
-
-                @Override
-                public Connection connect() throws SQLException {
-                    return DriverManager.getConnection(url);
-                }
-            };
+            return new Instance(url, Files.createDirectories(work.resolve("pg-node-" + name)),
+                    () -> DriverManager.getConnection(url));
         }
 
         @Override

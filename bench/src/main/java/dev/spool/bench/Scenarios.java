@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.DoubleStream;
 
 /** One round of each scenario against a fresh database; each returns its figures and the node's peak RSS. */
 final class Scenarios {
@@ -147,8 +148,9 @@ final class Scenarios {
             SpoolNode submitTo = acrossNodes ? front : runner;
             Http http = new Http(submitTo.uri, submitTo.key("tenant"));
             // warm up: the JIT and the connections, not measured
-            openLoop(http, options.rate(), Math.max(1, options.latencySeconds() / 4));
-            int warm = options.rate() * Math.max(1, options.latencySeconds() / 4);
+            int warmSeconds = Math.max(1, options.latencySeconds() / 4);
+            openLoop(http, options.rate(), warmSeconds);
+            int warm = options.rate() * warmSeconds;
             awaitSucceeded(instance, warm);
             long since;
             try (Connection c = instance.connect(); Statement s = c.createStatement();
@@ -228,8 +230,7 @@ final class Scenarios {
         long start = System.nanoTime();
         for (int c = 0; c < options.readConnections(); c++) {
             Http http = clients.get(c % clients.size());
-            double[][] mine = {new double[1 << 16]};
-            int[] count = {0};
+            DoubleStream.Builder mine = DoubleStream.builder();
             threads.add(Thread.ofVirtual().start(() -> {
                 try {
                     while (System.nanoTime() < end) {
@@ -240,16 +241,13 @@ final class Scenarios {
                         if (res.statusCode() != 200) {
                             throw new IllegalStateException("GET a job answered " + res.statusCode());
                         }
-                        if (count[0] == mine[0].length) {
-                            mine[0] = java.util.Arrays.copyOf(mine[0], mine[0].length * 2);
-                        }
-                        mine[0][count[0]++] = ms;
+                        mine.add(ms);
                     }
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
                 synchronized (perThread) {
-                    perThread.add(java.util.Arrays.copyOf(mine[0], count[0]));
+                    perThread.add(mine.build().toArray());
                 }
             }));
         }
