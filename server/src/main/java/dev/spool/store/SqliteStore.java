@@ -19,6 +19,9 @@ import org.sqlite.SQLiteDataSource;
 public final class SqliteStore extends JdbcStore {
     private final Path file;
 
+    /** Prepared statements kept per connection: more than the distinct texts of the hot paths. */
+    private static final int STATEMENTS_KEPT = 256;
+
     private SqliteStore(Path file, GroupCommitWriter writer, HikariDataSource readers) {
         super(writer, readers);
         this.file = file;
@@ -41,14 +44,15 @@ public final class SqliteStore extends JdbcStore {
 
             HikariConfig pool = new HikariConfig();
             pool.setPoolName("spool-sqlite-read");
-            pool.setDataSource(dataSource(url, baseConfig()));
+            pool.setDataSource(new CachingDataSource(baseConfig(), url));
             pool.setMaximumPoolSize(readConnections);
             pool.setMinimumIdle(1);
             pool.setAutoCommit(true);
             HikariDataSource readers = new HikariDataSource(pool);
             // Last: the writer keeps a write transaction open between commits, which locks out
             // any other writer of this file, the migration above included.
-            return new SqliteStore(file, new GroupCommitWriter(() -> writeConfig.createConnection(url), maxBatch), readers);
+            return new SqliteStore(file, new GroupCommitWriter(
+                    () -> StatementCache.wrap(writeConfig.createConnection(url), STATEMENTS_KEPT), maxBatch), readers);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data folder for " + file, e);
         } catch (SQLException | org.flywaydb.core.api.FlywayException e) {
@@ -72,6 +76,19 @@ public final class SqliteStore extends JdbcStore {
         SQLiteDataSource ds = new SQLiteDataSource(config);
         ds.setUrl(url);
         return ds;
+    }
+
+    /** Hands the read pool connections that keep their prepared statements. */
+    private static final class CachingDataSource extends SQLiteDataSource {
+        CachingDataSource(SQLiteConfig config, String url) {
+            super(config);
+            setUrl(url);
+        }
+
+        @Override
+        public java.sql.Connection getConnection() throws SQLException {
+            return StatementCache.wrap(super.getConnection(), STATEMENTS_KEPT);
+        }
     }
 
     @Override
