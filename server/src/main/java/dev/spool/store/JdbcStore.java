@@ -61,6 +61,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         this.writer = writer;
         this.readers = readers;
         writer.beforeCommit(c -> {
+            endpointsChanged(); // other nodes may change them once this transaction ends
             eventsCommitting = eventsWritten;
             deliveriesCommitting = deliveriesWritten;
             eventsWritten = false;
@@ -120,7 +121,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     return earlier.get();
                 }
             }
-            Job inserted = insert(c, job, job.batchId(), now);
+            Job inserted = insert(c, List.of(job), job.batchId(), now).getFirst();
             if (job.idempotencyKey() != null) {
                 update(c, """
                         INSERT INTO idempotency_keys (tenant, idem_key, request_hash, job_id, expires_at)
@@ -149,7 +150,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                         "This Idempotency-Key was already used with a different request.");
             }
             // The job may have been deleted since; then the key is free again.
-            return selectOne(c, "SELECT * FROM jobs WHERE id = ? AND tenant = ?", rs.getString(2), job.tenant())
+            return selectOne(c, "SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ? AND tenant = ?", rs.getString(2), job.tenant())
                     .map(existing -> new Inserted(existing, false));
         }
     }
@@ -158,52 +159,71 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     public List<Job> jobInsertBatch(String batchId, String tenant, List<NewJob> jobs, Instant now) {
         return write(c -> {
             update(c, "INSERT INTO batches (id, tenant, created_at) VALUES (?, ?, ?)", batchId, tenant, now);
-            List<Job> inserted = new ArrayList<>(jobs.size());
-            for (NewJob job : jobs) {
-                inserted.add(insert(c, job, batchId, now));
-            }
+            List<Job> inserted = insert(c, jobs, batchId, now);
             claimable(c);
             return inserted;
         });
     }
 
-    private Job insert(Connection c, NewJob job, String batchId, Instant now) throws SQLException {
-        JobId id = JobId.generate();
-        Instant runAt = job.runAt() == null ? now : job.runAt();
-        Job inserted = selectOne(c, """
-                INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
-                                  idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
-                                  webhook)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                RETURNING *
-                """, id.value(), job.tenant(), job.keyId(), job.type(), job.queue(), job.priority(), job.title(),
-                job.input(), json(job.metadata()), job.idempotencyKey(), batchId, job.maxAttempts(),
-                job.timeoutSeconds(), runAt, now, now, webhookJson(job.webhook())).orElseThrow();
-        for (var in : job.inputs()) {
-            update(c, """
-                    INSERT INTO artifacts (job_id, kind, name, attempt, content_type, size, sha256, created_at)
-                    VALUES (?, 'input', ?, 0, ?, ?, ?, ?)
-                    """, id.value(), in.name(), in.contentType(), in.size(), in.sha256(), now);
+    private static final String INSERT_JOB = """
+            INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
+                              idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
+                              webhook)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """;
+
+    /**
+     * Stores new queued jobs with one statement run as a batch, with their input files and their
+     * submitted events. The jobs returned are made here, as the rows were written, not read back.
+     */
+    private List<Job> insert(Connection c, List<NewJob> jobs, String batchId, Instant now) throws SQLException {
+        Instant at = millis(now); // times are stored in milliseconds
+        List<Job> inserted = new ArrayList<>(jobs.size());
+        try (PreparedStatement ps = c.prepareStatement(INSERT_JOB)) {
+            for (NewJob job : jobs) {
+                Job j = new Job(JobId.generate(), job.tenant(), job.type(), job.queue(), job.priority(), job.title(),
+                        JobStatus.QUEUED, false, Progress.NONE, job.input(), job.metadata(), job.idempotencyKey(), batchId,
+                        0, 0, job.maxAttempts(), job.runAt() == null ? at : millis(job.runAt()), job.timeoutSeconds(),
+                        null, null, null, null, 0, 0, job.keyId(), at, null, null, null, at, job.webhook());
+                bind(ps, j.id().value(), j.tenant(), j.keyId(), j.type(), j.queue(), j.priority(), j.title(), j.input(),
+                        json(j.metadata()), j.idempotencyKey(), batchId, j.maxAttempts(), j.timeoutSeconds(), j.runAt(),
+                        at, at, webhookJson(j.webhook()));
+                ps.addBatch();
+                inserted.add(j);
+            }
+            ps.executeBatch();
         }
-        event(c, inserted, "submitted", now, null);
+        for (int i = 0; i < jobs.size(); i++) {
+            for (var in : jobs.get(i).inputs()) {
+                update(c, """
+                        INSERT INTO artifacts (job_id, kind, name, attempt, content_type, size, sha256, created_at)
+                        VALUES (?, 'input', ?, 0, ?, ?, ?, ?)
+                        """, inserted.get(i).id().value(), in.name(), in.contentType(), in.size(), in.sha256(), now);
+            }
+        }
+        events(c, inserted.stream().map(j -> new EventRow(j, "submitted", null)).toList(), now);
         return inserted;
+    }
+
+    private static Instant millis(Instant t) {
+        return Instant.ofEpochMilli(t.toEpochMilli());
     }
 
     // ---------------------------------------------------------------- read
 
     @Override
     public Optional<Job> jobGet(String tenant, JobId id) {
-        return read(c -> selectOne(c, "SELECT * FROM jobs WHERE id = ? AND tenant = ?", id.value(), tenant));
+        return read(c -> selectOne(c, "SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ? AND tenant = ?", id.value(), tenant));
     }
 
     @Override
     public Optional<Job> jobGetAny(JobId id) {
-        return read(c -> selectOne(c, "SELECT * FROM jobs WHERE id = ?", id.value()));
+        return read(c -> selectOne(c, "SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ?", id.value()));
     }
 
     @Override
     public Page<Job> jobList(JobQuery q) {
-        StringBuilder sql = new StringBuilder("SELECT * FROM jobs WHERE tenant = ?");
+        StringBuilder sql = new StringBuilder("SELECT " + JOB_COLUMNS + " FROM jobs WHERE tenant = ?");
         List<Object> args = new ArrayList<>(List.of(q.tenant()));
         if (!q.statuses().isEmpty()) {
             sql.append(" AND status IN (").append(placeholders(q.statuses().size())).append(')');
@@ -328,9 +348,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 }
             }
             claimed.sort(Comparator.comparing(Job::priority).reversed().thenComparing(Job::runAt).thenComparing(Job::id));
-            for (Job job : claimed) {
-                event(c, job, "started", now, null);
-            }
+            events(c, claimed.stream().map(job -> new EventRow(job, "started", null)).toList(), now);
             return claimed;
         });
     }
@@ -364,8 +382,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                        started_at = COALESCE(started_at, ?), attempt_started_at = ?, updated_at = ?,
                        progress_fraction = NULL, progress_message = NULL
                 WHERE id IN (%s)
-                RETURNING *
-                """.formatted(pick);
+                RETURNING %s
+                """.formatted(pick, JOB_COLUMNS);
     }
 
     @Override
@@ -376,8 +394,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                            progress_fraction = COALESCE(?, progress_fraction),
                            progress_message = COALESCE(?, progress_message)
                     WHERE id = ? AND status = 'running' AND attempt = ?
-                    RETURNING *
-                    """, leaseUntil, now, progress.fraction(), progress.message(), id.value(), attempt);
+                    RETURNING %s
+                    """.formatted(JOB_COLUMNS), leaseUntil, now, progress.fraction(), progress.message(), id.value(), attempt);
             if (job.isPresent()) {
                 update(c, "UPDATE workers SET last_seen = ? WHERE id = ?", now, job.get().workerId());
             }
@@ -437,6 +455,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 finished.put(job.id(), job);
             }
             List<Optional<Job>> results = new ArrayList<>(finishes.size());
+            List<EventRow> events = new ArrayList<>(finished.size());
             for (Finish f : finishes) {
                 Job job = finished.get(f.id());
                 if (job != null) {
@@ -448,17 +467,18 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     if (t.runAt() != null) {
                         data.put("run_at", t.runAt().toString());
                     }
-                    event(c, job, t.event(), now, data.isEmpty() ? null : data);
+                    events.add(new EventRow(job, t.event(), data.isEmpty() ? null : data));
                 }
                 results.add(Optional.ofNullable(job));
             }
+            events(c, events, now);
             return results;
         });
     }
 
     /** The RETURNING list of a statement that updates jobs FROM another relation: only the job's columns. */
     protected String returningJobs() {
-        return "*";
+        return JOB_COLUMNS;
     }
 
     @Override
@@ -466,17 +486,17 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         if (ids.isEmpty()) {
             return List.of();
         }
-        return read(c -> selectMany(c, "SELECT * FROM jobs WHERE id IN (" + placeholders(ids.size()) + ")",
+        return read(c -> selectMany(c, "SELECT " + JOB_COLUMNS + " FROM jobs WHERE id IN (" + placeholders(ids.size()) + ")",
                 ids.stream().map(JobId::value).toArray()));
     }
 
     @Override
     public List<Job> jobListExpired(Instant now, int limit) {
         return read(c -> selectMany(c, """
-                SELECT * FROM jobs
+                SELECT %s FROM jobs
                 WHERE status = 'running' AND (lease_expires_at < ? OR attempt_started_at + timeout_seconds * 1000 < ?)
                 ORDER BY lease_expires_at LIMIT ?
-                """, now, now, limit));
+                """.formatted(JOB_COLUMNS), now, now, limit));
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -487,8 +507,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             Optional<Job> cancelled = selectOne(c, """
                     UPDATE jobs SET status = 'cancelled', ended_at = ?, updated_at = ?
                     WHERE id = ? AND tenant = ? AND status = 'queued'
-                    RETURNING *
-                    """, now, now, id.value(), tenant);
+                    RETURNING %s
+                    """.formatted(JOB_COLUMNS), now, now, id.value(), tenant);
             if (cancelled.isPresent()) {
                 event(c, cancelled.get(), "cancelled", now, null);
                 return cancelled;
@@ -496,8 +516,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             Optional<Job> flagged = selectOne(c, """
                     UPDATE jobs SET cancel_requested = 1, updated_at = ?
                     WHERE id = ? AND tenant = ? AND status = 'running' AND cancel_requested = 0
-                    RETURNING *
-                    """, now, id.value(), tenant);
+                    RETURNING %s
+                    """.formatted(JOB_COLUMNS), now, id.value(), tenant);
             if (flagged.isPresent()) {
                 event(c, flagged.get(), "cancel_requested", now, null);
             }
@@ -513,8 +533,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                            result = NULL, error = NULL, ended_at = NULL, progress_fraction = NULL,
                            progress_message = NULL, updated_at = ?
                     WHERE id = ? AND tenant = ? AND status IN ('failed', 'cancelled')
-                    RETURNING *
-                    """, now, now, id.value(), tenant);
+                    RETURNING %s
+                    """.formatted(JOB_COLUMNS), now, now, id.value(), tenant);
             if (job.isPresent()) {
                 event(c, job.get(), "retried", now, null);
                 claimable(c);
@@ -776,6 +796,18 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         return read(c -> count(c, "SELECT COALESCE(max(seq), 0) FROM job_events"));
     }
 
+    @Override
+    public EventSpan eventsAfter(long after) {
+        return read(c -> {
+            try (PreparedStatement ps = prepare(c, "SELECT count(*), COALESCE(max(seq), ?) FROM job_events WHERE seq > ?",
+                    after, after);
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new EventSpan(rs.getLong(1), rs.getLong(2));
+            }
+        });
+    }
+
     private static JobEvent jobEvent(ResultSet rs) throws SQLException {
         return new JobEvent(rs.getLong(1), new JobId(rs.getString(2)), instant(rs, 3), rs.getString(4),
                 JobStatus.fromWire(rs.getString(5)).orElseThrow(), rs.getInt(6), parse(rs.getString(7)));
@@ -798,6 +830,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public void webhookInsert(WebhookEndpoint e, String secret) {
         write(c -> {
+            endpointsChanged();
             update(c, """
                     INSERT INTO webhook_endpoints (id, tenant, url, events, description, format, disabled_at,
                                                    disabled_reason, created_at, updated_at)
@@ -822,6 +855,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public Optional<WebhookEndpoint> webhookUpdate(WebhookEndpoint e) {
         return write(c -> {
+            endpointsChanged();
             int changed = update(c, """
                     UPDATE webhook_endpoints SET url = ?, events = ?, description = ?, disabled_at = ?, disabled_reason = ?,
                            updated_at = ?
@@ -839,6 +873,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public boolean webhookDelete(String tenant, String id, Instant now) {
         return write(c -> {
+            endpointsChanged();
             if (update(c, "DELETE FROM webhook_endpoints WHERE id = ? AND tenant = ?", id, tenant) == 0) {
                 return false;
             }
@@ -963,6 +998,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                             WHERE job_id = ? AND target = ? AND state = 'pending'
                             """, now, d.jobId().value(), Delivery.JOB_TARGET);
                 } else {
+                    endpointsChanged();
                     update(c, """
                             UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ?, updated_at = ?
                             WHERE id = ? AND disabled_at IS NULL
@@ -1118,44 +1154,103 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     // ---------------------------------------------------------------- plumbing
 
+    /** A job event to record, with the job as the event leaves it. */
+    private record EventRow(Job job, String kind, JsonNode data) {}
+
+    /** Where one event is delivered: the job's own webhook, or an endpoint. */
+    private record Target(String id, String url, String format, String authorization) {}
+
+    /** An enabled webhook endpoint, as {@link #targets} matches events against it. */
+    private record Endpoint(String id, String url, java.util.Set<WebhookEvent> events, String format) {}
+
+    private static final String INSERT_EVENT =
+            "INSERT INTO job_events (job_id, at, kind, status, attempt, data) VALUES (?, ?, ?, ?, ?, ?)";
+
     /**
-     * Records a job event and, in the same transaction, a delivery for every receiver subscribed to
-     * it (the outbox): a crash can lose neither without the other.
+     * Each tenant's enabled endpoints as read in the writer's open transaction, so that a batch of
+     * events reads them once. Forgotten before every commit and whenever a write changes endpoints;
+     * writer's thread only.
      */
+    private final Map<String, List<Endpoint>> endpointsRead = new java.util.HashMap<>();
+
+    private void endpointsChanged() {
+        endpointsRead.clear();
+    }
+
     private void event(Connection c, Job job, String kind, Instant now, JsonNode data) throws SQLException {
-        long seq;
-        try (PreparedStatement ps = prepare(c, """
-                INSERT INTO job_events (job_id, at, kind, status, attempt, data) VALUES (?, ?, ?, ?, ?, ?)
-                RETURNING seq
-                """, job.id().value(), now, kind, job.status().wireName(), job.attempt(), data);
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            seq = rs.getLong(1);
-        }
-        eventsWritten = true;
-        var type = WebhookEvent.ofEventKind(kind);
-        if (type.isEmpty()) {
+        events(c, List.of(new EventRow(job, kind, data)), now);
+    }
+
+    /**
+     * Records job events, in order, and in the same transaction a delivery for every receiver
+     * subscribed to each (the outbox): a crash can lose neither without the other. Events nobody
+     * receives go in as one batch; an event with receivers goes in alone, for the sequence number
+     * its deliveries carry.
+     */
+    private void events(Connection c, List<EventRow> rows, Instant now) throws SQLException {
+        if (rows.isEmpty()) {
             return;
         }
-        dev.spool.job.JobWebhook own = job.webhook();
-        if (own != null && own.wants(type.get())) {
-            outbox(c, job, type.get(), seq, Delivery.JOB_TARGET, own.url(), own.format(), own.authorization(), now);
-        }
-        try (PreparedStatement ps = prepare(c,
-                "SELECT id, url, events, format FROM webhook_endpoints WHERE tenant = ? AND disabled_at IS NULL ORDER BY id",
-                job.tenant());
-             ResultSet rs = ps.executeQuery()) {
-            List<String[]> targets = new ArrayList<>();
-            while (rs.next()) {
-                if (events(rs.getString("events")).contains(type.get())
-                        && dev.spool.job.WebhookEndpoint.receives(rs.getString("format"), job)) {
-                    targets.add(new String[] {rs.getString("id"), rs.getString("url"), rs.getString("format")});
+        eventsWritten = true;
+        try (PreparedStatement plain = c.prepareStatement(INSERT_EVENT)) {
+            int batched = 0;
+            for (EventRow row : rows) {
+                Object[] args = {row.job().id().value(), now, row.kind(), row.job().status().wireName(),
+                        row.job().attempt(), row.data()};
+                var type = WebhookEvent.ofEventKind(row.kind());
+                List<Target> targets = type.isEmpty() ? List.of() : targets(c, row.job(), type.get());
+                if (targets.isEmpty()) {
+                    bind(plain, args);
+                    plain.addBatch();
+                    batched++;
+                    continue;
+                }
+                if (batched > 0) {
+                    plain.executeBatch();
+                    batched = 0;
+                }
+                long seq;
+                try (PreparedStatement ps = prepare(c, INSERT_EVENT + " RETURNING seq", args);
+                     ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    seq = rs.getLong(1);
+                }
+                for (Target t : targets) {
+                    outbox(c, row.job(), type.get(), seq, t.id(), t.url(), t.format(), t.authorization(), now);
                 }
             }
-            for (String[] t : targets) {
-                outbox(c, job, type.get(), seq, t[0], t[1], t[2], null, now);
+            if (batched > 0) {
+                plain.executeBatch();
             }
         }
+    }
+
+    /** The receivers of {@code type} for {@code job}: its own webhook first, then the tenant's endpoints by id. */
+    private List<Target> targets(Connection c, Job job, WebhookEvent type) throws SQLException {
+        List<Target> targets = new ArrayList<>(1);
+        dev.spool.job.JobWebhook own = job.webhook();
+        if (own != null && own.wants(type)) {
+            targets.add(new Target(Delivery.JOB_TARGET, own.url(), own.format(), own.authorization()));
+        }
+        List<Endpoint> endpoints = endpointsRead.get(job.tenant());
+        if (endpoints == null) {
+            endpoints = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c,
+                    "SELECT id, url, events, format FROM webhook_endpoints WHERE tenant = ? AND disabled_at IS NULL ORDER BY id",
+                    job.tenant());
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    endpoints.add(new Endpoint(rs.getString(1), rs.getString(2), events(rs.getString(3)), rs.getString(4)));
+                }
+            }
+            endpointsRead.put(job.tenant(), endpoints);
+        }
+        for (Endpoint e : endpoints) {
+            if (e.events().contains(type) && dev.spool.job.WebhookEndpoint.receives(e.format(), job)) {
+                targets.add(new Target(e.id(), e.url(), e.format(), null));
+            }
+        }
+        return targets;
     }
 
     private void outbox(Connection c, Job job, WebhookEvent type, long seq, String target, String url, String format,
@@ -1179,13 +1274,17 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     protected static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
         PreparedStatement ps = c.prepareStatement(sql);
         try {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, bindable(args[i]));
-            }
+            bind(ps, args);
             return ps;
         } catch (SQLException | RuntimeException e) {
             ps.close();
             throw e;
+        }
+    }
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, bindable(args[i]));
         }
     }
 
@@ -1227,42 +1326,57 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         return jobs;
     }
 
+    /** A job's columns in the order {@link #job} reads them: by position, which is cheaper than by name. */
+    private static final List<String> JOB_COLUMN_NAMES = List.of("id", "tenant", "type", "queue", "priority", "title",
+            "status", "cancel_requested", "progress_fraction", "progress_message", "input", "metadata",
+            "idempotency_key", "batch_id", "attempt", "attempt_offset", "max_attempts", "run_at", "timeout_seconds",
+            "lease_expires_at", "worker_id", "result", "error", "run_ms", "units", "key_id", "created_at",
+            "started_at", "attempt_started_at", "ended_at", "updated_at", "webhook");
+
+    /** What a statement selects, or returns, to read jobs with {@link #job}. */
+    protected static final String JOB_COLUMNS = String.join(", ", JOB_COLUMN_NAMES);
+
+    /** {@link #JOB_COLUMNS}, each qualified with {@code table}. */
+    protected static String jobColumns(String table) {
+        return String.join(", ", JOB_COLUMN_NAMES.stream().map(n -> table + "." + n).toList());
+    }
+
     private static Job job(ResultSet rs) throws SQLException {
-        double fraction = rs.getDouble("progress_fraction");
+        double fraction = rs.getDouble(9);
         Double progressFraction = rs.wasNull() ? null : fraction;
-        String errorJson = rs.getString("error");
+        String errorJson = rs.getString(23);
         return new Job(
-                new JobId(rs.getString("id")),
-                rs.getString("tenant"),
-                rs.getString("type"),
-                rs.getString("queue"),
-                rs.getInt("priority"),
-                rs.getString("title"),
-                JobStatus.fromWire(rs.getString("status")).orElseThrow(),
-                rs.getInt("cancel_requested") != 0,
-                new Progress(progressFraction, rs.getString("progress_message")),
-                parse(rs.getString("input")),
-                readMap(rs.getString("metadata")),
-                rs.getString("idempotency_key"),
-                rs.getString("batch_id"),
-                rs.getInt("attempt"),
-                rs.getInt("attempt_offset"),
-                rs.getInt("max_attempts"),
-                instant(rs, "run_at"),
-                rs.getInt("timeout_seconds"),
-                instant(rs, "lease_expires_at"),
-                rs.getString("worker_id"),
-                parse(rs.getString("result")),
+                new JobId(rs.getString(1)),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getInt(5),
+                rs.getString(6),
+                JobStatus.fromWire(rs.getString(7)).orElseThrow(),
+                rs.getInt(8) != 0,
+                new Progress(progressFraction, rs.getString(10)),
+                parse(rs.getString(11)),
+                readMap(rs.getString(12)),
+                rs.getString(13),
+                rs.getString(14),
+                rs.getInt(15),
+                rs.getInt(16),
+                rs.getInt(17),
+                instant(rs, 18),
+                rs.getInt(19),
+                instant(rs, 20),
+                rs.getString(21),
+                parse(rs.getString(22)),
                 errorJson == null ? null : read(errorJson, JobError.class),
-                rs.getLong("run_ms"),
-                rs.getLong("units"),
-                rs.getString("key_id"),
-                instant(rs, "created_at"),
-                instant(rs, "started_at"),
-                instant(rs, "attempt_started_at"),
-                instant(rs, "ended_at"),
-                instant(rs, "updated_at"),
-                webhook(rs.getString("webhook")));
+                rs.getLong(24),
+                rs.getLong(25),
+                rs.getString(26),
+                instant(rs, 27),
+                instant(rs, 28),
+                instant(rs, 29),
+                instant(rs, 30),
+                instant(rs, 31),
+                webhook(rs.getString(32)));
     }
 
     private static String webhookJson(dev.spool.job.JobWebhook hook) {

@@ -145,7 +145,7 @@ public final class PostgresStore extends JdbcStore {
 
     @Override
     protected String returningJobs() {
-        return "jobs.*"; // PostgreSQL would add the columns of the FROM relation to '*'
+        return jobColumns("jobs"); // unqualified, they would be ambiguous with the FROM relation's
     }
 
     @Override
