@@ -386,13 +386,14 @@ public final class Engine {
         List<Pending> together = new ArrayList<>();
         List<Store.Finish> finishes = new ArrayList<>();
         List<Pending> alone = new ArrayList<>();
+        java.util.Set<JobId> ids = new java.util.HashSet<>();
         for (Pending p : batch) {
             Job job = current.get(p.id());
             if (job == null) {
                 p.done().completeExceptionally(SpoolException.notFound("job"));
             } else if (job.status() != JobStatus.RUNNING || job.attempt() != p.attempt()) {
                 p.done().completeExceptionally(stale(job, p.attempt()));
-            } else if (finishes.stream().anyMatch(f -> f.id().equals(p.id()))) {
+            } else if (!ids.add(p.id())) {
                 alone.add(p); // a second report of the same attempt: it goes after, and finds it stale
             } else {
                 try {

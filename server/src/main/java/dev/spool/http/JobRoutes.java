@@ -81,18 +81,27 @@ final class JobRoutes {
     /** @param uploaded files sent with the request (multipart); sources in the body are added to them */
     private Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> uploaded) {
         SubmitBody body = Json.convert(tree, SubmitBody.class);
-        // The same request is the same JSON with the same uploaded files: their hashes take part
-        // (what a URL source answers is not part of the request, so it does not).
-        ObjectNode identity = Json.MAPPER.createObjectNode();
-        identity.set("job", tree);
-        var hashes = identity.putArray("files");
-        uploaded.forEach(f -> hashes.addObject().put("name", f.name()).put("sha256", f.sha256()));
         dev.spool.job.JobWebhook webhook = webhook(body.webhook());
         List<InputFile> inputs = new ArrayList<>(uploaded);
         inputs.addAll(sources(body.sources()));
         return new Submission(body.type(), body.input(), body.queue(), body.priority(), body.title(), body.metadata(),
                 body.maxAttempts(), body.timeoutSeconds(), parseTime("run_at", body.runAt()), idempotencyKey,
-                uploaded.isEmpty() ? Json.canonicalHash(tree) : Json.canonicalHash(identity), inputs, webhook);
+                idempotencyKey == null ? null : requestHash(tree, uploaded), inputs, webhook);
+    }
+
+    /**
+     * What identifies a submit request for its idempotency key: the same JSON with the same uploaded
+     * files, by their hashes (what a URL source answers is not part of the request, so it does not).
+     */
+    private static String requestHash(JsonNode tree, List<InputFile> uploaded) {
+        if (uploaded.isEmpty()) {
+            return Json.canonicalHash(tree);
+        }
+        ObjectNode identity = Json.MAPPER.createObjectNode();
+        identity.set("job", tree);
+        var hashes = identity.putArray("files");
+        uploaded.forEach(f -> hashes.addObject().put("name", f.name()).put("sha256", f.sha256()));
+        return Json.canonicalHash(identity);
     }
 
     /** A job's own webhook, its URL checked as an endpoint's is (checked again at every connection). */
