@@ -132,11 +132,41 @@ public final class EventFeed implements AutoCloseable {
         }
     }
 
+    /**
+     * With nobody subscribed there is nobody to hand events to: the reader moves past the new ones
+     * by counting them instead of reading them, as long as they leave no hole (then it reads as
+     * usual, and waits for the hole). Done under the lock, so nobody subscribes in between.
+     * Returns whether it moved on (and then waited for the next wake-up).
+     */
+    private boolean skippedUnwatched() throws InterruptedException {
+        lock.lock();
+        try {
+            if (!subscribers.isEmpty()) {
+                return false;
+            }
+            Store.EventSpan span = store.eventsAfter(published);
+            if (span.count() != span.last() - published) {
+                return false;
+            }
+            published = span.last();
+            if (!signalled && running) {
+                woken.await(poll.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            signalled = false;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void run() {
         long holeSince = 0; // System.nanoTime() when the current hole was first seen; 0: none
         while (running) {
             boolean holeOpen = false;
             try {
+                if (skippedUnwatched()) {
+                    continue;
+                }
                 List<FeedEvent> events = store.eventsBetween(published, Long.MAX_VALUE, null, null, READ_BATCH);
                 lock.lock();
                 try {

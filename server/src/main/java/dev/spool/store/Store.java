@@ -204,6 +204,12 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     /** The highest event sequence number committed so far (0 when there is none). */
     long eventsLast();
 
+    /** How many events are committed with a sequence number above some point, and the highest of them. */
+    record EventSpan(long count, long last) {}
+
+    /** The events committed with {@code seq > after}, counted; {@code last} is {@code after} when there are none. */
+    EventSpan eventsAfter(long after);
+
     // ---------------------------------------------------------------- webhooks
 
     /**
