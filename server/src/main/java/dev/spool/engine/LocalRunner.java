@@ -51,6 +51,9 @@ public final class LocalRunner implements AutoCloseable {
 
     private enum Stop { NONE, CANCEL, TIMEOUT, STALE, SHUTDOWN }
 
+    /** Longest wait for a bunch of free slots while jobs are waiting (see {@link #claimLoop}). */
+    private static final Duration BUNCH_WAIT = Duration.ofMillis(10);
+
     private final Engine engine;
     private final FileAccess files;
     private final Map<String, JobHandler> handlers;
@@ -86,18 +89,31 @@ public final class LocalRunner implements AutoCloseable {
 
     private void claimLoop() {
         List<String> types = List.copyOf(handlers.keySet());
+        // While jobs are waiting, claim in bunches of a quarter of the slots, or whatever is free
+        // after BUNCH_WAIT: every claim reads the queue's head, and a claim per freed slot would
+        // read it once per job.
+        int bunch = Math.max(1, settings.slots() / 4);
+        boolean backlog = false;
+        long lastClaim = System.nanoTime();
         while (claiming) {
             try {
                 int free = settings.slots() - running.size();
+                long waited = System.nanoTime() - lastClaim;
+                boolean bunching = backlog && free < bunch && waited < BUNCH_WAIT.toNanos();
                 int claimed = 0;
-                if (free > 0 && !types.isEmpty()) {
+                if (free > 0 && !types.isEmpty() && !bunching) {
                     List<Job> jobs = engine.claim(types, List.of(), free, workerId);
                     jobs.forEach(this::start);
                     claimed = jobs.size();
+                    backlog = claimed == free;
+                    lastClaim = System.nanoTime();
                 }
-                // A full claim means more may be waiting: go again at once. Otherwise wait for a
-                // wake-up (a submit, a finished job freeing a slot) or the poll interval.
-                if (claimed == 0 || claimed < free) {
+                if (bunching) {
+                    wake.tryAcquire(Math.max(1, (BUNCH_WAIT.toNanos() - waited) / 1_000_000), TimeUnit.MILLISECONDS);
+                    wake.drainPermits();
+                } else if (claimed == 0 || claimed < free) {
+                    // Nothing more waiting: sleep until a wake-up (a submit, a finished job freeing
+                    // a slot) or the poll interval. A full claim goes round again at once.
                     wake.tryAcquire(settings.poll().toMillis(), TimeUnit.MILLISECONDS);
                     wake.drainPermits();
                 }
