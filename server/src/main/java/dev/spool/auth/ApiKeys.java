@@ -29,9 +29,20 @@ public final class ApiKeys {
     private static final SpoolException UNAUTHENTICATED = new SpoolException(ErrorCode.UNAUTHENTICATED,
             "Send a valid API key as 'Authorization: Bearer <key>'.");
 
+    /**
+     * How long a key looked up stays trusted without reading it again. Reading the key on every
+     * request cost as much as a job read itself; a revocation takes effect at once on the node that
+     * made it, and within this time on the others.
+     */
+    static final java.time.Duration REMEMBERED = java.time.Duration.ofSeconds(2);
+    private static final int REMEMBERED_MAX = 10_000;
+
+    private record Remembered(ApiKey key, long until) {}
+
     private final Store store;
     private final InstantSource clock;
     private final SecureRandom random = new SecureRandom();
+    private final java.util.concurrent.ConcurrentHashMap<String, Remembered> remembered = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ApiKeys(Store store, InstantSource clock) {
         this.store = store;
@@ -48,11 +59,26 @@ public final class ApiKeys {
         if (!m.matches()) {
             throw UNAUTHENTICATED;
         }
-        ApiKey key = store.keyByPrefix(m.group(1)).orElseThrow(() -> UNAUTHENTICATED);
+        ApiKey key = lookUp(m.group(1));
         if (!MessageDigest.isEqual(key.hash(), hash(presented)) || key.revoked()) {
             throw UNAUTHENTICATED;
         }
         return new Caller(key.id(), key.tenant(), key.role());
+    }
+
+    /** The stored key with {@code prefix}, remembered for {@link #REMEMBERED}; unknown prefixes are never remembered. */
+    private ApiKey lookUp(String prefix) {
+        long now = System.nanoTime();
+        Remembered known = remembered.get(prefix);
+        if (known != null && now - known.until() < 0) {
+            return known.key();
+        }
+        ApiKey key = store.keyByPrefix(prefix).orElseThrow(() -> UNAUTHENTICATED);
+        if (remembered.size() >= REMEMBERED_MAX) {
+            remembered.clear();
+        }
+        remembered.put(prefix, new Remembered(key, now + REMEMBERED.toNanos()));
+        return key;
     }
 
     public Created create(String tenant, String name, ApiKey.Role role) {
@@ -107,6 +133,7 @@ public final class ApiKeys {
         if (!store.keyRevoke(id, clock.instant())) {
             throw SpoolException.notFound("API key");
         }
+        remembered.values().removeIf(r -> r.key().id().equals(id));
     }
 
     /** A fresh key's text, not stored anywhere: for SPOOL_ADMIN_KEY. */
