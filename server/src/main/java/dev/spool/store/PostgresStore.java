@@ -110,6 +110,8 @@ public final class PostgresStore extends JdbcStore {
         properties.setProperty("currentSchema", settings.schema());
         properties.setProperty("options", "-c statement_timeout=" + settings.statementTimeoutMs());
         properties.setProperty("ApplicationName", "spool");
+        // A batch of inserts (jobs, events) goes to the server as multi-row statements: one round trip, not one a row.
+        properties.setProperty("reWriteBatchedInserts", "true");
         String redacted = jdbcUrl.replaceAll("password=[^&]*", "password=<redacted>");
         return new Connecting(jdbcUrl, properties, redacted);
     }
