@@ -394,15 +394,24 @@ final class Scenarios {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         try (Connection c = instance.connect()) {
             while (System.nanoTime() < deadline) {
+                // Cheap while jobs remain (the partial indexes of queued and running jobs answer it),
+                // so that polling takes little from the server it measures; counted once at the end.
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
-                        "SELECT count(*), max(ended_at), sum(CASE WHEN status IN ('failed', 'cancelled') THEN 1 ELSE 0 END) "
-                                + "FROM jobs WHERE ended_at IS NOT NULL")) {
+                        "SELECT CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE status = 'queued') "
+                                + "OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running') THEN 1 ELSE 0 END")) {
                     rs.next();
-                    if (rs.getLong(3) > 0) {
-                        throw new IllegalStateException(rs.getLong(3) + " jobs failed");
-                    }
-                    if (rs.getLong(1) >= n) {
-                        return rs.getLong(2);
+                    if (rs.getInt(1) == 0) {
+                        try (ResultSet done = s.executeQuery(
+                                "SELECT count(*), max(ended_at), sum(CASE WHEN status IN ('failed', 'cancelled') THEN 1 ELSE 0 END) "
+                                        + "FROM jobs WHERE ended_at IS NOT NULL")) {
+                            done.next();
+                            if (done.getLong(3) > 0) {
+                                throw new IllegalStateException(done.getLong(3) + " jobs failed");
+                            }
+                            if (done.getLong(1) >= n) {
+                                return done.getLong(2);
+                            }
+                        }
                     }
                 }
                 Thread.sleep(100);
