@@ -149,14 +149,19 @@ public final class EventFeed implements AutoCloseable {
                 return false;
             }
             published = span.last();
-            if (!signalled && running) {
-                woken.await(poll.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            signalled = false;
+            awaitWake(poll.toMillis());
             return true;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Waits, holding the lock, until woken or {@code millis} have passed; a wake-up that came meanwhile ends it at once. */
+    private void awaitWake(long millis) throws InterruptedException {
+        if (!signalled && running) {
+            woken.await(millis, TimeUnit.MILLISECONDS);
+        }
+        signalled = false;
     }
 
     private void run() {
@@ -193,10 +198,7 @@ public final class EventFeed implements AutoCloseable {
                     if (events.size() == READ_BATCH && !holeOpen) {
                         continue;
                     }
-                    if (!signalled && running) {
-                        woken.await(holeOpen ? 20 : poll.toMillis(), TimeUnit.MILLISECONDS);
-                    }
-                    signalled = false;
+                    awaitWake(holeOpen ? 20 : poll.toMillis());
                 } finally {
                     lock.unlock();
                 }
