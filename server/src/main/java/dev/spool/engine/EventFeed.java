@@ -170,6 +170,7 @@ public final class EventFeed implements AutoCloseable {
             boolean holeOpen = false;
             try {
                 if (skippedUnwatched()) {
+                    holeSince = 0; // whatever hole was seen is behind us now
                     continue;
                 }
                 List<FeedEvent> events = store.eventsBetween(published, Long.MAX_VALUE, null, null, READ_BATCH);
