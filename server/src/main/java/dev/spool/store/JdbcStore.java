@@ -26,6 +26,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,6 +47,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     private final GroupCommitWriter writer;
     private final HikariDataSource readers;
+    private final Reachability reachability;
     private volatile dev.spool.job.Payloads payloads = JdbcStore::minimalPayload;
 
     /** Whether the writer's open transaction recorded events, and webhook deliveries; writer's thread only. */
@@ -57,9 +59,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     private final List<Runnable> eventListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Runnable> deliveryListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    protected JdbcStore(GroupCommitWriter writer, HikariDataSource readers) {
+    protected JdbcStore(GroupCommitWriter writer, HikariDataSource readers, Reachability reachability) {
         this.writer = writer;
         this.readers = readers;
+        this.reachability = reachability;
         writer.beforeCommit(c -> {
             endpointsChanged(); // other nodes may change them once this transaction ends
             eventsCommitting = eventsWritten;
@@ -97,9 +100,27 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     /** Runs {@code work} on a connection that sees everything committed before the call. */
     protected final <T> T read(SqlWork<T> work) {
         try (Connection c = readers.getConnection()) {
-            return work.run(c);
-        } catch (SQLException e) {
-            throw new IllegalStateException("database read failed: " + e.getMessage(), e);
+            T result = work.run(c);
+            reachability.answered();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            throw reachability.failed(e, "database read");
+        }
+    }
+
+    @Override
+    public boolean reachable() {
+        if (reachability.up()) {
+            return true;
+        }
+        try {
+            return read(c -> {
+                try (Statement s = c.createStatement()) {
+                    return s.execute("SELECT 1");
+                }
+            });
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 
@@ -115,51 +136,83 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public Inserted jobInsert(NewJob job, Instant now, Duration keyRetention) {
         return write(c -> {
-            if (job.idempotencyKey() != null) {
-                Optional<Inserted> earlier = findByIdempotencyKey(c, job, now);
-                if (earlier.isPresent()) {
-                    return earlier.get();
-                }
+            JobId id = JobId.generate();
+            if (job.idempotencyKey() != null && !claimIdempotencyKey(c, job, id, now, keyRetention)) {
+                return heldIdempotencyKey(c, job, id, now, keyRetention);
             }
-            Job inserted = insert(c, List.of(job), job.batchId(), now).getFirst();
-            if (job.idempotencyKey() != null) {
-                update(c, """
-                        INSERT INTO idempotency_keys (tenant, idem_key, request_hash, job_id, expires_at)
-                        VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (tenant, idem_key) DO UPDATE
-                        SET request_hash = excluded.request_hash, job_id = excluded.job_id, expires_at = excluded.expires_at
-                        """, job.tenant(), job.idempotencyKey(), job.requestHash(), inserted.id().value(),
-                        now.plus(keyRetention));
-            }
-            claimable(c);
-            return new Inserted(inserted, true);
+            return insertOne(c, job, id, now);
         });
     }
 
-    private Optional<Inserted> findByIdempotencyKey(Connection c, NewJob job, Instant now) throws SQLException {
-        try (PreparedStatement ps = prepare(c, """
-                SELECT request_hash, job_id FROM idempotency_keys
-                WHERE tenant = ? AND idem_key = ? AND expires_at > ?
-                """, job.tenant(), job.idempotencyKey(), now);
-             ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-                return Optional.empty();
+    /**
+     * The key is the lock: whoever inserts its row owns it. On PostgreSQL a second node's insert of
+     * the same key waits for the first's transaction to end and then finds the row, so two submits
+     * that race on two nodes can never both create a job (looking the key up first could).
+     */
+    private boolean claimIdempotencyKey(Connection c, NewJob job, JobId id, Instant now, Duration keyRetention)
+            throws SQLException {
+        return update(c, """
+                INSERT INTO idempotency_keys (tenant, idem_key, request_hash, job_id, expires_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (tenant, idem_key) DO NOTHING
+                """, job.tenant(), job.idempotencyKey(), job.requestHash(), id.value(), now.plus(keyRetention)) == 1;
+    }
+
+    /**
+     * Someone holds the key: their job when it is alive and the request is the same, a refusal when
+     * the request differs. An expired key, or one whose job was deleted, is taken over, and only by
+     * one submitter: the take-over names the job it replaces.
+     */
+    private Inserted heldIdempotencyKey(Connection c, NewJob job, JobId id, Instant now, Duration keyRetention)
+            throws SQLException {
+        for (int tries = 0; tries < 5; tries++) {
+            String heldBy;
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT request_hash, job_id, expires_at FROM idempotency_keys WHERE tenant = ? AND idem_key = ?
+                    """, job.tenant(), job.idempotencyKey());
+                 ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) { // pruned in between: claim it afresh
+                    if (claimIdempotencyKey(c, job, id, now, keyRetention)) {
+                        return insertOne(c, job, id, now);
+                    }
+                    continue;
+                }
+                heldBy = rs.getString(2);
+                boolean live = rs.getLong(3) > now.toEpochMilli();
+                if (live) {
+                    if (!rs.getString(1).equals(job.requestHash())) {
+                        throw new SpoolException(ErrorCode.IDEMPOTENCY_MISMATCH,
+                                "This Idempotency-Key was already used with a different request.");
+                    }
+                    Optional<Job> existing = selectOne(c, "SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ? AND tenant = ?",
+                            heldBy, job.tenant());
+                    if (existing.isPresent()) {
+                        return new Inserted(existing.get(), false);
+                    }
+                }
             }
-            if (!rs.getString(1).equals(job.requestHash())) {
-                throw new SpoolException(ErrorCode.IDEMPOTENCY_MISMATCH,
-                        "This Idempotency-Key was already used with a different request.");
+            int taken = update(c, """
+                    UPDATE idempotency_keys SET request_hash = ?, job_id = ?, expires_at = ?
+                    WHERE tenant = ? AND idem_key = ? AND job_id = ?
+                    """, job.requestHash(), id.value(), now.plus(keyRetention), job.tenant(), job.idempotencyKey(), heldBy);
+            if (taken == 1) {
+                return insertOne(c, job, id, now);
             }
-            // The job may have been deleted since; then the key is free again.
-            return selectOne(c, "SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ? AND tenant = ?", rs.getString(2), job.tenant())
-                    .map(existing -> new Inserted(existing, false));
         }
+        throw new SpoolException(ErrorCode.UNAVAILABLE, "This Idempotency-Key is changing hands right now; retry shortly.");
+    }
+
+    private Inserted insertOne(Connection c, NewJob job, JobId id, Instant now) throws SQLException {
+        Job inserted = insert(c, List.of(job), List.of(id), job.batchId(), now).getFirst();
+        claimable(c);
+        return new Inserted(inserted, true);
     }
 
     @Override
     public List<Job> jobInsertBatch(String batchId, String tenant, List<NewJob> jobs, Instant now) {
         return write(c -> {
             update(c, "INSERT INTO batches (id, tenant, created_at) VALUES (?, ?, ?)", batchId, tenant, now);
-            List<Job> inserted = insert(c, jobs, batchId, now);
+            List<Job> inserted = insert(c, jobs, jobs.stream().map(j -> JobId.generate()).toList(), batchId, now);
             claimable(c);
             return inserted;
         });
@@ -176,12 +229,13 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
      * Stores new queued jobs with one statement run as a batch, with their input files and their
      * submitted events. The jobs returned are made here, as the rows were written, not read back.
      */
-    private List<Job> insert(Connection c, List<NewJob> jobs, String batchId, Instant now) throws SQLException {
+    private List<Job> insert(Connection c, List<NewJob> jobs, List<JobId> ids, String batchId, Instant now) throws SQLException {
         Instant at = millis(now); // times are stored in milliseconds
         List<Job> inserted = new ArrayList<>(jobs.size());
         try (PreparedStatement ps = c.prepareStatement(INSERT_JOB)) {
-            for (NewJob job : jobs) {
-                Job j = new Job(JobId.generate(), job.tenant(), job.type(), job.queue(), job.priority(), job.title(),
+            for (int i = 0; i < jobs.size(); i++) {
+                NewJob job = jobs.get(i);
+                Job j = new Job(ids.get(i), job.tenant(), job.type(), job.queue(), job.priority(), job.title(),
                         JobStatus.QUEUED, false, Progress.NONE, job.input(), job.metadata(), job.idempotencyKey(), batchId,
                         0, 0, job.maxAttempts(), job.runAt() == null ? at : millis(job.runAt()), job.timeoutSeconds(),
                         null, null, null, null, 0, 0, job.keyId(), at, null, null, null, at, job.webhook());

@@ -120,6 +120,68 @@ public abstract class StoreContract {
         assertThat(list(JobQuery.MAX_LIMIT).items()).hasSize(1);
     }
 
+    /**
+     * Two nodes that both look the key up before either commits must not both insert: the key is
+     * the lock. Every key is submitted twice at once, on two nodes where the database has them.
+     */
+    @Test
+    void sameKeySubmitsRacingOnEveryNodeMakeExactlyOneJobPerKey() throws Exception {
+        int keys = 2_000;
+        List<Store> nodes = new ArrayList<>(List.of(store));
+        nodes.addAll(otherNodes(1));
+        Store other = nodes.getLast();
+        Map<String, Set<JobId>> answered = new ConcurrentHashMap<>();
+        AtomicInteger created = new AtomicInteger();
+        try (ExecutorService pool = Executors.newFixedThreadPool(32)) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int k = 0; k < keys; k++) {
+                NewJob keyed = TestJobs.withIdempotency(newJob("echo"), "race-" + k, "hash-" + k);
+                for (Store node : List.of(store, other)) {
+                    futures.add(pool.submit(() -> {
+                        Store.Inserted inserted = node.jobInsert(keyed, T0, Duration.ofDays(1));
+                        if (inserted.created()) {
+                            created.incrementAndGet();
+                        }
+                        answered.computeIfAbsent(keyed.idempotencyKey(), x -> ConcurrentHashMap.newKeySet())
+                                .add(inserted.job().id());
+                        return null;
+                    }));
+                }
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            nodes.stream().filter(n -> n != store).forEach(Store::close);
+        }
+
+        assertThat(answered).hasSize(keys);
+        assertThat(answered.values()).allSatisfy(ids -> assertThat(ids).hasSize(1));
+        assertThat(created).hasValue(keys);
+        int stored = 0;
+        for (Page<Job> page = list(JobQuery.MAX_LIMIT); ; ) {
+            stored += page.items().size();
+            if (!page.hasMore()) {
+                break;
+            }
+            JobId last = page.items().getLast().id();
+            page = store.jobList(new JobQuery(TENANT, Set.of(), null, null, null, null, null, Map.of(), last, JobQuery.MAX_LIMIT));
+        }
+        assertThat(stored).isEqualTo(keys);
+    }
+
+    @Test
+    void aKeyWhoseJobWasDeletedIsFreeAgain() {
+        NewJob keyed = TestJobs.withIdempotency(newJob("echo"), "key-1", "hash-a");
+        Job first = store.jobInsert(keyed, T0, Duration.ofDays(1)).job();
+        assertThat(store.jobDelete(TENANT, first.id(), T0)).isTrue();
+
+        Store.Inserted again = store.jobInsert(keyed, T0.plusSeconds(1), Duration.ofDays(1));
+        assertThat(again.created()).isTrue();
+        assertThat(again.job().id()).isNotEqualTo(first.id());
+        assertThat(store.jobInsert(keyed, T0.plusSeconds(2), Duration.ofDays(1)).job().id()).isEqualTo(again.job().id());
+    }
+
     @Test
     void idempotencyKeysAreScopedToTheTenantAndExpire() {
         NewJob keyed = TestJobs.withIdempotency(newJob("echo"), "key-1", "hash-a");
