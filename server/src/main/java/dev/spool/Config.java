@@ -38,10 +38,12 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
      * @param groupCommitMax     most writes committed together in one transaction
      * @param readConnections    connections for reads, beside the one writer
      * @param schema             PostgreSQL only: the schema of Spool's tables
-     * @param statementTimeoutMs PostgreSQL only: longest a statement may run
+     * @param statementTimeoutMs PostgreSQL: longest a statement may run; both: with connectTimeoutMs, the
+     *                           longest a caller waits for its write before it is told to retry
+     * @param connectTimeoutMs   longest a call waits for a database connection (to open one, or from the pool)
      */
     public record Storage(String dataDir, String database, int groupCommitMax, int readConnections, String schema,
-                          int statementTimeoutMs) {
+                          int statementTimeoutMs, int connectTimeoutMs) {
         @com.fasterxml.jackson.annotation.JsonIgnore
         public boolean isPostgres() {
             return !database.isEmpty();
@@ -128,6 +130,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 "storage.database must be empty (embedded SQLite) or a PostgreSQL URL such as postgresql://user:password@host:5432/spool");
         require(storage.schema().matches("[a-z_][a-z0-9_]{0,62}"), "storage.schema must be a lower-case SQL name");
         require(storage.statementTimeoutMs() >= 100, "storage.statement_timeout_ms must be at least 100");
+        require(storage.connectTimeoutMs() >= 250, "storage.connect_timeout_ms must be at least 250");
         require(storage.groupCommitMax() >= 1, "storage.group_commit_max must be at least 1");
         require(storage.readConnections() >= 1, "storage.read_connections must be at least 1");
         require(artifacts.backend().equals("local") || artifacts.backend().equals("s3"), "artifacts.backend must be local or s3");
@@ -160,7 +163,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
     public static Config defaults() {
         return new Config(
                 new Http("127.0.0.1", 8080, "", 1024 * 1024),
-                new Storage("./spool-data", "", 512, 4, "public", 30_000),
+                new Storage("./spool-data", "", 512, 4, "public", 30_000, 5_000),
                 new Artifacts("local", "", new S3("", "us-east-1", "spool", "artifacts/", "", "", false),
                         1L << 30, 100, 10L << 30, 3600, ""),
                 new Sources(java.util.List.of()),

@@ -17,9 +17,11 @@ import dev.spool.executor.CommandHandler;
 import dev.spool.executor.HttpHandler;
 import dev.spool.compat.Profiles;
 import dev.spool.http.ApiServer;
+import dev.spool.http.Standby;
 import dev.spool.job.Backoff;
 import dev.spool.job.Price;
 import dev.spool.store.PostgresStore;
+import dev.spool.store.Reachability;
 import dev.spool.store.SqliteStore;
 import dev.spool.store.Store;
 import java.lang.management.ManagementFactory;
@@ -72,9 +74,9 @@ public final class Server implements AutoCloseable {
     private final Optional<String> createdAdminKey;
     private volatile boolean ready;
 
-    private Server(Config config) {
+    private Server(Config config, Store store, int port) {
         InstantSource clock = InstantSource.system();
-        this.store = openStore(config.storage());
+        this.store = store;
         LocalRunner startedRunner = null;
         Maintenance startedMaintenance = null;
         Dispatcher startedDispatcher = null;
@@ -127,9 +129,9 @@ public final class Server implements AutoCloseable {
                     new RetentionPruner(store, files, retention, Duration.ofHours(jobs.retentionHours()), ORPHAN_GRACE, 500)),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
-            this.api = new ApiServer(new ApiServer.Settings(http.host(), http.port(), http.maxBodyBytes(), http.publicUrl(),
+            this.api = new ApiServer(new ApiServer.Settings(http.host(), port, http.maxBodyBytes(), http.publicUrl(),
                     a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, startedFetcher, webhooks, startedFeed),
-                    profiles.mounts(config.compat().enabled()), () -> ready);
+                    profiles.mounts(config.compat().enabled()), () -> ready && store.reachable());
             this.dispatcher = startedDispatcher;
             this.feed = startedFeed;
             this.fetcher = startedFetcher;
@@ -195,15 +197,60 @@ public final class Server implements AutoCloseable {
     static Store openStore(Config.Storage s) {
         if (s.isPostgres()) {
             return PostgresStore.open(new PostgresStore.Settings(s.database(), s.schema(), s.readConnections(),
-                    s.statementTimeoutMs(), s.groupCommitMax()));
+                    s.statementTimeoutMs(), s.groupCommitMax(), s.connectTimeoutMs()));
         }
-        return SqliteStore.open(Path.of(s.dataDir()).resolve("spool.db"), s.groupCommitMax(), s.readConnections());
+        return SqliteStore.open(Path.of(s.dataDir()).resolve("spool.db"), s.groupCommitMax(), s.readConnections(),
+                Duration.ofMillis((long) s.statementTimeoutMs() + s.connectTimeoutMs()));
     }
 
-    /** Starts Spool with {@code config}; the caller owns the result and must close it. */
+    /**
+     * Starts Spool with {@code config}; the caller owns the result and must close it. A database
+     * that cannot be reached yet is waited for (a node of a cluster may well start before its
+     * database): meanwhile the port answers {@code /healthz} 200 and everything else 503, and a new
+     * connection is tried with a backoff of at most {@link #MOST_BETWEEN_TRIES}. Any other failure
+     * to open the database (a wrong password, a file in use) ends the start at once.
+     */
     public static Server start(Config config) {
-        return new Server(config);
+        Config.Http http = config.http();
+        Standby standby = null;
+        long waitingSince = 0;
+        Duration pause = Duration.ofMillis(100);
+        try {
+            while (true) {
+                try {
+                    Store store = openStore(config.storage());
+                    int port = http.port();
+                    if (standby != null) {
+                        log.info("the database answered after {} ms of waiting; starting", (System.nanoTime() - waitingSince) / 1_000_000);
+                        port = standby.port();
+                        standby.close(); // the same port serves the API from here on
+                        standby = null;
+                    }
+                    return new Server(config, store, port);
+                } catch (RuntimeException e) {
+                    if (!Reachability.isUnreachable(e)) {
+                        throw e;
+                    }
+                    if (standby == null) {
+                        standby = new Standby(http.host(), http.port());
+                        waitingSince = System.nanoTime();
+                        log.warn("the database cannot be reached ({}); waiting for it, with /healthz up and /readyz "
+                                + "answering 503 on {}", Reachability.rootMessage(e), url(http.host(), standby.port()));
+                    }
+                    Thread.sleep(pause.toMillis());
+                    pause = pause.multipliedBy(2).compareTo(MOST_BETWEEN_TRIES) > 0 ? MOST_BETWEEN_TRIES : pause.multipliedBy(2);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the database", e);
+        } finally {
+            closeQuietly(standby);
+        }
     }
+
+    /** Longest pause between two tries to reach the database at start: it is up within this of coming back. */
+    static final Duration MOST_BETWEEN_TRIES = Duration.ofMillis(500);
 
     /**
      * The declared types: every built-in one, changed by the file's entry of the same name, plus the

@@ -9,6 +9,7 @@ import dev.spool.engine.Engine;
 import dev.spool.engine.EventFeed;
 import dev.spool.engine.Submission;
 import dev.spool.http.ApiServer;
+import dev.spool.http.Problems;
 import dev.spool.http.Json;
 import dev.spool.job.ApiKey;
 import dev.spool.job.Artifact;
@@ -130,11 +131,23 @@ abstract class Profile implements HttpService {
                 handler.handle(req, res);
             } catch (SpoolException e) {
                 if (!res.isSent()) {
+                    if (e.code() == ErrorCode.UNAVAILABLE) {
+                        Problems.retryAfter(res);
+                    }
                     error(res, e.code(), e.getMessage());
                 }
             } catch (io.helidon.http.RequestException e) {
                 if (!res.isSent()) {
-                    error(res, e.status().code() == 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_REQUEST, e.getMessage());
+                    error(res, ApiServer.requestFault(e.status().code()), e.getMessage());
+                }
+            } catch (io.helidon.http.HttpException e) {
+                if (!res.isSent() && e.status().code() < 500) {
+                    error(res, ApiServer.requestFault(e.status().code()), e.getMessage());
+                } else {
+                    log.error("{} {} failed", req.prologue().method().text(), req.path().path(), e);
+                    if (!res.isSent()) {
+                        error(res, ErrorCode.INTERNAL, "Something went wrong on our side; the server log has the details.");
+                    }
                 }
             } catch (Exception e) {
                 if (e instanceof InterruptedException) {

@@ -1,6 +1,7 @@
 package dev.spool.engine;
 
 import dev.spool.store.Store;
+import dev.spool.job.SpoolException;
 import dev.spool.job.FeedEvent;
 import java.time.Duration;
 import java.util.List;
@@ -206,7 +207,9 @@ public final class EventFeed implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                log.warn("reading job events failed; trying again", e);
+                if (!SpoolException.unavailable(e)) {
+                    log.warn("reading job events failed; trying again", e);
+                }
                 try {
                     Thread.sleep(poll.toMillis());
                 } catch (InterruptedException interrupted) {

@@ -122,7 +122,9 @@ public final class LocalRunner implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 if (claiming) {
-                    log.warn("claim failed; trying again shortly", e);
+                    if (!SpoolException.unavailable(e)) {
+                        log.warn("claim failed; trying again shortly", e);
+                    }
                     sleepQuietly(settings.poll());
                 }
             }
@@ -154,7 +156,7 @@ public final class LocalRunner implements AutoCloseable {
         try {
             if (outcome != null) {
                 flushProgress(r);
-                engine.report(job.id(), job.attempt(), outcome);
+                reportUntilHeard(job, outcome);
             }
         } catch (SpoolException e) {
             log.info("job {} attempt {}: outcome not accepted: {}", job.id(), job.attempt(), e.getMessage());
@@ -166,6 +168,31 @@ public final class LocalRunner implements AutoCloseable {
             wake();
         }
     }
+
+    /**
+     * A database outage must not cost a finished job its outcome (and a second run): the report is
+     * tried again, with a growing pause, while the database is unavailable. Reports are fenced by the
+     * attempt, so one that arrives after the lease was rescued is refused, never applied twice.
+     */
+    private void reportUntilHeard(Job job, Outcome outcome) {
+        long pauseMs = 100;
+        long giveUpAt = System.nanoTime() + REPORT_RETRY_FOR.toNanos();
+        while (true) {
+            try {
+                engine.report(job.id(), job.attempt(), outcome);
+                return;
+            } catch (SpoolException e) {
+                if (!SpoolException.unavailable(e) || !claiming || System.nanoTime() > giveUpAt) {
+                    throw e;
+                }
+                sleepQuietly(Duration.ofMillis(pauseMs));
+                pauseMs = Math.min(pauseMs * 2, 2_000);
+            }
+        }
+    }
+
+    /** How long a finished job's report is retried through a database outage. */
+    private static final Duration REPORT_RETRY_FOR = Duration.ofMinutes(2);
 
     /** The outcome of a handler that was stopped; null when there is nothing left to report. */
     private Outcome stopped(Running r) {
@@ -196,7 +223,9 @@ public final class LocalRunner implements AutoCloseable {
                     heartbeat(r);
                 }
             } catch (RuntimeException e) {
-                log.warn("heartbeat of job {} failed", r.job.id(), e);
+                if (!SpoolException.unavailable(e)) {
+                    log.warn("heartbeat of job {} failed", r.job.id(), e);
+                }
             }
         }
     }

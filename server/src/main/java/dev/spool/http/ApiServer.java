@@ -14,6 +14,7 @@ import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
@@ -181,14 +182,30 @@ public final class ApiServer implements AutoCloseable {
                  "No route for " + req.prologue().method().text() + " " + req.path().path() + "."))
 
          .error(SpoolException.class, (req, res, e) -> Problems.send(res, e))
-         .error(RequestException.class, (req, res, e) -> {
-             ErrorCode code = e.status().code() == 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_REQUEST;
-             Problems.send(res, code, e.getMessage());
+         .error(RequestException.class, (req, res, e) -> Problems.send(res, requestFault(e.status().code()), e.getMessage()))
+         .error(HttpException.class, (req, res, e) -> {
+             // Helidon's own refusals of a malformed request (a Content-Type it cannot parse, say).
+             if (e.status().code() >= 500) {
+                 log.error("{} {} failed", req.prologue().method().text(), req.path().path(), e);
+                 Problems.send(res, ErrorCode.INTERNAL, "Something went wrong on our side; the server log has the details.");
+             } else {
+                 Problems.send(res, requestFault(e.status().code()), e.getMessage());
+             }
          })
          .error(Exception.class, (req, res, e) -> {
              log.error("{} {} failed", req.prologue().method().text(), req.path().path(), e);
              Problems.send(res, ErrorCode.INTERNAL, "Something went wrong on our side; the server log has the details.");
          });
+    }
+
+    /** The error code of a request the HTTP layer refused with {@code status} (a 4xx). */
+    public static ErrorCode requestFault(int status) {
+        return switch (status) {
+            case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
+            case 415 -> ErrorCode.UNSUPPORTED_MEDIA_TYPE;
+            case 404 -> ErrorCode.NOT_FOUND;
+            default -> ErrorCode.INVALID_REQUEST;
+        };
     }
 
     private static Handler authed(ApiKeys keys, Authed route) {

@@ -129,7 +129,7 @@ final class EventRoutes {
         String batch = JobRoutes.optional(q, "batch_id");
         String job = JobRoutes.optional(q, "job_id");
         String kinds = JobRoutes.optional(q, "kind");
-        Set<String> kindSet = kinds == null ? null : Set.of(kinds.split(","));
+        Set<String> kindSet = kinds == null ? null : Set.copyOf(List.of(kinds.split(","))); // repeats are fine
         String tenant = caller.tenant();
         Predicate<FeedEvent> filter = e -> e.tenant().equals(tenant)
                 && (type == null || type.equals(e.type()))

@@ -11,7 +11,7 @@ import io.helidon.webserver.http.ServerResponse;
  * RFC 9457 problem details. Every error answer Spool gives is one of these, with {@code type}
  * {@code urn:spool:problem:<code>} and the code again as the {@code code} member.
  */
-final class Problems {
+public final class Problems {
     static final String MEDIA_TYPE = "application/problem+json";
 
     private Problems() {}
@@ -64,6 +64,14 @@ final class Problems {
         return Json.bytes(problem);
     }
 
+    /** How long a client should wait before retrying a 503: the database or the server will be back soon, or not at all. */
+    public static final String RETRY_AFTER_SECONDS = "1";
+
+    /** Tells the client when to try again; every {@code UNAVAILABLE} answer, native or a profile's, has it. */
+    public static void retryAfter(ServerResponse res) {
+        res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+    }
+
     static void send(ServerResponse res, SpoolException e) {
         send(res, e.code(), e.getMessage());
     }
@@ -73,6 +81,9 @@ final class Problems {
         res.header(HeaderNames.CONTENT_TYPE, MEDIA_TYPE);
         if (code == ErrorCode.UNAUTHENTICATED) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
+        }
+        if (code == ErrorCode.UNAVAILABLE) {
+            retryAfter(res);
         }
         res.send(body(code, detail));
     }

@@ -18,6 +18,14 @@ public final class SpoolException extends RuntimeException {
         return code;
     }
 
+    /**
+     * True when {@code e} is the store's word that the database cannot be reached right now. The
+     * store logs an outage once; background loops that meet it retry quietly.
+     */
+    public static boolean unavailable(Throwable e) {
+        return e instanceof SpoolException s && s.code() == ErrorCode.UNAVAILABLE;
+    }
+
     public static SpoolException invalid(String detail) {
         return new SpoolException(ErrorCode.INVALID_REQUEST, detail);
     }

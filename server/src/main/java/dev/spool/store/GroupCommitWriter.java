@@ -5,13 +5,17 @@ import dev.spool.job.SpoolException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,11 +25,33 @@ import org.slf4j.LoggerFactory;
  * and commits them together: one fsync for many requests, without weakening durability. A piece
  * that fails is rolled back to its savepoint alone; the others still commit. Nobody is answered
  * before the commit that holds their work has returned.
+ *
+ * <p>Every caller is answered, on every path, within a bound: a piece that throws anything at all
+ * fails alone; a commit that fails fails its batch; a piece that lost a deadlock or serialization
+ * race to another node runs again in the next transaction; while the connection is broken, writes
+ * are refused at once as {@code UNAVAILABLE} (a new connection is tried at most every {@link
+ * #RECONNECT_EVERY}); and a caller whose work has not been answered within {@code maxWait} gets
+ * {@code UNAVAILABLE} (its work is skipped if it had not started; if it had, its outcome is unknown,
+ * like any write whose answer was lost, which is what idempotency keys and attempt fencing are for).
  */
 final class GroupCommitWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
+    static final Duration RECONNECT_EVERY = Duration.ofMillis(250);
+    /** How often a piece that lost a deadlock to another node is tried again before its caller hears of it. */
+    private static final int RACE_RETRIES = 3;
 
-    private record Work<T>(SqlWork<T> sql, CompletableFuture<T> done) {}
+    private static final int WAITING = 0, TAKEN = 1, ABANDONED = 2;
+
+    private static final class Work<T> {
+        final SqlWork<T> sql;
+        final CompletableFuture<T> done = new CompletableFuture<>();
+        final AtomicInteger state = new AtomicInteger(WAITING);
+        int races;
+
+        Work(SqlWork<T> sql) {
+            this.sql = sql;
+        }
+    }
 
     /** Opens the writer's connection, first and again after it broke (a database restart, say). */
     @FunctionalInterface
@@ -34,18 +60,24 @@ final class GroupCommitWriter implements AutoCloseable {
     }
 
     private final Connector connector;
-    private Connection connection;
+    private Connection connection; // null while broken; writer's thread only after start
+    private long lastConnectAttempt;
     private final int maxBatch;
+    private final Duration maxWait;
+    private final Reachability reachability;
     private final BlockingQueue<Work<?>> queue = new LinkedBlockingQueue<>();
+    private final List<Work<?>> raced = new ArrayList<>(); // writer's thread only
     private final Thread thread;
     private volatile boolean closing;
-    private final List<Runnable> afterCommit = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Runnable> afterCommit = new CopyOnWriteArrayList<>();
     private volatile SqlWork<?> beforeCommit = c -> null;
 
-    GroupCommitWriter(Connector connector, int maxBatch) throws SQLException {
+    GroupCommitWriter(Connector connector, int maxBatch, Duration maxWait, Reachability reachability) throws SQLException {
         this.connector = connector;
         this.connection = connector.connect();
         this.maxBatch = maxBatch;
+        this.maxWait = maxWait;
+        this.reachability = reachability;
         connection.setAutoCommit(false);
         this.thread = Thread.ofPlatform().name("spool-writer").daemon().start(this::loop);
     }
@@ -64,12 +96,21 @@ final class GroupCommitWriter implements AutoCloseable {
         if (closing) {
             throw new SpoolException(ErrorCode.UNAVAILABLE, "The store is closed.");
         }
-        Work<T> work = new Work<>(sql, new CompletableFuture<>());
+        Work<T> work = new Work<>(sql);
         queue.add(work);
         try {
-            return work.done().join();
-        } catch (CompletionException e) {
+            return work.done.get(maxWait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
             throw unwrap(e.getCause());
+        } catch (TimeoutException e) {
+            boolean skipped = work.state.compareAndSet(WAITING, ABANDONED);
+            throw reachability.failed(new SpoolException(ErrorCode.UNAVAILABLE, skipped
+                    ? "The database did not take this write in time; nothing was written. Retry shortly."
+                    : "The database did not answer in time; the write may or may not have been made. Retry shortly."),
+                    "write");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SpoolException(ErrorCode.UNAVAILABLE, "Interrupted while waiting for the database.");
         }
     }
 
@@ -82,38 +123,54 @@ final class GroupCommitWriter implements AutoCloseable {
 
     private void loop() {
         List<Work<?>> batch = new ArrayList<>(maxBatch);
-        while (!closing || !queue.isEmpty()) {
+        while (!closing || !queue.isEmpty() || !raced.isEmpty()) {
             try {
-                Work<?> first = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
+                batch.addAll(raced);
+                raced.clear();
+                if (batch.isEmpty()) {
+                    Work<?> first = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
                 }
-                batch.add(first);
-                queue.drainTo(batch, maxBatch - 1);
-                runTogether(batch);
+                queue.drainTo(batch, Math.max(0, maxBatch - batch.size()));
+                batch.removeIf(w -> w.state.get() != TAKEN && !w.state.compareAndSet(WAITING, TAKEN)); // skip the abandoned
+                if (!batch.isEmpty()) {
+                    runTogether(batch);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
+            } catch (Throwable e) { // never let the thread die with callers waiting
+                log.error("the writer failed unexpectedly; its batch is refused", e);
+                batch.forEach(w -> w.done.completeExceptionally(e));
             } finally {
                 batch.clear();
             }
         }
         // Whatever is left when the writer stops is refused, never dropped silently.
         for (Work<?> left; (left = queue.poll()) != null; ) {
-            left.done().completeExceptionally(new SpoolException(ErrorCode.UNAVAILABLE, "The store is closed."));
+            left.done.completeExceptionally(new SpoolException(ErrorCode.UNAVAILABLE, "The store is closed."));
         }
     }
 
     private void runTogether(List<Work<?>> batch) {
+        if (!connected()) {
+            RuntimeException down = reachability.failed(new SpoolException(ErrorCode.UNAVAILABLE,
+                    "The database is not answering; retry shortly."), "write");
+            batch.forEach(w -> w.done.completeExceptionally(down));
+            return;
+        }
         Object[] results = new Object[batch.size()];
         Throwable[] failures = new Throwable[batch.size()];
         try {
             for (int i = 0; i < batch.size(); i++) {
                 Savepoint savepoint = connection.setSavepoint();
                 try {
-                    results[i] = batch.get(i).sql().run(connection);
+                    results[i] = batch.get(i).sql.run(connection);
                     connection.releaseSavepoint(savepoint);
-                } catch (SQLException | RuntimeException e) {
+                } catch (Throwable e) {
                     connection.rollback(savepoint);
                     connection.releaseSavepoint(savepoint);
                     failures[i] = e;
@@ -121,49 +178,88 @@ final class GroupCommitWriter implements AutoCloseable {
             }
             beforeCommit.run(connection);
             connection.commit();
-        } catch (SQLException | RuntimeException e) {
-            log.error("group commit of {} writes failed", batch.size(), e);
+            reachability.answered();
+        } catch (Throwable e) {
+            RuntimeException refusal = reachability.failed(e, "write");
+            if (!Reachability.isUnreachable(e)) {
+                log.error("group commit of {} writes failed", batch.size(), e);
+            }
             try {
                 connection.rollback();
             } catch (SQLException rollback) {
                 e.addSuppressed(rollback);
             }
-            batch.forEach(w -> w.done().completeExceptionally(e));
-            reconnectIfBroken();
+            batch.forEach(w -> w.done.completeExceptionally(refusal));
+            dropIfBroken();
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
-            complete(batch.get(i), results[i], failures[i]);
+            Work<?> work = batch.get(i);
+            if (failures[i] != null && lostARace(failures[i]) && work.races++ < RACE_RETRIES) {
+                raced.add(work); // its locks are gone with its savepoint; the next transaction tries again
+            } else if (failures[i] != null) {
+                work.done.completeExceptionally(Reachability.isUnreachable(failures[i])
+                        ? reachability.failed(failures[i], "write") : failures[i]);
+            } else {
+                complete(work, results[i]);
+            }
         }
-        afterCommit.forEach(Runnable::run);
+        for (Runnable listener : afterCommit) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                log.error("an after-commit listener failed", e);
+            }
+        }
     }
 
-    /** After a failed commit: if the connection itself is gone, open a new one for the next batch. */
-    private void reconnectIfBroken() {
+    /** A deadlock with, or a serialization failure against, another node's transaction. */
+    private static boolean lostARace(Throwable e) {
+        return e instanceof SQLException sql && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()));
+    }
+
+    /** True when the writer has a connection, opening one if it has none and the last try was long enough ago. */
+    private boolean connected() {
+        if (connection != null) {
+            return true;
+        }
+        long now = System.nanoTime();
+        if (now - lastConnectAttempt < RECONNECT_EVERY.toNanos()) {
+            return false;
+        }
+        lastConnectAttempt = now;
+        try {
+            Connection c = connector.connect();
+            c.setAutoCommit(false);
+            connection = c;
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            reachability.failed(e, "connect");
+            return false;
+        }
+    }
+
+    /** After a failed commit: if the connection itself is gone, drop it; the next batch opens a new one. */
+    private void dropIfBroken() {
         try {
             if (connection.isValid(2)) {
                 return;
             }
-            try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // it is broken already
-            }
-            connection = connector.connect();
-            connection.setAutoCommit(false);
-            log.warn("the writer's database connection broke and was opened again");
         } catch (SQLException e) {
-            log.error("cannot reopen the writer's database connection; the next write tries again", e);
+            // treated as broken
         }
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // it is broken already
+        }
+        connection = null;
+        lastConnectAttempt = 0;
     }
 
     @SuppressWarnings("unchecked")
-    private static <T> void complete(Work<T> work, Object result, Throwable failure) {
-        if (failure != null) {
-            work.done().completeExceptionally(failure);
-        } else {
-            work.done().complete((T) result);
-        }
+    private static <T> void complete(Work<T> work, Object result) {
+        work.done.complete((T) result);
     }
 
     /** Finishes the work already handed in, then stops. */
@@ -174,6 +270,9 @@ final class GroupCommitWriter implements AutoCloseable {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (connection == null) {
+            return;
         }
         try {
             connection.rollback(); // the driver opens the next transaction right after each commit

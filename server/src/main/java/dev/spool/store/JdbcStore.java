@@ -47,6 +47,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     private final GroupCommitWriter writer;
     private final HikariDataSource readers;
+    /** What reads found of the database; the writer keeps its own. */
     private final Reachability reachability;
     private volatile dev.spool.job.Payloads payloads = JdbcStore::minimalPayload;
 
@@ -99,6 +100,9 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     /** Runs {@code work} on a connection that sees everything committed before the call. */
     protected final <T> T read(SqlWork<T> work) {
+        if (!reachability.mayTry()) {
+            throw reachability.refuse();
+        }
         try (Connection c = readers.getConnection()) {
             T result = work.run(c);
             reachability.answered();

@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,8 +39,19 @@ public final class PostgresStore extends JdbcStore {
      * @param schema           the schema Spool's tables live in (created if missing)
      * @param poolSize         read connections; each node also holds one writer and one listener
      * @param statementTimeoutMs longest a statement may run before the database cancels it
+     * @param connectTimeoutMs   longest a call waits for a connection: to open one, or for the pool to lend one
      */
-    public record Settings(String url, String schema, int poolSize, int statementTimeoutMs, int groupCommitMax) {}
+    public record Settings(String url, String schema, int poolSize, int statementTimeoutMs, int groupCommitMax,
+                           int connectTimeoutMs) {
+        public Settings(String url, String schema, int poolSize, int statementTimeoutMs, int groupCommitMax) {
+            this(url, schema, poolSize, statementTimeoutMs, groupCommitMax, 5_000);
+        }
+
+        /** Longest a caller waits for its write: a statement's time and a reconnection's. */
+        Duration maxWait() {
+            return Duration.ofMillis((long) statementTimeoutMs + connectTimeoutMs);
+        }
+    }
 
     private final Settings settings;
     private final Connecting connecting;
@@ -55,8 +67,9 @@ public final class PostgresStore extends JdbcStore {
         }
     }
 
-    private PostgresStore(Settings settings, Connecting connecting, GroupCommitWriter writer, HikariDataSource readers) {
-        super(writer, readers);
+    private PostgresStore(Settings settings, Connecting connecting, GroupCommitWriter writer, HikariDataSource readers,
+                          Reachability reachability) {
+        super(writer, readers, reachability);
         this.settings = settings;
         this.connecting = connecting;
     }
@@ -78,9 +91,15 @@ public final class PostgresStore extends JdbcStore {
             pool.setMaximumPoolSize(settings.poolSize());
             pool.setMinimumIdle(1);
             pool.setAutoCommit(true);
+            pool.setConnectionTimeout(Math.max(250, settings.connectTimeoutMs()));
+            pool.setValidationTimeout(Math.max(250, Math.min(settings.connectTimeoutMs(), 5_000)));
             HikariDataSource readers = new HikariDataSource(pool);
-            GroupCommitWriter writer = new GroupCommitWriter(connecting::open, settings.groupCommitMax());
-            return new PostgresStore(settings, connecting, writer, readers);
+            // Reads and writes are watched apart: the writer's one connection comes back at once,
+            // the read pool on its own schedule, and each says so once.
+            Reachability reachability = new Reachability("PostgreSQL database (reads)");
+            GroupCommitWriter writer = new GroupCommitWriter(connecting::open, settings.groupCommitMax(),
+                    settings.maxWait(), new Reachability("PostgreSQL database (writes)"));
+            return new PostgresStore(settings, connecting, writer, readers, reachability);
         } catch (SQLException | RuntimeException e) {
             throw new IllegalStateException("cannot open PostgreSQL database " + connecting.redacted() + ": " + e.getMessage(), e);
         }
@@ -109,6 +128,12 @@ public final class PostgresStore extends JdbcStore {
         }
         properties.setProperty("currentSchema", settings.schema());
         properties.setProperty("options", "-c statement_timeout=" + settings.statementTimeoutMs());
+        // Bounded waits on the wire too: a database that stops answering mid-statement (a cut
+        // network, a frozen host) must not hold a request, or the writer, forever.
+        properties.setProperty("connectTimeout", String.valueOf(Math.max(1, settings.connectTimeoutMs() / 1000)));
+        properties.setProperty("loginTimeout", String.valueOf(Math.max(1, settings.connectTimeoutMs() / 1000)));
+        properties.setProperty("socketTimeout", String.valueOf(settings.statementTimeoutMs() / 1000 + 10));
+        properties.setProperty("tcpKeepAlive", "true");
         properties.setProperty("ApplicationName", "spool");
         // A batch of inserts (jobs, events) goes to the server as multi-row statements: one round trip, not one a row.
         properties.setProperty("reWriteBatchedInserts", "true");
@@ -195,10 +220,15 @@ public final class PostgresStore extends JdbcStore {
      * the claim loop's polling is the fallback, so this loop only has to be fast, not perfect.
      */
     private void listen() {
+        boolean failing = false;
         while (!closed) {
             try (Connection c = connecting.open(); Statement s = c.createStatement()) {
                 s.execute("LISTEN " + CHANNEL);
                 s.execute("LISTEN " + EVENTS_CHANNEL);
+                if (failing) {
+                    log.info("listening for other nodes' notifications again");
+                    failing = false;
+                }
                 PGConnection pg = c.unwrap(PGConnection.class);
                 while (!closed) {
                     PGNotification[] notifications = pg.getNotifications(500);
@@ -220,7 +250,11 @@ public final class PostgresStore extends JdbcStore {
                 }
             } catch (SQLException e) {
                 if (!closed) {
-                    log.warn("listening for notifications failed; polling covers it while it reconnects", e);
+                    if (!failing) { // once per outage, not once a second
+                        log.warn("listening for notifications failed ({}); polling covers it while it reconnects",
+                                Reachability.rootMessage(e));
+                        failing = true;
+                    }
                     try {
                         Thread.sleep(1000);
                     } catch (InterruptedException interrupted) {

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Duration;
 import org.flywaydb.core.Flyway;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -22,13 +23,18 @@ public final class SqliteStore extends JdbcStore {
     /** Prepared statements kept per connection: more than the distinct texts of the hot paths. */
     private static final int STATEMENTS_KEPT = 256;
 
-    private SqliteStore(Path file, GroupCommitWriter writer, HikariDataSource readers) {
-        super(writer, readers);
+    private SqliteStore(Path file, GroupCommitWriter writer, HikariDataSource readers, Reachability reachability) {
+        super(writer, readers, reachability);
         this.file = file;
     }
 
     /** Opens (creating if needed) and migrates {@code file}. */
     public static SqliteStore open(Path file, int maxBatch, int readConnections) {
+        return open(file, maxBatch, readConnections, Duration.ofSeconds(30));
+    }
+
+    /** @param maxWait longest a caller waits for its write to be committed before it is told to retry */
+    public static SqliteStore open(Path file, int maxBatch, int readConnections, Duration maxWait) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             Files.createDirectories(parent);
@@ -48,11 +54,14 @@ public final class SqliteStore extends JdbcStore {
             pool.setMaximumPoolSize(readConnections);
             pool.setMinimumIdle(1);
             pool.setAutoCommit(true);
+            pool.setConnectionTimeout(maxWait.toMillis());
             HikariDataSource readers = new HikariDataSource(pool);
+            Reachability reachability = new Reachability("SQLite database (reads)");
             // Last: the writer keeps a write transaction open between commits, which locks out
             // any other writer of this file, the migration above included.
             return new SqliteStore(file, new GroupCommitWriter(
-                    () -> StatementCache.wrap(writeConfig.createConnection(url), STATEMENTS_KEPT), maxBatch), readers);
+                    () -> StatementCache.wrap(writeConfig.createConnection(url), STATEMENTS_KEPT), maxBatch, maxWait,
+                    new Reachability("SQLite database (writes)")), readers, reachability);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data folder for " + file, e);
         } catch (SQLException | org.flywaydb.core.api.FlywayException e) {

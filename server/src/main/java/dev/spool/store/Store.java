@@ -294,6 +294,12 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     /** A short description for logs: the kind of database and where it is, without secrets. */
     String describe();
 
+    /**
+     * Whether the database answers: what the last call found, and when that was a failure, a
+     * fresh question. While it does not, every call throws {@code UNAVAILABLE}.
+     */
+    boolean reachable();
+
     @Override
     void close();
 }

@@ -2,6 +2,7 @@ package dev.spool.webhook;
 
 import dev.spool.job.Delivery;
 import dev.spool.job.RetrySchedule;
+import dev.spool.job.SpoolException;
 import dev.spool.net.GuardedHttp;
 import dev.spool.net.OutboundPolicy;
 import dev.spool.store.Store;
@@ -106,7 +107,9 @@ public final class Dispatcher implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 if (running) {
-                    log.warn("webhook dispatch failed; trying again shortly", e);
+                    if (!SpoolException.unavailable(e)) {
+                        log.warn("webhook dispatch failed; trying again shortly", e);
+                    }
                     await();
                 }
             }

@@ -1,5 +1,6 @@
 package dev.spool.engine.maintenance;
 
+import dev.spool.job.SpoolException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
@@ -24,7 +25,9 @@ public final class Maintenance implements AutoCloseable {
                     log.info("{}: {} changed", duty.name(), changed);
                 }
             } catch (RuntimeException e) {
-                log.warn("{} failed; it runs again in {}", duty.name(), interval, e);
+                if (!SpoolException.unavailable(e)) { // an outage is logged once, by the store
+                    log.warn("{} failed; it runs again in {}", duty.name(), interval, e);
+                }
             }
         }), interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -1,0 +1,97 @@
+package dev.spool.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * A real PostgreSQL of a test's own, on a fixed port and data folder, that the test can stop (an
+ * outage: every connection drops, new ones are refused) and start again with its data intact.
+ * {@link Postgres} is the shared one for tests that never take it away.
+ */
+public final class RestartablePostgres implements AutoCloseable {
+    private final Path dir;
+    private final int port;
+    private EmbeddedPostgres server;
+
+    /** Picks a free port; the database is started with {@link #start()}. */
+    public RestartablePostgres(Path dir) {
+        this.dir = dir;
+        this.port = freePort();
+    }
+
+    public static int freePort() {
+        try (ServerSocket free = new ServerSocket(0)) {
+            return free.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public synchronized RestartablePostgres start() {
+        if (server == null) {
+            try {
+                server = EmbeddedPostgres.builder()
+                        .setPort(port)
+                        .setDataDirectory(dir)
+                        .setCleanDataDirectory(false)
+                        .setServerConfig("max_connections", "300")
+                        .setServerConfig("fsync", "on")
+                        .start();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start PostgreSQL on port " + port, e);
+            }
+        }
+        return this;
+    }
+
+    /** Stops the server (a fast shutdown: open connections are cut); its data stays for {@link #start()}. */
+    public synchronized void stop() {
+        if (server != null) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot stop PostgreSQL", e);
+            }
+            server = null;
+        }
+    }
+
+    /** Creates database {@code name} (the server must be running) and returns its JDBC URL. */
+    public String newDatabase(String name) {
+        try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + name, e);
+        }
+        return url(name);
+    }
+
+    /** The JDBC URL of database {@code name}, whether or not the server is running now. */
+    public String url(String name) {
+        return "jdbc:postgresql://localhost:" + port + "/" + name + "?user=postgres";
+    }
+
+    /** Runs {@code sql} as the superuser on database {@code name} (the server must be running). */
+    public void execute(String name, String sql) {
+        try (Connection c = server.getDatabase("postgres", name).getConnection(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot run " + sql, e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}
