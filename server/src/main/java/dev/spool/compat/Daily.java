@@ -3,6 +3,7 @@ package dev.spool.compat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.http.ApiServer;
 import dev.spool.auth.Caller;
 import dev.spool.http.Json;
 import dev.spool.job.Artifact;
@@ -77,7 +78,7 @@ final class Daily extends Profile {
 
     /** {@code {"error": <type>, "info": <text>}}, Daily's error types. */
     @Override
-    void error(ServerResponse res, ErrorCode code, String message) {
+    ApiServer.Refusal refusal(ErrorCode code, String message) {
         record Shape(int status, String type) {}
         Shape shape = switch (code) {
             case INVALID_JSON -> new Shape(400, "json-parsing-error");
@@ -89,7 +90,7 @@ final class Daily extends Profile {
             case UNAVAILABLE, INTERNAL -> new Shape(code == ErrorCode.INTERNAL ? 500 : 503, "server-error");
             default -> new Shape(400, "invalid-request-error");
         };
-        send(res, shape.status(), object().put("error", shape.type()).put("info", message));
+        return new ApiServer.Refusal(shape.status(), object().put("error", shape.type()).put("info", message));
     }
 
     // ---------------------------------------------------------------- jobs

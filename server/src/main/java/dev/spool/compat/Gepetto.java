@@ -2,6 +2,7 @@ package dev.spool.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.http.ApiServer;
 import dev.spool.auth.Caller;
 import dev.spool.job.Artifact;
 import dev.spool.job.ErrorCode;
@@ -62,8 +63,8 @@ final class Gepetto extends Profile {
 
     /** {@code {"error": …}} with the HTTP status of the failure. */
     @Override
-    void error(ServerResponse res, ErrorCode code, String message) {
-        send(res, status(code), object().put("error", message));
+    ApiServer.Refusal refusal(ErrorCode code, String message) {
+        return new ApiServer.Refusal(status(code), object().put("error", message));
     }
 
     private void submit(Caller caller, ServerRequest req, ServerResponse res, String mode) throws Exception {

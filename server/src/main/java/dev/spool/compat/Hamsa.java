@@ -2,6 +2,7 @@ package dev.spool.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.http.ApiServer;
 import dev.spool.auth.Caller;
 import dev.spool.engine.JobType;
 import dev.spool.job.Artifact;
@@ -87,7 +88,7 @@ final class Hamsa extends Profile {
 
     /** {@code {success: false, message, messageKey}}. */
     @Override
-    void error(ServerResponse res, ErrorCode code, String message) {
+    ApiServer.Refusal refusal(ErrorCode code, String message) {
         int status = status(code);
         String key = switch (status) {
             case 401 -> "UNAUTHORIZED";
@@ -98,7 +99,7 @@ final class Hamsa extends Profile {
             case 503 -> "SERVICE_UNAVAILABLE";
             default -> "VALIDATION_ERROR"; // 400, 415
         };
-        send(res, status, object().put("success", false).put("message", message).put("messageKey", key));
+        return new ApiServer.Refusal(status, object().put("success", false).put("message", message).put("messageKey", key));
     }
 
     // ---------------------------------------------------------------- submits

@@ -88,15 +88,14 @@ final class Hume extends Profile {
 
     /** {@code {"message": …}}, and the gateway's {@code fault} for a bad key, which Hume's SDKs match on. */
     @Override
-    void error(ServerResponse res, ErrorCode code, String message) {
+    ApiServer.Refusal refusal(ErrorCode code, String message) {
         if (code == ErrorCode.UNAUTHENTICATED) {
             ObjectNode fault = object();
             fault.putObject("fault").put("faultstring", "Invalid ApiKey").putObject("detail")
                     .put("errorcode", "oauth.v2.InvalidApiKey");
-            send(res, 401, fault);
-            return;
+            return new ApiServer.Refusal(401, fault);
         }
-        send(res, status(code), object().put("message", code == ErrorCode.NOT_FOUND ? "job not found" : message));
+        return new ApiServer.Refusal(status(code), object().put("message", code == ErrorCode.NOT_FOUND ? "job not found" : message));
     }
 
     // ---------------------------------------------------------------- start

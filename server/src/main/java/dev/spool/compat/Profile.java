@@ -102,8 +102,14 @@ abstract class Profile implements HttpService {
         };
     }
 
+    /** An error in this vendor's shape: its status and body. */
+    abstract ApiServer.Refusal refusal(ErrorCode code, String message);
+
     /** Answers an error in this vendor's shape. */
-    abstract void error(ServerResponse res, ErrorCode code, String message);
+    final void error(ServerResponse res, ErrorCode code, String message) {
+        ApiServer.Refusal r = refusal(code, message);
+        send(res, r.status(), r.body());
+    }
 
     /** The body of a webhook in this vendor's shape, for the job's own callback or the vendor's account webhooks. */
     String render(Job job, WebhookEvent event, Instant at, Supplier<List<Artifact>> outputs) {

@@ -28,7 +28,7 @@ public final class Profiles {
 
     /** The routes to serve: none when {@code compat.enabled} is false. */
     public List<ApiServer.Mount> mounts(boolean enabled) {
-        return enabled ? byVendor.values().stream().map(p -> new ApiServer.Mount("/compat/" + p.vendor(), p)).toList() : List.of();
+        return enabled ? byVendor.values().stream().map(p -> new ApiServer.Mount("/compat/" + p.vendor(), p, p::refusal)).toList() : List.of();
     }
 
     /** Renders webhook bodies: a profile's format by that profile, anything else by {@code nativeFormat}. */

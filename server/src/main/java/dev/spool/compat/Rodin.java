@@ -3,6 +3,7 @@ package dev.spool.compat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.http.ApiServer;
 import dev.spool.auth.Caller;
 import dev.spool.http.Json;
 import dev.spool.http.Multipart;
@@ -73,16 +74,16 @@ final class Rodin extends Profile {
      * {@code NO_SUCH_TASK}); a bad key is a 401, a server fault a 500.
      */
     @Override
-    void error(ServerResponse res, ErrorCode code, String message) {
-        switch (code) {
-            case UNAUTHENTICATED -> send(res, 401, object().put("error", "INVALID_API_KEY").put("message", message));
-            case FORBIDDEN -> send(res, 403, object().put("error", "FORBIDDEN").put("message", message));
-            case NOT_FOUND -> send(res, 201, object().put("error", "NO_SUCH_TASK").put("message", message));
-            case PAYLOAD_TOO_LARGE -> send(res, 413, object().put("error", "INVALID_REQUEST").put("message", message));
-            case INTERNAL, UNAVAILABLE -> send(res, code == ErrorCode.INTERNAL ? 500 : 503,
+    ApiServer.Refusal refusal(ErrorCode code, String message) {
+        return switch (code) {
+            case UNAUTHENTICATED -> new ApiServer.Refusal(401, object().put("error", "INVALID_API_KEY").put("message", message));
+            case FORBIDDEN -> new ApiServer.Refusal(403, object().put("error", "FORBIDDEN").put("message", message));
+            case NOT_FOUND -> new ApiServer.Refusal(201, object().put("error", "NO_SUCH_TASK").put("message", message));
+            case PAYLOAD_TOO_LARGE -> new ApiServer.Refusal(413, object().put("error", "INVALID_REQUEST").put("message", message));
+            case INTERNAL, UNAVAILABLE -> new ApiServer.Refusal(code == ErrorCode.INTERNAL ? 500 : 503,
                     object().put("error", "SERVER_ERROR").put("message", message));
-            default -> send(res, 201, object().put("error", "INVALID_REQUEST").put("message", message));
-        }
+            default -> new ApiServer.Refusal(201, object().put("error", "INVALID_REQUEST").put("message", message));
+        };
     }
 
     /** {@code POST /api/v2/rodin}, multipart: {@code images} files (up to 5) and/or {@code prompt}, and the options. */

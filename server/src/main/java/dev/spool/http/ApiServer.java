@@ -15,9 +15,11 @@ import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
+import io.helidon.http.HttpMediaType;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -27,6 +29,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +54,11 @@ public final class ApiServer implements AutoCloseable {
      * Routes served under a path prefix by another transport (a compatibility profile), which
      * answers its own errors in its own shape.
      */
-    public record Mount(String prefix, io.helidon.webserver.http.HttpService service) {}
+    public record Mount(String prefix, io.helidon.webserver.http.HttpService service,
+                        BiFunction<ErrorCode, String, Refusal> errors) {}
+
+    /** An error answer in a transport's own shape: its HTTP status and JSON body. */
+    public record Refusal(int status, JsonNode body) {}
 
     /** A handler for a route that needs an API key. */
     @FunctionalInterface
@@ -59,6 +67,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private final WebServer server;
+    static final int MAX_REQUEST_LINE = 16 * 1024;
 
     public ApiServer(Settings settings, Engine engine, Services services, List<Mount> mounts, BooleanSupplier ready) {
         String base = base(settings.publicUrl());
@@ -76,9 +85,12 @@ public final class ApiServer implements AutoCloseable {
                 .host(settings.host())
                 .port(settings.port())
                 .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.maxUploadBytes()))
+                // A request line of up to 16 KiB (long list queries), as most servers allow; past
+                // it the request is refused before its target is known, as problem+json.
+                .addProtocol(Http1Config.builder().maxPrologueLength(MAX_REQUEST_LINE).build())
                 .directHandlers(d -> d
-                        .addHandler(DirectHandler.EventType.PAYLOAD_TOO_LARGE, ApiServer::direct)
-                        .addHandler(DirectHandler.EventType.BAD_REQUEST, ApiServer::direct))
+                        .addHandler(DirectHandler.EventType.PAYLOAD_TOO_LARGE, (q, t, s, h, m) -> direct(q, t, s, h, m, mounts))
+                        .addHandler(DirectHandler.EventType.BAD_REQUEST, (q, t, s, h, m) -> direct(q, t, s, h, m, mounts)))
                 .routing(r -> {
                     r.addFilter((chain, req, res) -> {
                         req.context().register(MAX_JSON_BYTES, settings.maxBodyBytes());
@@ -241,15 +253,31 @@ public final class ApiServer implements AutoCloseable {
         };
     }
 
-    /** Errors the server answers before routing (an oversized or malformed request), as problem+json too. */
+    /**
+     * Errors the server answers before routing (an oversized or malformed request, a lone {@code %}
+     * in the target): as problem+json, or in a profile's own shape when the target is under its prefix.
+     */
     private static DirectHandler.TransportResponse direct(DirectHandler.TransportRequest request,
                                                          DirectHandler.EventType type, Status status,
-                                                         io.helidon.http.ServerResponseHeaders headers, String message) {
+                                                         io.helidon.http.ServerResponseHeaders headers, String message,
+                                                         List<Mount> mounts) {
         boolean tooLarge = type == DirectHandler.EventType.PAYLOAD_TOO_LARGE || status.code() == 413;
         ErrorCode code = tooLarge ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_REQUEST;
         String detail = code == ErrorCode.PAYLOAD_TOO_LARGE
                 ? "The request body is larger than this server accepts (http.max_body_bytes)."
                 : "The request is not valid HTTP" + (message == null || message.isBlank() ? "." : ": " + message);
+        String path = request.path() == null ? "" : request.path();
+        for (Mount m : mounts) {
+            if (path.equals(m.prefix()) || path.startsWith(m.prefix() + "/")) {
+                Refusal r = m.errors().apply(code, detail);
+                return DirectHandler.TransportResponse.builder()
+                        .status(Status.create(r.status()))
+                        .headers(headers)
+                        .header(HeaderNames.CONTENT_TYPE, "application/json")
+                        .entity(Json.bytes(r.body()))
+                        .build();
+            }
+        }
         return DirectHandler.TransportResponse.builder()
                 .status(Problems.status(code))
                 .headers(headers)
@@ -265,7 +293,7 @@ public final class ApiServer implements AutoCloseable {
      * larger upload limit.)
      */
     public static byte[] body(ServerRequest req) {
-        var contentType = req.headers().contentType();
+        var contentType = contentType(req);
         if (contentType.isPresent()) {
             String type = contentType.get().mediaType().text().toLowerCase(Locale.ROOT);
             if (!type.equals("application/json") && !type.endsWith("+json")) {
@@ -282,6 +310,19 @@ public final class ApiServer implements AutoCloseable {
             return readLimited(in, max);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The request's Content-Type, parsed; a header that does not parse is the client's fault (400),
+     * however Helidon's parser happens to fail on it.
+     */
+    public static Optional<HttpMediaType> contentType(ServerRequest req) {
+        try {
+            return req.headers().contentType();
+        } catch (RuntimeException e) {
+            throw SpoolException.invalid("The Content-Type header cannot be parsed: '"
+                    + req.headers().first(HeaderNames.CONTENT_TYPE).orElse("") + "'.");
         }
     }
 

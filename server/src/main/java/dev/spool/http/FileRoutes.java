@@ -18,8 +18,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -104,7 +102,7 @@ final class FileRoutes {
         } catch (NumberFormatException e) {
             throw SpoolException.invalid("attempt is required as a query parameter: the attempt number the claim gave");
         }
-        String contentType = req.headers().contentType().map(t -> t.text()).orElse(null);
+        String contentType = ApiServer.contentType(req).map(t -> t.text()).orElse(null);
         Artifact stored;
         try (InputStream in = req.content().inputStream()) {
             stored = files.upload(jobId(req), attempt, name(req), contentType, in);
@@ -168,7 +166,9 @@ final class FileRoutes {
     }
 
     private static String name(ServerRequest req) {
-        return Artifact.checkName(URLDecoder.decode(req.path().pathParameters().get("name"), StandardCharsets.UTF_8));
+        // Helidon has decoded the path parameter already: decoding it again would turn a name with
+        // '+' or '%' into another name, or fail on it.
+        return Artifact.checkName(req.path().pathParameters().get("name"));
     }
 
     private static JobId jobId(ServerRequest req) {

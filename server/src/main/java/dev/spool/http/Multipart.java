@@ -59,12 +59,12 @@ public final class Multipart {
     private Multipart() {}
 
     public static boolean is(ServerRequest req) {
-        return req.headers().contentType().map(t -> t.mediaType().text().equalsIgnoreCase("multipart/form-data")).orElse(false);
+        return ApiServer.contentType(req).map(t -> t.mediaType().text().equalsIgnoreCase("multipart/form-data")).orElse(false);
     }
 
     /** Hands each part to {@code handler} in order, streaming; at most {@code maxParts} parts. */
     public static void read(ServerRequest req, long maxParts, PartHandler handler) {
-        String contentType = req.headers().contentType().map(t -> t.text()).orElseThrow();
+        String contentType = ApiServer.contentType(req).map(t -> t.text()).orElseThrow();
         long length = req.headers().contentLength().orElse(-1);
         Streaming upload = new Streaming();
         upload.setFileCountMax(maxParts);

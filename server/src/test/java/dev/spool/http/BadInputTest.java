@@ -137,6 +137,38 @@ class BadInputTest {
         assertProblem(spool.send(spool.request("/v1/jobs", wrong).GET()), 401, "unauthenticated");
     }
 
+    /** The three causes of 500s the first generated run found; each is a 4xx problem now. */
+    static Stream<Arguments> formerFiveHundreds() {
+        return Stream.of(
+                Arguments.of("POST", "/v1/jobs", "application/json; charset=\"", 400, "invalid_request"),
+                Arguments.of("POST", "/v1/jobs", "application/json; boundary=\"", 400, "invalid_request"),
+                Arguments.of("POST", "/v1/jobs", "a/b/c", 415, "unsupported_media_type"),
+                Arguments.of("GET", "/v1/files/01a20680-a9e6-7d8d-acb3-c605259e14ea/%25?expires=1&sig=x", null, 400, "invalid_request"),
+                Arguments.of("GET", "/v1/jobs/01a20680-a9e6-7d8d-acb3-c605259e14ea/artifacts/%25", null, 404, "not_found"),
+                Arguments.of("GET", "/v1/events?kind=submitted,submitted&type=zz", null, 200, null));
+    }
+
+    @ParameterizedTest(name = "{0} {1} with Content-Type {2}")
+    @MethodSource("formerFiveHundreds")
+    void malformedContentTypesLoneEscapesAndRepeatedValuesAreTheClientsFault(String method, String target, String type,
+                                                                             int status, String code) {
+        int before = stored();
+        java.util.List<String[]> headers = new java.util.ArrayList<>();
+        headers.add(new String[] {"Authorization", "Bearer " + key});
+        if (type != null) {
+            headers.add(new String[] {"Content-Type", type});
+        }
+        byte[] body = method.equals("POST") ? "{\"type\": \"echo\", \"input\": {}}".getBytes(StandardCharsets.UTF_8) : null;
+        var answer = new dev.spool.testing.RawHttp(spool.server.port()).send(method, target, headers, body);
+
+        assertThat(answer.status()).as(answer.text()).isEqualTo(status);
+        if (code != null) {
+            assertThat(answer.header("content-type")).startsWith("application/problem+json");
+            assertThat(TestJobs.json(answer.text()).get("code").asText()).isEqualTo(code);
+        }
+        assertThat(stored()).isEqualTo(before + (status == 201 ? 1 : 0));
+    }
+
     private int stored() {
         return client.list(ListQuery.builder().limit(1000).build()).data().size();
     }
