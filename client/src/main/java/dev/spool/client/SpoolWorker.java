@@ -147,11 +147,16 @@ public final class SpoolWorker implements AutoCloseable {
             switch (r.stop.get()) {
                 case NONE -> {
                     try {
-                        flush(r);
-                        client.complete(job.id(), job.attempt(), result, r.units);
+                        report(job, () -> {
+                            flush(r);
+                            client.complete(job.id(), job.attempt(), result, r.units);
+                        });
                     } catch (SpoolApiException refused) {
                         log.info("job " + job.id() + " attempt " + job.attempt() + ": its result was refused ("
                                 + refused.status() + " " + refused.code() + ")");
+                    } catch (RuntimeException unreachable) {
+                        log.log(Level.WARNING, "job " + job.id() + " attempt " + job.attempt()
+                                + ": its result could not be delivered; its lease will expire and it will run again", unreachable);
                     }
                 }
                 case CANCELLED -> client.fail(job.id(), job.attempt(), "cancelled", "stopped at the client's request", false);
@@ -164,7 +169,7 @@ public final class SpoolWorker implements AutoCloseable {
                     case CANCELLED -> client.fail(job.id(), job.attempt(), "cancelled", "stopped at the client's request", false);
                     case TIMED_OUT -> timedOut(r);
                     case LOST, RELEASED -> { }
-                    case NONE -> {
+                    case NONE -> report(job, () -> {
                         flush(r);
                         if (e instanceof Failure f) {
                             client.fail(job.id(), job.attempt(), f.code, String.valueOf(f.getMessage()), f.retryable);
@@ -172,7 +177,7 @@ public final class SpoolWorker implements AutoCloseable {
                             client.fail(job.id(), job.attempt(), "worker_error",
                                     e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), true);
                         }
-                    }
+                    });
                 }
             } catch (RuntimeException report) {
                 log.log(Level.WARNING, "could not report the end of job " + job.id() + " attempt " + job.attempt(), report);
@@ -180,6 +185,40 @@ public final class SpoolWorker implements AutoCloseable {
         } finally {
             running.remove(job.id());
             slots.release();
+        }
+    }
+
+    /** How long a finished job's report is retried while Spool is unreachable or unavailable. */
+    private static final Duration REPORT_RETRY_FOR = Duration.ofMinutes(2);
+
+    /**
+     * Sends a report, again and again with a growing pause while Spool cannot be reached or answers
+     * 503 or 429 (a restart, a database outage), so that a finished job keeps its outcome instead
+     * of running again. Reports are fenced by the attempt: a late one is refused, never applied twice.
+     */
+    private static void report(ClaimedJob job, Runnable call) {
+        long pauseMs = 100;
+        long giveUpAt = System.nanoTime() + REPORT_RETRY_FOR.toNanos();
+        while (true) {
+            try {
+                call.run();
+                return;
+            } catch (SpoolApiException e) {
+                if ((e.status() != 503 && e.status() != 429) || System.nanoTime() > giveUpAt) {
+                    throw e;
+                }
+            } catch (java.io.UncheckedIOException e) {
+                if (System.nanoTime() > giveUpAt) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(pauseMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reporting job " + job.id(), e);
+            }
+            pauseMs = Math.min(pauseMs * 2, 2_000);
         }
     }
 

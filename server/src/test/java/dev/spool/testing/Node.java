@@ -21,13 +21,19 @@ public final class Node implements AutoCloseable {
     private final int port;
 
     public Node(Map<String, String> settings) {
+        this(settings, null);
+    }
+
+    /** @param log a file its standard error is appended to (null: discarded) */
+    public Node(Map<String, String> settings, Path log) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), ServeMain.class.getName()));
         settings.forEach((k, v) -> command.add(k + "=" + v));
         try {
-            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            process = new ProcessBuilder(command).redirectError(log == null ? ProcessBuilder.Redirect.DISCARD
+                    : ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)).readLine();
             if (line == null || !line.startsWith("PORT ")) {
                 process.destroyForcibly();
@@ -45,6 +51,14 @@ public final class Node implements AutoCloseable {
 
     public SpoolClient client(String apiKey) {
         return SpoolClient.builder(URI.create("http://127.0.0.1:" + port)).apiKey(apiKey).timeout(Duration.ofSeconds(10)).build();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean alive() {
+        return process.isAlive();
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is given back, leases are left to expire. */

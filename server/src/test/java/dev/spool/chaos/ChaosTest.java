@@ -1,0 +1,55 @@
+package dev.spool.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Spool's promises under faults, together and under load (see {@link ChaosRun} and
+ * docs/reliability.md). The README's test command runs a short version of each plan; {@code
+ * ./mvnw verify -Pchaos} (system property {@code chaos=long}) runs the long one: 20,000 jobs on two
+ * PostgreSQL nodes through 5 node SIGKILLs, 10 worker SIGKILLs and 3 database outages of 10 s, and
+ * 20,000 jobs on SQLite through 5 node SIGKILLs.
+ */
+class ChaosTest {
+    private static final boolean LONG = "long".equals(System.getProperty("chaos"));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void twoPostgresNodesLoseNothingDuplicateNothingAndAcceptOneOutcomePerJobThroughFaults() throws Exception {
+        ChaosRun.Plan plan = LONG
+                ? new ChaosRun.Plan("postgresql-long", true, 2, 4, 20_000, Duration.ofSeconds(120), 5, 10, 2, 3,
+                        Duration.ofSeconds(10), 2)
+                : new ChaosRun.Plan("postgresql-short", true, 2, 2, 1_500, Duration.ofSeconds(30), 1, 2, 1, 1,
+                        Duration.ofSeconds(4), 1);
+        assertClean(new ChaosRun(plan, dir).run());
+    }
+
+    @Test
+    void oneSqliteNodeLosesNothingThroughItsOwnSigkills() throws Exception {
+        ChaosRun.Plan plan = LONG
+                ? new ChaosRun.Plan("sqlite-long", false, 1, 4, 20_000, Duration.ofSeconds(120), 5, 0, 0, 0, Duration.ZERO, 0)
+                : new ChaosRun.Plan("sqlite-short", false, 1, 2, 800, Duration.ofSeconds(15), 1, 1, 0, 0, Duration.ZERO, 0);
+        assertClean(new ChaosRun(plan, dir).run());
+    }
+
+    private void assertClean(ChaosRun.Report report) throws Exception {
+        System.out.println(report);
+        Files.writeString(Path.of("target", "chaos-" + report.plan().name() + ".txt"), report + "\n");
+        assertThat(report.acknowledged()).isEqualTo(report.plan().jobs());
+        assertThat(report.lost()).as("lost").isZero();
+        assertThat(report.duplicated()).as("duplicated").isZero();
+        assertThat(report.doubleAccepted()).as("double-accepted").isZero();
+        assertThat(report.stuck()).as("stuck").isZero();
+        assertThat(report.webhooksLost()).as("webhooks lost").isZero();
+        assertThat(report.webhooksUnderTwoIds()).as("webhooks under two ids").isZero();
+        assertThat(report.terminalAfterLastFaultMs()).as("every job terminal within 60 s of the last fault")
+                .isBetween(0L, 60_000L);
+    }
+}
