@@ -132,7 +132,7 @@ public final class PostgresStore extends JdbcStore {
         // network, a frozen host) must not hold a request, or the writer, forever.
         properties.setProperty("connectTimeout", String.valueOf(Math.max(1, settings.connectTimeoutMs() / 1000)));
         properties.setProperty("loginTimeout", String.valueOf(Math.max(1, settings.connectTimeoutMs() / 1000)));
-        properties.setProperty("socketTimeout", String.valueOf(settings.statementTimeoutMs() / 1000 + 10));
+        properties.setProperty("socketTimeout", String.valueOf((settings.maxWait().toMillis() + 999) / 1000));
         properties.setProperty("tcpKeepAlive", "true");
         properties.setProperty("ApplicationName", "spool");
         // A batch of inserts (jobs, events) goes to the server as multi-row statements: one round trip, not one a row.

@@ -62,6 +62,31 @@ public final class RestartablePostgres implements AutoCloseable {
         }
     }
 
+    /**
+     * Freezes the server (SIGSTOP to the postmaster and every backend): connections stay open and
+     * connects are accepted by the kernel, but nothing answers, as with a hung host or a cut network.
+     */
+    public synchronized void freeze() {
+        signalAll("STOP");
+    }
+
+    /** Lets a frozen server run on. */
+    public synchronized void thaw() {
+        signalAll("CONT");
+    }
+
+    private void signalAll(String signal) {
+        try {
+            String pid = java.nio.file.Files.readAllLines(dir.resolve("postmaster.pid")).getFirst().trim();
+            new ProcessBuilder("pkill", "-" + signal, "-P", pid).inheritIO().start().waitFor();
+            new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Creates database {@code name} (the server must be running) and returns its JDBC URL. */
     public String newDatabase(String name) {
         try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
