@@ -110,10 +110,18 @@ public final class SpoolWorker implements AutoCloseable {
                 } catch (RuntimeException e) {
                     slots.release(free);
                     if (claiming) {
-                        log.log(Level.WARNING, "claim failed; trying again in a second", e);
+                        if (!claimFailing) { // once per streak, not once a second
+                            log.log(Level.WARNING, "claim failed; trying again every second until it works: " + e.getMessage(),
+                                    passing(e) ? null : e);
+                            claimFailing = true;
+                        }
                         Thread.sleep(1000);
                     }
                     continue;
+                }
+                if (claimFailing) {
+                    log.info("claiming works again");
+                    claimFailing = false;
                 }
                 slots.release(free - jobs.size());
                 if (!claiming) {
@@ -132,6 +140,15 @@ public final class SpoolWorker implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** Claims failed since the last one that worked; the claim loop's thread only. */
+    private boolean claimFailing;
+
+    /** Spool unreachable, unavailable (503) or limiting (429): a passing state, worth a line, not a stack. */
+    private static boolean passing(RuntimeException e) {
+        return e instanceof java.io.UncheckedIOException
+                || e instanceof SpoolApiException api && (api.status() == 503 || api.status() == 429);
     }
 
     private void start(ClaimedJob job) {
@@ -273,11 +290,17 @@ public final class SpoolWorker implements AutoCloseable {
                 // Rescued, finished or deleted elsewhere: stop, and report nothing.
                 log.info("job " + r.job.id() + " attempt " + r.job.attempt() + " is no longer ours (" + e.status() + "); stopping it");
                 r.stopWith(Stop.LOST);
+            } else if (passing(e)) {
+                log.fine("heartbeat of job " + r.job.id() + " failed: " + e.getMessage());
             } else {
                 log.log(Level.WARNING, "heartbeat of job " + r.job.id() + " failed", e);
             }
         } catch (RuntimeException e) {
-            log.log(Level.WARNING, "heartbeat of job " + r.job.id() + " failed", e);
+            if (passing(e)) {
+                log.fine("heartbeat of job " + r.job.id() + " failed: " + e.getMessage());
+            } else {
+                log.log(Level.WARNING, "heartbeat of job " + r.job.id() + " failed", e);
+            }
         }
     }
 

@@ -20,6 +20,8 @@ import java.util.Base64;
 import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The files of jobs: executors upload them (fenced by attempt, within per-job limits), tenants list
@@ -28,6 +30,7 @@ import javax.crypto.spec.SecretKeySpec;
  * the database).
  */
 public final class JobFiles {
+    private static final Logger log = LoggerFactory.getLogger(JobFiles.class);
     /** @param signingKey empty: a key made once and shared through the database */
     public record Settings(long maxUploadBytes, int maxPerJob, long maxBytesPerJob, Duration linkTtl, String signingKey) {}
 
@@ -73,7 +76,7 @@ public final class JobFiles {
         try {
             blob = blobs.put(content, Math.min(settings.maxUploadBytes(), settings.maxBytesPerJob()));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store the upload: " + e.getMessage(), e);
+            throw storeFailed(e);
         }
         Artifact artifact = new Artifact(id, Artifact.Kind.OUTPUT, name, attempt,
                 contentType == null || contentType.isBlank() ? "application/octet-stream" : contentType,
@@ -82,6 +85,16 @@ public final class JobFiles {
             throw new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + attempt + " is no longer current.");
         }
         return artifact;
+    }
+
+    /**
+     * A file the store could not take (a full disk, an object store that is down, an upload cut
+     * short) is not a bug: the caller is told to retry, and nothing refers to the bytes.
+     */
+    private static SpoolException storeFailed(IOException e) {
+        log.warn("the file store could not take an upload: {}", e.getMessage());
+        return new SpoolException(ErrorCode.UNAVAILABLE,
+                "The file store cannot take this file right now (" + e.getMessage() + "); retry shortly.", e);
     }
 
     /**
@@ -94,7 +107,7 @@ public final class JobFiles {
         try {
             blob = blobs.put(content, Math.min(settings.maxUploadBytes(), settings.maxBytesPerJob()));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store the upload: " + e.getMessage(), e);
+            throw storeFailed(e);
         }
         store.blobOrphanAdd(blob.sha256(), clock.instant());
         return new dev.spool.job.InputFile(name, contentType == null || contentType.isBlank()

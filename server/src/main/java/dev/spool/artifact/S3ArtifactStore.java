@@ -70,7 +70,11 @@ public final class S3ArtifactStore implements ArtifactStore {
             Blob blob = HashingCopy.copy(content, temp, maxBytes);
             String sha = blob.sha256();
             // Written again even when present: its time becomes now, which restarts the pruner's grace.
-            s3.putObject(p -> p.bucket(settings.bucket()).key(key(sha)), RequestBody.fromFile(temp));
+            try {
+                s3.putObject(p -> p.bucket(settings.bucket()).key(key(sha)), RequestBody.fromFile(temp));
+            } catch (software.amazon.awssdk.core.exception.SdkException e) {
+                throw new IOException("the object store refused the file: " + e.getMessage(), e);
+            }
             return blob;
         } finally {
             Files.deleteIfExists(temp);

@@ -170,8 +170,11 @@ public final class Dispatcher implements AutoCloseable {
         try {
             store.deliveryTried(d, tried, retryAt, now);
         } catch (RuntimeException e) {
-            // The lease runs out and the delivery is sent again: at least once, never lost.
-            log.warn("recording a try of webhook delivery {} failed", d.id(), e);
+            // The lease runs out and the delivery is sent again, under the same webhook-id: at
+            // least once, never lost. An outage is logged once, by the store.
+            if (!SpoolException.unavailable(e)) {
+                log.warn("recording a try of webhook delivery {} failed", d.id(), e);
+            }
         }
     }
 

@@ -45,7 +45,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * PostgreSQL (or one node on SQLite); clients submitting jobs, each with its own idempotency key,
  * retried (same key, another node) on any error; and faults while it runs — nodes and workers
  * SIGKILLed and restarted, workers SIGSTOPped past their lease, the database stopped and started,
- * Spool's database connections terminated. Then a checker reads the whole history — every submit
+ * Spool's database connections terminated, every database connection slot taken, the disk of a
+ * node's artifact store full, and one node's clock off for the whole run. Then a checker reads the whole history — every submit
  * and its answer, every outcome a worker got accepted, every webhook received, and the database —
  * and counts, in Jepsen's queue words: lost, duplicated, double-accepted, stuck, and webhooks lost
  * or sent under two ids. All must be zero.
@@ -58,20 +59,20 @@ final class ChaosRun {
     /** What to run: how much load, for how long, and which faults, spread evenly over the load. */
     record Plan(String name, boolean postgres, int nodes, int workers, int jobs, Duration submitFor,
                 int serverKills, int workerKills, int workerStops, int databaseOutages, Duration outage,
-                int connectionKills) {}
+                int connectionKills, int poolExhaustions, int disksFull, Duration clockSkew) {}
 
     /** The checker's counts. */
     record Report(Plan plan, int acknowledged, int unacknowledged, int lost, int duplicated, int doubleAccepted,
                   int stuck, int failed, int webhooksLost, int webhooksUnderTwoIds, long terminalAfterLastFaultMs,
-                  Map<String, Integer> faults, long runMs) {
+                  Map<String, Integer> faults, long slowestRestartMs, long runMs) {
         @Override
         public String toString() {
             return String.format("""
                     chaos run %s: %d jobs acknowledged (%d never acknowledged), %d ms
-                      faults: %s
+                      faults: %s (slowest node restart %d ms)
                       lost %d, duplicated %d, double-accepted %d, stuck %d, failed %d, webhooks lost %d, webhooks under two ids %d
                       every job terminal %d ms after the last fault ended""",
-                    plan.name(), acknowledged, unacknowledged, runMs, faults, lost, duplicated, doubleAccepted, stuck,
+                    plan.name(), acknowledged, unacknowledged, runMs, faults, slowestRestartMs, lost, duplicated, doubleAccepted, stuck,
                     failed, webhooksLost, webhooksUnderTwoIds, terminalAfterLastFaultMs);
         }
     }
@@ -133,6 +134,13 @@ final class ChaosRun {
             background.shutdownNow();
             workers.forEach(Process::destroyForcibly);
             nodes.forEach(Node::close);
+            // Whatever Java process of ours is left (a node whose restart was under way): end it too.
+            ProcessHandle.current().descendants()
+                    .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                    .forEach(ProcessHandle::destroyForcibly);
+            for (Path m : mounted) {
+                run("umount", "-l", m.toString());
+            }
             receiver.stop(0);
             if (pg != null) {
                 pg.close();
@@ -144,7 +152,7 @@ final class ChaosRun {
 
     private void startDatabase() {
         if (plan.postgres()) {
-            pg = new RestartablePostgres(dir.resolve("pg")).start();
+            pg = new RestartablePostgres(dir.resolve("pg"), 60).start();
             databaseUrl = pg.newDatabase("chaos");
         } else {
             databaseUrl = "jdbc:sqlite:" + dir.resolve("node-0").resolve("spool.db");
@@ -173,8 +181,51 @@ final class ChaosRun {
             if (plan.postgres()) {
                 s.put("storage.database", databaseUrl);
             }
+            if (plan.disksFull() > 0) {
+                Path files = dir.resolve("files-" + i);
+                Files.createDirectories(files);
+                run("mount", "-t", "tmpfs", "-o", "size=" + DISK_BYTES, "tmpfs", files.toString());
+                mounted.add(files);
+                s.put("artifacts.dir", files.toString());
+            }
             nodeSettings.add(s);
-            nodes.add(new Node(s, dir.resolve("node-" + i + ".log")));
+            nodes.add(startNode(i));
+        }
+    }
+
+    /** The size of each node's artifact disk when the plan fills disks: room for a few hundred files. */
+    private static final String DISK_BYTES = "2m";
+    private final List<Path> mounted = Collections.synchronizedList(new ArrayList<>());
+
+    /** Debian's libfaketime (package faketime), which .ci/run installs. */
+    private static final Path FAKETIME = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
+
+    /**
+     * Starts node {@code i}; the last node of a plan with a clock skew runs with its wall clock off
+     * by that much (libfaketime preloaded into the JVM itself, so that a SIGKILL reaches the node).
+     */
+    private Node startNode(int i) {
+        Map<String, String> environment = Map.of();
+        if (!plan.clockSkew().isZero() && i == plan.nodes() - 1) {
+            if (!Files.exists(FAKETIME)) {
+                throw new IllegalStateException(FAKETIME + " is missing: install Debian's faketime (.ci/run does)");
+            }
+            environment = Map.of("LD_PRELOAD", FAKETIME.toString(), "FAKETIME_DONT_FAKE_MONOTONIC", "1",
+                    "FAKETIME", (plan.clockSkew().isNegative() ? "-" : "+") + plan.clockSkew().abs().toMillis() / 1000.0 + "s");
+        }
+        return new Node(nodeSettings.get(i), dir.resolve("node-" + i + ".log"), environment);
+    }
+
+    private static void run(String... command) throws IOException {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IOException(String.join(" ", command) + " failed: " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
         }
     }
 
@@ -261,8 +312,9 @@ final class ChaosRun {
 
     private void submitOne(int n) {
         String key = "chaos-" + n;
+        boolean attach = plan.disksFull() > 0 && n % 10 == 0;
         String body = "{\"type\": \"" + TYPE + "\", \"input\": {\"n\": " + n + ", \"ms\": " + (5 + n % 40)
-                + "}, \"metadata\": {\"chaos_key\": \"" + key + "\"}}";
+                + ", \"attach\": " + attach + "}, \"metadata\": {\"chaos_key\": \"" + key + "\"}}";
         long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         for (int attempt = 0; System.nanoTime() < giveUpAt; attempt++) {
             int node = (n + attempt) % ports.size();
@@ -294,7 +346,7 @@ final class ChaosRun {
 
     // ---------------------------------------------------------------- faults
 
-    private enum Fault { SERVER_KILL, WORKER_KILL, WORKER_STOP, DATABASE_OUTAGE, CONNECTION_KILL }
+    private enum Fault { SERVER_KILL, WORKER_KILL, WORKER_STOP, DATABASE_OUTAGE, CONNECTION_KILL, POOL_EXHAUSTED, DISK_FULL }
 
     private void inject(ExecutorService background) throws Exception {
         List<Fault> schedule = new ArrayList<>();
@@ -303,6 +355,8 @@ final class ChaosRun {
         schedule.addAll(Collections.nCopies(plan.workerStops(), Fault.WORKER_STOP));
         schedule.addAll(Collections.nCopies(plan.databaseOutages(), Fault.DATABASE_OUTAGE));
         schedule.addAll(Collections.nCopies(plan.connectionKills(), Fault.CONNECTION_KILL));
+        schedule.addAll(Collections.nCopies(plan.poolExhaustions(), Fault.POOL_EXHAUSTED));
+        schedule.addAll(Collections.nCopies(plan.disksFull(), Fault.DISK_FULL));
         Collections.shuffle(schedule, random);
         long gap = plan.submitFor().toNanos() / (schedule.size() + 1);
         List<java.util.concurrent.Future<?>> running = new ArrayList<>();
@@ -343,9 +397,18 @@ final class ChaosRun {
                 }
                 case CONNECTION_KILL -> {
                     if (pg != null) {
-                        pg.execute("chaos", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                + "WHERE application_name = 'spool' AND pid <> pg_backend_pid()");
+                        terminateSpoolConnections();
                     }
+                    ended();
+                }
+                case POOL_EXHAUSTED -> {
+                    if (pg != null) {
+                        exhaustConnections();
+                    }
+                    ended();
+                }
+                case DISK_FULL -> {
+                    fillDisk(mounted.get(random.nextInt(mounted.size())));
                     ended();
                 }
             }
@@ -354,6 +417,53 @@ final class ChaosRun {
             f.get();
         }
         ended(); // a run without faults: "after the last fault" is from here
+    }
+
+    private void terminateSpoolConnections() {
+        pg.execute("chaos", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                + "WHERE application_name = 'spool' AND pid <> pg_backend_pid()");
+    }
+
+    /**
+     * Takes every connection slot the database has (then cuts Spool's own connections, so that it
+     * must find new ones), holds them for the plan's outage, and gives them back.
+     */
+    private void exhaustConnections() throws InterruptedException {
+        List<Connection> taken = new ArrayList<>();
+        try {
+            terminateSpoolConnections();
+            while (true) {
+                try {
+                    taken.add(pg.connect("chaos"));
+                } catch (SQLException full) {
+                    break; // too many clients: every slot is ours
+                }
+            }
+            Thread.sleep(plan.outage().toMillis());
+        } finally {
+            for (Connection c : taken) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // closing anyway
+                }
+            }
+        }
+    }
+
+    /** Fills a node's artifact disk to the last byte, holds it full for the plan's outage, then frees it. */
+    private void fillDisk(Path disk) throws Exception {
+        Path filler = disk.resolve("filler");
+        try (var out = Files.newOutputStream(filler)) {
+            byte[] block = new byte[4096];
+            while (true) {
+                out.write(block);
+            }
+        } catch (IOException full) {
+            // no space left on device: as intended
+        }
+        Thread.sleep(plan.outage().toMillis());
+        Files.deleteIfExists(filler);
     }
 
     private final Set<Integer> restarting = ConcurrentHashMap.newKeySet();
@@ -376,9 +486,13 @@ final class ChaosRun {
         }
     }
 
+    private final AtomicLong slowestRestartMs = new AtomicLong();
+
     private Void restartNode(int i) throws InterruptedException {
         Thread.sleep(1000);
-        nodes.set(i, new Node(nodeSettings.get(i), dir.resolve("node-" + i + ".log"))); // waits until it listens
+        long t0 = System.nanoTime();
+        nodes.set(i, startNode(i)); // waits until it listens
+        slowestRestartMs.accumulateAndGet(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), Math::max);
         restarting.remove(i);
         ended();
         return null;
@@ -478,7 +592,7 @@ final class ChaosRun {
                     .filter(e -> !webhookIds.containsKey(e.getKey() + " job.succeeded")).count();
             int underTwoIds = (int) webhookIds.values().stream().filter(ids -> ids.size() > 1).count();
             return new Report(plan, acknowledged.size(), unacknowledged.get(), lost, duplicated, doubleAccepted, stuck,
-                    failed, webhooksLost, underTwoIds, terminalMs, faults,
+                    failed, webhooksLost, underTwoIds, terminalMs, faults, slowestRestartMs.get(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         }
     }

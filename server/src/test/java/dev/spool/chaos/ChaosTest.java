@@ -6,37 +6,48 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Spool's promises under faults, together and under load (see {@link ChaosRun} and
  * docs/reliability.md). The README's test command runs a short version of each plan; {@code
  * ./mvnw verify -Pchaos} (system property {@code chaos=long}) runs the long one: 20,000 jobs on two
- * PostgreSQL nodes through 5 node SIGKILLs, 10 worker SIGKILLs and 3 database outages of 10 s, and
- * 20,000 jobs on SQLite through 5 node SIGKILLs.
+ * PostgreSQL nodes (one with its clock 2 s ahead) through 5 node SIGKILLs, 10 worker SIGKILLs,
+ * 2 worker SIGSTOPs, 3 database outages of 10 s, 2 connection kills, 2 exhausted connection pools
+ * and 2 full artifact disks, and 20,000 jobs on SQLite through 5 node SIGKILLs and a full disk.
+ * The runs need root (the artifact disks are small tmpfs mounts) and Debian's {@code faketime}.
  */
 class ChaosTest {
     private static final boolean LONG = "long".equals(System.getProperty("chaos"));
 
-    @TempDir
-    Path dir;
+    /** Each run's processes' logs and data stay in target/chaos/<plan>/ for a look after a failure. */
+    private static Path dir(ChaosRun.Plan plan) throws java.io.IOException {
+        Path dir = Path.of("target", "chaos", plan.name()).toAbsolutePath();
+        if (Files.exists(dir)) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        return Files.createDirectories(dir);
+    }
 
     @Test
     void twoPostgresNodesLoseNothingDuplicateNothingAndAcceptOneOutcomePerJobThroughFaults() throws Exception {
         ChaosRun.Plan plan = LONG
                 ? new ChaosRun.Plan("postgresql-long", true, 2, 4, 20_000, Duration.ofSeconds(120), 5, 10, 2, 3,
-                        Duration.ofSeconds(10), 2)
+                        Duration.ofSeconds(10), 2, 2, 2, Duration.ofSeconds(2))
                 : new ChaosRun.Plan("postgresql-short", true, 2, 2, 1_500, Duration.ofSeconds(30), 1, 2, 1, 1,
-                        Duration.ofSeconds(4), 1);
-        assertClean(new ChaosRun(plan, dir).run());
+                        Duration.ofSeconds(4), 1, 1, 1, Duration.ofSeconds(2));
+        assertClean(new ChaosRun(plan, dir(plan)).run());
     }
 
     @Test
     void oneSqliteNodeLosesNothingThroughItsOwnSigkills() throws Exception {
         ChaosRun.Plan plan = LONG
-                ? new ChaosRun.Plan("sqlite-long", false, 1, 4, 20_000, Duration.ofSeconds(120), 5, 0, 0, 0, Duration.ZERO, 0)
-                : new ChaosRun.Plan("sqlite-short", false, 1, 2, 800, Duration.ofSeconds(15), 1, 1, 0, 0, Duration.ZERO, 0);
-        assertClean(new ChaosRun(plan, dir).run());
+                ? new ChaosRun.Plan("sqlite-long", false, 1, 4, 20_000, Duration.ofSeconds(120), 5, 0, 0, 0,
+                        Duration.ofSeconds(5), 0, 0, 1, Duration.ZERO)
+                : new ChaosRun.Plan("sqlite-short", false, 1, 2, 800, Duration.ofSeconds(15), 1, 1, 0, 0,
+                        Duration.ofSeconds(3), 0, 0, 1, Duration.ZERO);
+        assertClean(new ChaosRun(plan, dir(plan)).run());
     }
 
     private void assertClean(ChaosRun.Report report) throws Exception {

@@ -26,18 +26,37 @@ public final class Node implements AutoCloseable {
 
     /** @param log a file its standard error is appended to (null: discarded) */
     public Node(Map<String, String> settings, Path log) {
-        List<String> command = new ArrayList<>(List.of(
+        this(settings, log, Map.of());
+    }
+
+    /** @param environment variables added to the process's environment ({@code LD_PRELOAD}, say) */
+    public Node(Map<String, String> settings, Path log, Map<String, String> environment) {
+        List<String> command = new ArrayList<>();
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), ServeMain.class.getName()));
         settings.forEach((k, v) -> command.add(k + "=" + v));
         try {
-            process = new ProcessBuilder(command).redirectError(log == null ? ProcessBuilder.Redirect.DISCARD
-                    : ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectError(log == null ? ProcessBuilder.Redirect.DISCARD
+                    : ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().putAll(environment);
+            process = builder.start();
+            Process started = process;
+            // A node that neither listens nor exits within two minutes is stuck: end it and say so.
+            Thread watchdog = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(120_000);
+                    started.destroyForcibly();
+                } catch (InterruptedException e) {
+                    // it started in time
+                }
+            });
             String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            watchdog.interrupt();
             if (line == null || !line.startsWith("PORT ")) {
                 process.destroyForcibly();
-                throw new IllegalStateException("the node did not start: " + line);
+                throw new IllegalStateException("the node did not start within 2 minutes: " + line + " (see its log)");
             }
             port = Integer.parseInt(line.substring(5).trim());
         } catch (IOException e) {

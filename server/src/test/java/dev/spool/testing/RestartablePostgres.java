@@ -19,10 +19,17 @@ public final class RestartablePostgres implements AutoCloseable {
     private final int port;
     private EmbeddedPostgres server;
 
+    private final int maxConnections;
+
     /** Picks a free port; the database is started with {@link #start()}. */
     public RestartablePostgres(Path dir) {
+        this(dir, 300);
+    }
+
+    public RestartablePostgres(Path dir, int maxConnections) {
         this.dir = dir;
         this.port = freePort();
+        this.maxConnections = maxConnections;
     }
 
     public static int freePort() {
@@ -40,7 +47,7 @@ public final class RestartablePostgres implements AutoCloseable {
                         .setPort(port)
                         .setDataDirectory(dir)
                         .setCleanDataDirectory(false)
-                        .setServerConfig("max_connections", "300")
+                        .setServerConfig("max_connections", Integer.toString(maxConnections))
                         .setServerConfig("fsync", "on")
                         .start();
             } catch (IOException e) {
@@ -95,6 +102,11 @@ public final class RestartablePostgres implements AutoCloseable {
             throw new IllegalStateException("cannot create database " + name, e);
         }
         return url(name);
+    }
+
+    /** A new superuser connection to database {@code name}. */
+    public Connection connect(String name) throws SQLException {
+        return server.getDatabase("postgres", name).getConnection();
     }
 
     /** The JDBC URL of database {@code name}, whether or not the server is running now. */

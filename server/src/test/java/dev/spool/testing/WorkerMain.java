@@ -12,7 +12,8 @@ import java.time.Duration;
 /**
  * An external worker in a process of its own, for tests that kill or freeze it: {@code WorkerMain
  * <base url> <worker key> <type> <slots>} runs the Java worker runtime on jobs of that type; each
- * job sleeps {@code input.ms} and succeeds with {@code {"n": input.n}}. It prints {@code ACCEPTED
+ * job sleeps {@code input.ms}, uploads a small file when {@code input.attach}, and succeeds with
+ * {@code {"n": input.n}}. It prints {@code ACCEPTED
  * <job id>} for every completion Spool accepted (2xx), the worker's own record of what it got
  * accepted, for the chaos checker.
  */
@@ -25,6 +26,15 @@ public final class WorkerMain {
                 .waitSeconds(1)
                 .handler(job -> {
                     Thread.sleep(job.input().path("ms").asLong(10));
+                    if (job.input().path("attach").asBoolean(false)) {
+                        java.nio.file.Path file = java.nio.file.Files.createTempFile("chaos-", ".txt");
+                        try {
+                            java.nio.file.Files.writeString(file, ("job " + job.job().id() + "\n").repeat(40));
+                            job.attach("out.txt", "text/plain", file);
+                        } finally {
+                            java.nio.file.Files.deleteIfExists(file);
+                        }
+                    }
                     return JsonNodeFactory.instance.objectNode().put("n", job.input().path("n").asLong());
                 })
                 .start()) {
