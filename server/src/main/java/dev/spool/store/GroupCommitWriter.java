@@ -197,6 +197,9 @@ final class GroupCommitWriter implements AutoCloseable {
             Work<?> work = batch.get(i);
             if (failures[i] != null && lostARace(failures[i]) && work.races++ < RACE_RETRIES) {
                 raced.add(work); // its locks are gone with its savepoint; the next transaction tries again
+            } else if (failures[i] != null && lostARace(failures[i])) {
+                work.done.completeExceptionally(new SpoolException(ErrorCode.UNAVAILABLE,
+                        "This write kept colliding with another node's; retry shortly.", failures[i]));
             } else if (failures[i] != null) {
                 work.done.completeExceptionally(Reachability.isUnreachable(failures[i])
                         ? reachability.failed(failures[i], "write") : failures[i]);

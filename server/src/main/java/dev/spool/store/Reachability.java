@@ -54,9 +54,6 @@ public final class Reachability {
             if (t instanceof ConnectException || t instanceof SocketTimeoutException || t instanceof SocketException) {
                 return true;
             }
-            if (t instanceof SpoolException s && s.code() == ErrorCode.UNAVAILABLE) {
-                return true;
-            }
         }
         return false;
     }
@@ -102,10 +99,13 @@ public final class Reachability {
 
     /**
      * A call failed with {@code e}. Returns the exception to throw: {@code UNAVAILABLE} when the
-     * database could not be reached (logged once per outage), else {@code e} itself as it was.
+     * database could not be reached (logged once per outage), else {@code e} itself as it was. An
+     * {@code UNAVAILABLE} made by the caller itself (the writer timed out, or has no connection)
+     * counts as the database not answering.
      */
     RuntimeException failed(Throwable e, String what) {
-        if (!isUnreachable(e)) {
+        boolean ours = e instanceof SpoolException s && s.code() == ErrorCode.UNAVAILABLE;
+        if (!ours && !isUnreachable(e)) {
             return e instanceof RuntimeException r ? r : new IllegalStateException(what + " failed: " + e.getMessage(), e);
         }
         refused.incrementAndGet();
