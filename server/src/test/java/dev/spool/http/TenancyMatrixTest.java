@@ -111,6 +111,24 @@ class TenancyMatrixTest {
         return op.template().contains("{id}") || op.in("query").stream().anyMatch(TenancyMatrixTest::namesAnObject);
     }
 
+    /**
+     * The matrix is the document's, so the document must have every route the server registers:
+     * a route added to the route table without its operation fails here.
+     */
+    @Test
+    void everyRouteOfTheRouteTableIsAnOperationOfTheDocument() throws Exception {
+        String table = java.nio.file.Files.readString(Path.of("src/main/java/dev/spool/http/ApiServer.java"));
+        java.util.regex.Matcher route = java.util.regex.Pattern
+                .compile("\\.(get|post|put|patch|delete)\\(\"(/[^\"]*)\"").matcher(table);
+        List<String> documented = api.operations().stream().map(OpenApi.Operation::toString).toList();
+        List<String> routes = new ArrayList<>();
+        while (route.find()) {
+            routes.add(route.group(1).toUpperCase(java.util.Locale.ROOT) + " " + route.group(2));
+        }
+        assertThat(routes).hasSizeGreaterThanOrEqualTo(40);
+        assertThat(documented).containsAll(routes);
+    }
+
     @Test
     void everyIdTakingOperationAnswersAnotherTenantsObjectOfEveryKindExactlyLikeAMissingOne() throws Exception {
         List<OpenApi.Operation> matrix = api.operations().stream().filter(TenancyMatrixTest::takesAnId).toList();
