@@ -193,8 +193,8 @@ final class ChaosRun {
         }
     }
 
-    /** The size of each node's artifact disk when the plan fills disks: room for a few hundred files. */
-    private static final String DISK_BYTES = "2m";
+    /** The size of each node's artifact disk when the plan fills disks: room for every file of a long run (2,000 of 2 KiB). */
+    private static final String DISK_BYTES = "32m";
     private final List<Path> mounted = Collections.synchronizedList(new ArrayList<>());
 
     /** Debian's libfaketime (package faketime), which .ci/run installs. */
