@@ -177,6 +177,9 @@ final class ChaosRun {
                     "jobs.lease_seconds", Integer.toString(LEASE_SECONDS),
                     "jobs.maintenance_interval_ms", "250", "runner.heartbeat_ms", "1000",
                     "storage.connect_timeout_ms", "2000",
+                    // Retries wait at most 10 s: how soon the backlog drains after the faults is
+                    // then Spool's recovery, not a backoff of minutes that a job may have earned.
+                    "jobs.backoff_max_seconds", "10",
                     "config", types.toString()));
             if (plan.postgres()) {
                 s.put("storage.database", databaseUrl);
@@ -503,7 +506,8 @@ final class ChaosRun {
     }
 
     private static void signal(String signal, long pid) throws IOException, InterruptedException {
-        new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+        new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(); // it may have been killed meanwhile
     }
 
     // ---------------------------------------------------------------- checking
