@@ -56,24 +56,27 @@ final class ChaosRun {
     private static final String TYPE = "chaos";
     private static final int LEASE_SECONDS = 5;
 
-    /** What to run: how much load, for how long, and which faults, spread evenly over the load. */
+    /**
+     * What to run: how much load, for how long, and which faults, spread evenly over the load; a
+     * database outage lasts {@code outage}, a taken pool or a full disk {@code hold}.
+     */
     record Plan(String name, boolean postgres, int nodes, int workers, int jobs, Duration submitFor,
                 int serverKills, int workerKills, int workerStops, int databaseOutages, Duration outage,
-                int connectionKills, int poolExhaustions, int disksFull, Duration clockSkew) {}
+                int connectionKills, int poolExhaustions, int disksFull, Duration hold, Duration clockSkew) {}
 
     /** The checker's counts. */
     record Report(Plan plan, int acknowledged, int unacknowledged, int lost, int duplicated, int doubleAccepted,
-                  int stuck, int failed, int webhooksLost, int webhooksUnderTwoIds, long terminalAfterLastFaultMs,
-                  Map<String, Integer> faults, long slowestRestartMs, long runMs) {
+                  int stuck, int failed, int webhooksLost, int webhooksUnderTwoIds, long backlogAtLastFault,
+                  long terminalAfterLastFaultMs, Map<String, Integer> faults, long slowestRestartMs, long runMs) {
         @Override
         public String toString() {
             return String.format("""
                     chaos run %s: %d jobs acknowledged (%d never acknowledged), %d ms
                       faults: %s (slowest node restart %d ms)
                       lost %d, duplicated %d, double-accepted %d, stuck %d, failed %d, webhooks lost %d, webhooks under two ids %d
-                      every job terminal %d ms after the last fault ended""",
+                      %d jobs queued or running when the faults ended; every job terminal %d ms after the last fault ended""",
                     plan.name(), acknowledged, unacknowledged, runMs, faults, slowestRestartMs, lost, duplicated, doubleAccepted, stuck,
-                    failed, webhooksLost, webhooksUnderTwoIds, terminalAfterLastFaultMs);
+                    failed, webhooksLost, webhooksUnderTwoIds, backlogAtLastFault, terminalAfterLastFaultMs);
         }
     }
 
@@ -125,10 +128,11 @@ final class ChaosRun {
                 return null;
             });
             faulting.get();
+            long backlog = backlog();
             submitting.get();
             long terminalMs = awaitTerminal();
             awaitWebhooks();
-            Report report = check(terminalMs, started);
+            Report report = check(backlog, terminalMs, started);
             return report;
         } finally {
             background.shutdownNow();
@@ -429,7 +433,7 @@ final class ChaosRun {
 
     /**
      * Takes every connection slot the database has (then cuts Spool's own connections, so that it
-     * must find new ones), holds them for the plan's outage, and gives them back.
+     * must find new ones), holds them for the plan's hold, and gives them back.
      */
     private void exhaustConnections() throws InterruptedException {
         List<Connection> taken = new ArrayList<>();
@@ -442,7 +446,7 @@ final class ChaosRun {
                     break; // too many clients: every slot is ours
                 }
             }
-            Thread.sleep(plan.outage().toMillis());
+            Thread.sleep(plan.hold().toMillis());
         } finally {
             for (Connection c : taken) {
                 try {
@@ -454,7 +458,7 @@ final class ChaosRun {
         }
     }
 
-    /** Fills a node's artifact disk to the last byte, holds it full for the plan's outage, then frees it. */
+    /** Fills a node's artifact disk to the last byte, holds it full for the plan's hold, then frees it. */
     private void fillDisk(Path disk) throws Exception {
         Path filler = disk.resolve("filler");
         try (var out = Files.newOutputStream(filler)) {
@@ -465,7 +469,7 @@ final class ChaosRun {
         } catch (IOException full) {
             // no space left on device: as intended
         }
-        Thread.sleep(plan.outage().toMillis());
+        Thread.sleep(plan.hold().toMillis());
         Files.deleteIfExists(filler);
     }
 
@@ -564,7 +568,16 @@ final class ChaosRun {
         return out;
     }
 
-    private Report check(long terminalMs, long started) throws Exception {
+    /** Jobs not ended yet (the faults just ended: how much work recovery has ahead of it). */
+    private long backlog() throws SQLException {
+        try (Connection c = database(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private Report check(long backlog, long terminalMs, long started) throws Exception {
         try (Connection c = database()) {
             Map<String, String> stored = stored(c);
             Set<String> acknowledged = acknowledgedIds();
@@ -596,7 +609,7 @@ final class ChaosRun {
                     .filter(e -> !webhookIds.containsKey(e.getKey() + " job.succeeded")).count();
             int underTwoIds = (int) webhookIds.values().stream().filter(ids -> ids.size() > 1).count();
             return new Report(plan, acknowledged.size(), unacknowledged.get(), lost, duplicated, doubleAccepted, stuck,
-                    failed, webhooksLost, underTwoIds, terminalMs, faults, slowestRestartMs.get(),
+                    failed, webhooksLost, underTwoIds, backlog, terminalMs, faults, slowestRestartMs.get(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         }
     }

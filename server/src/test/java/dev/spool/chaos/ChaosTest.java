@@ -34,9 +34,9 @@ class ChaosTest {
     void twoPostgresNodesLoseNothingDuplicateNothingAndAcceptOneOutcomePerJobThroughFaults() throws Exception {
         ChaosRun.Plan plan = LONG
                 ? new ChaosRun.Plan("postgresql-long", true, 2, 4, 20_000, Duration.ofSeconds(120), 5, 10, 2, 3,
-                        Duration.ofSeconds(10), 2, 2, 2, Duration.ofSeconds(2))
+                        Duration.ofSeconds(10), 2, 2, 2, Duration.ofSeconds(3), Duration.ofSeconds(2))
                 : new ChaosRun.Plan("postgresql-short", true, 2, 2, 1_000, Duration.ofSeconds(20), 1, 2, 1, 1,
-                        Duration.ofSeconds(3), 1, 1, 1, Duration.ofSeconds(2));
+                        Duration.ofSeconds(3), 1, 1, 1, Duration.ofSeconds(3), Duration.ofSeconds(2));
         assertClean(new ChaosRun(plan, dir(plan)).run());
     }
 
@@ -44,9 +44,9 @@ class ChaosTest {
     void oneSqliteNodeLosesNothingThroughItsOwnSigkills() throws Exception {
         ChaosRun.Plan plan = LONG
                 ? new ChaosRun.Plan("sqlite-long", false, 1, 4, 20_000, Duration.ofSeconds(120), 5, 0, 0, 0,
-                        Duration.ofSeconds(5), 0, 0, 1, Duration.ZERO)
+                        Duration.ZERO, 0, 0, 1, Duration.ofSeconds(3), Duration.ZERO)
                 : new ChaosRun.Plan("sqlite-short", false, 1, 2, 500, Duration.ofSeconds(10), 1, 1, 0, 0,
-                        Duration.ofSeconds(3), 0, 0, 1, Duration.ZERO);
+                        Duration.ZERO, 0, 0, 1, Duration.ofSeconds(3), Duration.ZERO);
         assertClean(new ChaosRun(plan, dir(plan)).run());
     }
 
