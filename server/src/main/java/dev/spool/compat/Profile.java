@@ -146,14 +146,14 @@ abstract class Profile implements HttpService {
                 if (!res.isSent()) {
                     error(res, ApiServer.requestFault(e.status().code()), e.getMessage());
                 }
-            } catch (io.helidon.http.HttpException e) {
-                if (!res.isSent() && e.status().code() < 500) {
-                    error(res, ApiServer.requestFault(e.status().code()), e.getMessage());
-                } else {
+            } catch (io.helidon.http.HttpException e) { // Helidon's own refusal of a malformed request
+                boolean ours = e.status().code() >= 500;
+                if (ours) {
                     log.error("{} {} failed", req.prologue().method().text(), req.path().path(), e);
-                    if (!res.isSent()) {
-                        error(res, ErrorCode.INTERNAL, "Something went wrong on our side; the server log has the details.");
-                    }
+                }
+                if (!res.isSent()) {
+                    error(res, ours ? ErrorCode.INTERNAL : ApiServer.requestFault(e.status().code()),
+                            ours ? "Something went wrong on our side; the server log has the details." : e.getMessage());
                 }
             } catch (Exception e) {
                 if (e instanceof InterruptedException) {
