@@ -28,8 +28,17 @@ public final class Reachability {
         }
         return state.startsWith("08") // connection exception
                 || state.equals("57P01") || state.equals("57P02") || state.equals("57P03") // shutdown, crash, starting up
-                || state.equals("53300") // too many connections
-                || state.equals("57014"); // statement cancelled (statement_timeout): the database is overloaded
+                || state.equals("53300"); // too many connections
+    }
+
+    /** A statement the database cancelled at statement_timeout: this call is too slow, the database is there. */
+    private static boolean cancelled(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && "57014".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** While the database is down, one call in this long goes to it; the others are refused at once. */
@@ -105,6 +114,10 @@ public final class Reachability {
      */
     RuntimeException failed(Throwable e, String what) {
         boolean ours = e instanceof SpoolException s && s.code() == ErrorCode.UNAVAILABLE;
+        if (!ours && cancelled(e)) {
+            return new SpoolException(ErrorCode.UNAVAILABLE, "The database did not answer this in time "
+                    + "(storage.statement_timeout_ms); retry shortly.", e);
+        }
         if (!ours && !isUnreachable(e)) {
             return e instanceof RuntimeException r ? r : new IllegalStateException(what + " failed: " + e.getMessage(), e);
         }
