@@ -238,7 +238,10 @@ public final class Server implements AutoCloseable {
                                 + "answering 503 on {}", Reachability.rootMessage(e), url(http.host(), standby.port()));
                     }
                     Thread.sleep(pause.toMillis());
-                    pause = pause.multipliedBy(2).compareTo(MOST_BETWEEN_TRIES) > 0 ? MOST_BETWEEN_TRIES : pause.multipliedBy(2);
+                    pause = pause.multipliedBy(2);
+                    if (pause.compareTo(MOST_BETWEEN_TRIES) > 0) {
+                        pause = MOST_BETWEEN_TRIES;
+                    }
                 }
             }
         } catch (InterruptedException e) {

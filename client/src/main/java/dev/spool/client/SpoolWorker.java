@@ -220,12 +220,8 @@ public final class SpoolWorker implements AutoCloseable {
             try {
                 call.run();
                 return;
-            } catch (SpoolApiException e) {
-                if ((e.status() != 503 && e.status() != 429) || System.nanoTime() > giveUpAt) {
-                    throw e;
-                }
-            } catch (java.io.UncheckedIOException e) {
-                if (System.nanoTime() > giveUpAt) {
+            } catch (RuntimeException e) {
+                if (!passing(e) || System.nanoTime() > giveUpAt) {
                     throw e;
                 }
             }
@@ -290,17 +286,20 @@ public final class SpoolWorker implements AutoCloseable {
                 // Rescued, finished or deleted elsewhere: stop, and report nothing.
                 log.info("job " + r.job.id() + " attempt " + r.job.attempt() + " is no longer ours (" + e.status() + "); stopping it");
                 r.stopWith(Stop.LOST);
-            } else if (passing(e)) {
-                log.fine("heartbeat of job " + r.job.id() + " failed: " + e.getMessage());
             } else {
-                log.log(Level.WARNING, "heartbeat of job " + r.job.id() + " failed", e);
+                beatFailed(r, e);
             }
         } catch (RuntimeException e) {
-            if (passing(e)) {
-                log.fine("heartbeat of job " + r.job.id() + " failed: " + e.getMessage());
-            } else {
-                log.log(Level.WARNING, "heartbeat of job " + r.job.id() + " failed", e);
-            }
+            beatFailed(r, e);
+        }
+    }
+
+    /** A passing failure (Spool restarting, its database away) is worth a fine line; anything else a warning. */
+    private static void beatFailed(Running r, RuntimeException e) {
+        if (passing(e)) {
+            log.fine("heartbeat of job " + r.job.id() + " failed: " + e.getMessage());
+        } else {
+            log.log(Level.WARNING, "heartbeat of job " + r.job.id() + " failed", e);
         }
     }
 

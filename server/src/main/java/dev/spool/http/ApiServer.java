@@ -148,7 +148,7 @@ public final class ApiServer implements AutoCloseable {
 
     private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, WorkerRoutes workers,
                                FileRoutes files, ApiKeys keys, byte[] openapi, BooleanSupplier ready) {
-        r.get("/healthz", (req, res) -> sendJson(res, Status.OK_200, Json.MAPPER.createObjectNode().put("status", "ok")))
+        r.get("/healthz", ApiServer::alive)
          .get("/readyz", (req, res) -> {
              if (!ready.getAsBoolean()) {
                  throw new SpoolException(ErrorCode.UNAVAILABLE, "Spool is starting or shutting down.");
@@ -342,6 +342,11 @@ public final class ApiServer implements AutoCloseable {
 
     private static SpoolException tooLarge() {
         return new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is larger than this server accepts (http.max_body_bytes).");
+    }
+
+    /** {@code /healthz}: the process is up (it says nothing of the database; {@code /readyz} does). */
+    static void alive(ServerRequest req, ServerResponse res) {
+        sendJson(res, Status.OK_200, Json.MAPPER.createObjectNode().put("status", "ok"));
     }
 
     static void sendJson(ServerResponse res, Status status, JsonNode body) {

@@ -65,7 +65,7 @@ public final class Problems {
     }
 
     /** How long a client should wait before retrying a 503: the database or the server will be back soon, or not at all. */
-    public static final String RETRY_AFTER_SECONDS = "1";
+    private static final String RETRY_AFTER_SECONDS = "1";
 
     /** Tells the client when to try again; every {@code UNAVAILABLE} answer, native or a profile's, has it. */
     public static void retryAfter(ServerResponse res) {

@@ -1,7 +1,6 @@
 package dev.spool.http;
 
 import dev.spool.job.ErrorCode;
-import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
 
 /**
@@ -17,8 +16,7 @@ public final class Standby implements AutoCloseable {
                 .host(host)
                 .port(port)
                 .routing(r -> r
-                        .get("/healthz", (req, res) -> ApiServer.sendJson(res, Status.OK_200,
-                                Json.MAPPER.createObjectNode().put("status", "ok")))
+                        .get("/healthz", ApiServer::alive)
                         .any((req, res) -> Problems.send(res, ErrorCode.UNAVAILABLE,
                                 "Spool is starting: it is waiting for its database.")))
                 .build()

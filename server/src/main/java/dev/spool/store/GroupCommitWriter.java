@@ -195,16 +195,20 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         for (int i = 0; i < batch.size(); i++) {
             Work<?> work = batch.get(i);
-            if (failures[i] != null && lostARace(failures[i]) && work.races++ < RACE_RETRIES) {
-                raced.add(work); // its locks are gone with its savepoint; the next transaction tries again
-            } else if (failures[i] != null && lostARace(failures[i])) {
-                work.done.completeExceptionally(new SpoolException(ErrorCode.UNAVAILABLE,
-                        "This write kept colliding with another node's; retry shortly.", failures[i]));
-            } else if (failures[i] != null) {
-                work.done.completeExceptionally(Reachability.isUnreachable(failures[i])
-                        ? reachability.failed(failures[i], "write") : failures[i]);
-            } else {
+            Throwable failure = failures[i];
+            if (failure == null) {
                 complete(work, results[i]);
+            } else if (lostARace(failure)) {
+                if (work.races++ < RACE_RETRIES) {
+                    raced.add(work); // its locks are gone with its savepoint; the next transaction tries again
+                } else {
+                    work.done.completeExceptionally(new SpoolException(ErrorCode.UNAVAILABLE,
+                            "This write kept colliding with another node's; retry shortly.", failure));
+                }
+            } else {
+                // The store's own answers (not found, a stale attempt…) as they are; the database's
+                // failures as Reachability reads them (gone or too slow: 503).
+                work.done.completeExceptionally(failure instanceof SpoolException ? failure : reachability.failed(failure, "write"));
             }
         }
         for (Runnable listener : afterCommit) {

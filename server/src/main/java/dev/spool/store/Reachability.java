@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +34,12 @@ public final class Reachability {
 
     /** A statement the database cancelled at statement_timeout: this call is too slow, the database is there. */
     private static boolean cancelled(Throwable e) {
+        return anyCause(e, t -> t instanceof SQLException sql && "57014".equals(sql.getSQLState()));
+    }
+
+    private static boolean anyCause(Throwable e, Predicate<Throwable> test) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && "57014".equals(sql.getSQLState())) {
+            if (test.test(t)) {
                 return true;
             }
         }
@@ -55,16 +60,9 @@ public final class Reachability {
 
     /** True when {@code e} (or a cause of it) says the database could not be reached or did not answer in time. */
     public static boolean isUnreachable(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && (unreachableState(sql.getSQLState())
-                    || t instanceof SQLTransientConnectionException || t instanceof SQLRecoverableException)) {
-                return true;
-            }
-            if (t instanceof ConnectException || t instanceof SocketTimeoutException || t instanceof SocketException) {
-                return true;
-            }
-        }
-        return false;
+        return anyCause(e, t -> t instanceof SQLException sql && (unreachableState(sql.getSQLState())
+                        || t instanceof SQLTransientConnectionException || t instanceof SQLRecoverableException)
+                || t instanceof ConnectException || t instanceof SocketTimeoutException || t instanceof SocketException);
     }
 
     boolean up() {
