@@ -10,11 +10,14 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.spool.compat.CompatSettings;
+import dev.spool.job.RetrySchedule;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -24,7 +27,7 @@ import java.util.Optional;
  * variables, command-line flags. docs/configuration.md lists every key; a test keeps it in step.
  */
 public record Config(Http http, Storage storage, Artifacts artifacts, Sources sources, Webhooks webhooks, Jobs jobs,
-                     Runner runner, Auth auth, dev.spool.compat.CompatSettings compat,
+                     Runner runner, Auth auth, CompatSettings compat,
                      Map<String, TypeSpec> types) {
 
     /**
@@ -58,9 +61,9 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                             int linkTtlSeconds, String signingKey) {}
 
     /** @param allowHosts host names whose URL sources the server fetches even when they resolve to private addresses */
-    public record Sources(java.util.List<String> allowHosts) {
+    public record Sources(List<String> allowHosts) {
         public Sources {
-            allowHosts = java.util.List.copyOf(allowHosts == null ? java.util.List.of() : allowHosts);
+            allowHosts = List.copyOf(allowHosts == null ? List.of() : allowHosts);
         }
     }
 
@@ -71,10 +74,10 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
      * @param timeoutMs           longest a receiver may take to accept the connection, and then to answer
      * @param keepDeliveriesHours how long finished deliveries stay in the delivery log
      */
-    public record Webhooks(java.util.List<String> allowHosts, String retrySchedule, int concurrency, int timeoutMs,
+    public record Webhooks(List<String> allowHosts, String retrySchedule, int concurrency, int timeoutMs,
                            int keepDeliveriesHours) {
         public Webhooks {
-            allowHosts = java.util.List.copyOf(allowHosts == null ? java.util.List.of() : allowHosts);
+            allowHosts = List.copyOf(allowHosts == null ? List.of() : allowHosts);
         }
     }
 
@@ -93,7 +96,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
 
     /** A job type as the file declares it; unset fields keep the built-in type's value, or the defaults. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record TypeSpec(String description, String executor, String handler, java.util.List<String> command, String url,
+    public record TypeSpec(String description, String executor, String handler, List<String> command, String url,
                            String queue, Integer maxAttempts, Integer timeoutSeconds, Integer concurrency, PriceSpec price,
                            JsonNode inputSchema, Integer retentionHours) {}
 
@@ -139,7 +142,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
         require(artifacts.maxPerJob() >= 1, "artifacts.max_per_job must be at least 1");
         require(artifacts.maxBytesPerJob() >= 1, "artifacts.max_bytes_per_job must be at least 1");
         require(artifacts.linkTtlSeconds() >= 1, "artifacts.link_ttl_seconds must be at least 1");
-        dev.spool.job.RetrySchedule.parse(webhooks.retrySchedule()); // throws with the reason
+        RetrySchedule.parse(webhooks.retrySchedule()); // throws with the reason
         require(webhooks.concurrency() >= 1 && webhooks.concurrency() <= 1000, "webhooks.concurrency must be between 1 and 1000");
         require(webhooks.timeoutMs() >= 100, "webhooks.timeout_ms must be at least 100");
         require(webhooks.keepDeliveriesHours() >= 1, "webhooks.keep_deliveries_hours must be at least 1");
@@ -166,12 +169,12 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 new Storage("./spool-data", "", 512, 4, "public", 30_000, 5_000),
                 new Artifacts("local", "", new S3("", "us-east-1", "spool", "artifacts/", "", "", false),
                         1L << 30, 100, 10L << 30, 3600, ""),
-                new Sources(java.util.List.of()),
-                new Webhooks(java.util.List.of(), dev.spool.job.RetrySchedule.DEFAULT, 16, 10_000, 720),
+                new Sources(List.of()),
+                new Webhooks(List.of(), RetrySchedule.DEFAULT, 16, 10_000, 720),
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
                 new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
-                dev.spool.compat.CompatSettings.defaults(),
+                CompatSettings.defaults(),
                 Map.of());
     }
 

@@ -1,9 +1,14 @@
 package dev.spool;
 
+import dev.spool.artifact.ArtifactStore;
 import dev.spool.artifact.JobFiles;
 import dev.spool.artifact.LocalArtifactStore;
+import dev.spool.artifact.S3ArtifactStore;
+import dev.spool.artifact.SourceFetcher;
 import dev.spool.auth.ApiKeys;
+import dev.spool.compat.Profiles;
 import dev.spool.engine.Engine;
+import dev.spool.engine.EventFeed;
 import dev.spool.engine.JobHandler;
 import dev.spool.engine.JobType;
 import dev.spool.engine.JobTypes;
@@ -15,32 +20,35 @@ import dev.spool.engine.maintenance.RetentionPruner;
 import dev.spool.executor.Builtins;
 import dev.spool.executor.CommandHandler;
 import dev.spool.executor.HttpHandler;
-import dev.spool.compat.Profiles;
 import dev.spool.http.ApiServer;
 import dev.spool.http.Standby;
+import dev.spool.job.Artifact;
 import dev.spool.job.Backoff;
+import dev.spool.job.InputFile;
+import dev.spool.job.Job;
+import dev.spool.job.JobId;
 import dev.spool.job.Price;
+import dev.spool.job.RetrySchedule;
+import dev.spool.net.OutboundPolicy;
 import dev.spool.store.PostgresStore;
 import dev.spool.store.Reachability;
 import dev.spool.store.SqliteStore;
 import dev.spool.store.Store;
+import dev.spool.webhook.Dispatcher;
+import dev.spool.webhook.Webhooks;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import dev.spool.artifact.SourceFetcher;
-import dev.spool.engine.EventFeed;
-import dev.spool.job.RetrySchedule;
-import dev.spool.net.OutboundPolicy;
-import dev.spool.webhook.Dispatcher;
-import dev.spool.webhook.Webhooks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -100,13 +108,13 @@ public final class Server implements AutoCloseable {
             JobFiles files = new JobFiles(store, artifactStore(config), clock, new JobFiles.Settings(
                     a.maxUploadBytes(), a.maxPerJob(), a.maxBytesPerJob(), Duration.ofSeconds(a.linkTtlSeconds()), a.signingKey()));
             Config.Webhooks w = config.webhooks();
-            OutboundPolicy webhookPolicy = new OutboundPolicy(java.util.Set.copyOf(w.allowHosts()),
+            OutboundPolicy webhookPolicy = new OutboundPolicy(Set.copyOf(w.allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts");
             startedDispatcher = new Dispatcher(store, webhookPolicy, clock, new Dispatcher.Settings(
                     RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
                     Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current());
             startedFeed = new EventFeed(store, Duration.ofSeconds(1));
-            startedFetcher = new SourceFetcher(new OutboundPolicy(java.util.Set.copyOf(config.sources().allowHosts()),
+            startedFetcher = new SourceFetcher(new OutboundPolicy(Set.copyOf(config.sources().allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
             Webhooks webhooks = new Webhooks(store, webhookPolicy, clock, startedDispatcher::wake);
             Profiles profiles = new Profiles(engine, keys, files, webhooks, startedFeed, config.http().publicUrl(), config.compat());
@@ -145,7 +153,7 @@ public final class Server implements AutoCloseable {
             throw new java.io.UncheckedIOException("cannot open the artifact folder: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             // A part failed to start (a taken port, say): stop what did start, in reverse order.
-            for (AutoCloseable part : java.util.Arrays.asList(startedFetcher, startedFeed, startedDispatcher)) {
+            for (AutoCloseable part : Arrays.asList(startedFetcher, startedFeed, startedDispatcher)) {
                 closeQuietly(part);
             }
             if (startedMaintenance != null) {
@@ -160,11 +168,11 @@ public final class Server implements AutoCloseable {
     }
 
     /** The local folder (default) or S3-compatible object storage the configuration names. */
-    static dev.spool.artifact.ArtifactStore artifactStore(Config config) throws java.io.IOException {
+    static ArtifactStore artifactStore(Config config) throws java.io.IOException {
         Config.Artifacts a = config.artifacts();
         if (a.backend().equals("s3")) {
             Config.S3 s = a.s3();
-            return new dev.spool.artifact.S3ArtifactStore(new dev.spool.artifact.S3ArtifactStore.Settings(
+            return new S3ArtifactStore(new S3ArtifactStore.Settings(
                     s.endpoint(), s.region(), s.bucket(), s.prefix(), s.accessKey(), s.secretKey(), s.pathStyle()));
         }
         return new LocalArtifactStore(a.dir().isEmpty() ? Path.of(config.storage().dataDir()).resolve("artifacts") : Path.of(a.dir()));
@@ -174,20 +182,20 @@ public final class Server implements AutoCloseable {
     private static LocalRunner.FileAccess fileAccess(JobFiles files) {
         return new LocalRunner.FileAccess() {
             @Override
-            public List<dev.spool.job.InputFile> inputs(dev.spool.job.Job job) {
+            public List<InputFile> inputs(Job job) {
                 return files.list(job.tenant(), job.id()).stream()
-                        .filter(a -> a.kind() == dev.spool.job.Artifact.Kind.INPUT)
-                        .map(a -> new dev.spool.job.InputFile(a.name(), a.contentType(), a.size(), a.sha256()))
+                        .filter(a -> a.kind() == Artifact.Kind.INPUT)
+                        .map(a -> new InputFile(a.name(), a.contentType(), a.size(), a.sha256()))
                         .toList();
             }
 
             @Override
-            public java.io.InputStream open(dev.spool.job.Job job, String name) {
+            public java.io.InputStream open(Job job, String name) {
                 return files.open(files.get(job.tenant(), job.id(), name), 0);
             }
 
             @Override
-            public void store(dev.spool.job.JobId id, int attempt, String name, String contentType, java.io.InputStream in) {
+            public void store(JobId id, int attempt, String name, String contentType, java.io.InputStream in) {
                 files.upload(id, attempt, name, contentType, in);
             }
         };

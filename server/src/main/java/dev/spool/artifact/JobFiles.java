@@ -2,7 +2,9 @@ package dev.spool.artifact;
 
 import dev.spool.job.Artifact;
 import dev.spool.job.ErrorCode;
+import dev.spool.job.InputFile;
 import dev.spool.job.JobId;
+import dev.spool.job.JobStatus;
 import dev.spool.job.SpoolException;
 import dev.spool.store.Store;
 import java.io.IOException;
@@ -18,6 +20,8 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Base64;
 import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -68,7 +72,7 @@ public final class JobFiles {
     public Artifact upload(JobId id, int attempt, String name, String contentType, InputStream content) {
         Artifact.checkName(name);
         var job = store.jobGetAny(id).orElseThrow(() -> SpoolException.notFound("job"));
-        if (job.status() != dev.spool.job.JobStatus.RUNNING || job.attempt() != attempt) {
+        if (job.status() != JobStatus.RUNNING || job.attempt() != attempt) {
             throw new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + attempt + " is no longer current: the job is "
                     + job.status().wireName() + " at attempt " + job.attempt() + ".");
         }
@@ -101,7 +105,7 @@ public final class JobFiles {
      * Streams a file of a submit into the store, before the job exists. Its bytes are an orphan
      * candidate until the job's record refers to them, so a refused submit leaves nothing for long.
      */
-    public dev.spool.job.InputFile storeInput(String name, String contentType, InputStream content) {
+    public InputFile storeInput(String name, String contentType, InputStream content) {
         Artifact.checkName(name);
         ArtifactStore.Blob blob;
         try {
@@ -110,7 +114,7 @@ public final class JobFiles {
             throw storeFailed(e);
         }
         store.blobOrphanAdd(blob.sha256(), clock.instant());
-        return new dev.spool.job.InputFile(name, contentType == null || contentType.isBlank()
+        return new InputFile(name, contentType == null || contentType.isBlank()
                 ? "application/octet-stream" : contentType, blob.size(), blob.sha256());
     }
 
@@ -151,9 +155,9 @@ public final class JobFiles {
 
     /** Streams {@code artifacts} into {@code out} as one ZIP archive, inputs under {@code inputs/}. */
     public void zip(List<Artifact> artifacts, java.io.OutputStream out) throws IOException {
-        try (var zip = new java.util.zip.ZipOutputStream(out)) {
+        try (var zip = new ZipOutputStream(out)) {
             for (Artifact a : artifacts) {
-                zip.putNextEntry(new java.util.zip.ZipEntry((a.kind() == Artifact.Kind.INPUT ? "inputs/" : "") + a.name()));
+                zip.putNextEntry(new ZipEntry((a.kind() == Artifact.Kind.INPUT ? "inputs/" : "") + a.name()));
                 try (InputStream in = open(a, 0)) {
                     in.transferTo(zip);
                 }

@@ -1,8 +1,13 @@
 package dev.spool.compat;
 
+import dev.spool.job.NewJob;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The compatibility profiles' settings (the {@code compat} section of the configuration). Each
@@ -58,8 +63,8 @@ public record CompatSettings(boolean enabled, int syncWaitSeconds, int listScanM
 
     /** Every job type some profile creates. */
     public Set<String> allTypes() {
-        var all = new java.util.LinkedHashSet<String>();
-        for (var types : java.util.List.of(hamsa.types(), hume.types(), rodin.types(), gepetto.types(), daily.types())) {
+        var all = new LinkedHashSet<String>();
+        for (var types : List.of(hamsa.types(), hume.types(), rodin.types(), gepetto.types(), daily.types())) {
             all.addAll(types.values());
         }
         return all;
@@ -67,8 +72,8 @@ public record CompatSettings(boolean enabled, int syncWaitSeconds, int listScanM
 
     private static void checkTypes(String vendor, Map<String, String> types, Set<String> routes) {
         require(types != null && types.keySet().equals(routes),
-                "compat." + vendor + ".types must name a job type for each of " + new java.util.TreeSet<>(routes));
-        types.forEach((route, type) -> require(type != null && dev.spool.job.NewJob.NAME.matcher(type).matches(),
+                "compat." + vendor + ".types must name a job type for each of " + new TreeSet<>(routes));
+        types.forEach((route, type) -> require(type != null && NewJob.NAME.matcher(type).matches(),
                 "compat." + vendor + ".types." + route + " must be a job type name"));
     }
 
@@ -77,7 +82,7 @@ public record CompatSettings(boolean enabled, int syncWaitSeconds, int listScanM
         for (int i = 0; i < pairs.length; i += 2) {
             map.put(pairs[i], pairs[i + 1]);
         }
-        return java.util.Collections.unmodifiableMap(map);
+        return Collections.unmodifiableMap(map);
     }
 
     private static void require(boolean ok, String message) {

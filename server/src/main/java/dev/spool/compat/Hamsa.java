@@ -2,9 +2,10 @@ package dev.spool.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.spool.http.ApiServer;
 import dev.spool.auth.Caller;
 import dev.spool.engine.JobType;
+import dev.spool.http.ApiServer;
+import dev.spool.http.Json;
 import dev.spool.job.Artifact;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.Job;
@@ -25,6 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -126,7 +129,7 @@ final class Hamsa extends Profile {
             input.put("returnSrtFormat", srt);
             if (srt) {
                 ObjectNode options = input.putObject("srtOptions");
-                new java.util.TreeMap<>(SRT_DEFAULTS).forEach((k, v) -> options.set(k, dev.spool.http.Json.MAPPER.valueToTree(v)));
+                new TreeMap<>(SRT_DEFAULTS).forEach((k, v) -> options.set(k, Json.MAPPER.valueToTree(v)));
                 JsonNode given = body.get("srtOptions");
                 if (given != null && !given.isNull()) {
                     if (!given.isObject()) {
@@ -135,7 +138,7 @@ final class Hamsa extends Profile {
                     given.properties().forEach(e -> {
                         if (!SRT_DEFAULTS.containsKey(e.getKey())) {
                             throw SpoolException.invalid("srtOptions." + e.getKey() + " is not an option; known: "
-                                    + String.join(", ", new java.util.TreeSet<>(SRT_DEFAULTS.keySet())));
+                                    + String.join(", ", new TreeSet<>(SRT_DEFAULTS.keySet())));
                         }
                         options.set(e.getKey(), e.getValue());
                     });
@@ -262,8 +265,8 @@ final class Hamsa extends Profile {
      */
     private void list(Caller caller, ServerRequest req, ServerResponse res) {
         requireProject(req);
-        byte[] raw = dev.spool.http.ApiServer.body(req);
-        JsonNode body = raw.length == 0 ? object() : dev.spool.http.Json.tree(raw);
+        byte[] raw = ApiServer.body(req);
+        JsonNode body = raw.length == 0 ? object() : Json.tree(raw);
         int take = integer(body, "take", 10, 1, 1000);
         int skip = integer(body, "skip", 0, 0, Integer.MAX_VALUE);
         int offset = ctx.settings().hamsa().skip().equals("page") ? Math.max(0, skip - 1) * take : skip;

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -140,7 +141,7 @@ final class Hume extends Profile {
             throw SpoolException.invalid("give something to measure: urls, text, or files");
         }
         String callback = text(given, "callback_url", false);
-        var hook = callback == null ? null : webhook("callback_url", callback, dev.spool.job.WebhookEvent.TERMINAL, null);
+        var hook = callback == null ? null : webhook("callback_url", callback, WebhookEvent.TERMINAL, null);
         Job job = submit(caller, submission(ctx.settings().hume().types().get("batch"), request, null, Map.of(), hook, inputs));
         send(res, 200, object().put("job_id", job.id().value()));
     }
@@ -149,7 +150,7 @@ final class Hume extends Profile {
     private static ObjectNode request(JsonNode given, ArrayNode files) {
         given.fieldNames().forEachRemaining(f -> {
             if (!REQUEST_FIELDS.contains(f)) {
-                throw SpoolException.invalid("unknown field '" + f + "'; known: " + String.join(", ", new java.util.TreeSet<>(REQUEST_FIELDS)));
+                throw SpoolException.invalid("unknown field '" + f + "'; known: " + String.join(", ", new TreeSet<>(REQUEST_FIELDS)));
             }
         });
         ObjectNode r = object();

@@ -3,8 +3,8 @@ package dev.spool.compat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.spool.http.ApiServer;
 import dev.spool.auth.Caller;
+import dev.spool.http.ApiServer;
 import dev.spool.http.Json;
 import dev.spool.http.Multipart;
 import dev.spool.job.Artifact;
@@ -12,6 +12,7 @@ import dev.spool.job.Batch;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.InputFile;
 import dev.spool.job.JobId;
+import dev.spool.job.JobStatus;
 import dev.spool.job.SpoolException;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.ServerRequest;
@@ -20,7 +21,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -94,7 +97,7 @@ final class Rodin extends Profile {
         ObjectNode input = object();
         ArrayNode images = input.putArray("images");
         List<InputFile> files = new ArrayList<>();
-        long maxField = dev.spool.http.ApiServer.jsonLimit(req);
+        long maxField = ApiServer.jsonLimit(req);
         Multipart.read(req, MAX_IMAGES + 64L, part -> {
             if (part.field().equals("images")) {
                 if (files.size() == MAX_IMAGES) {
@@ -110,7 +113,7 @@ final class Rodin extends Profile {
             }
             String value;
             try (InputStream in = part.content()) {
-                value = new String(dev.spool.http.ApiServer.readLimited(in, maxField), StandardCharsets.UTF_8);
+                value = new String(ApiServer.readLimited(in, maxField), StandardCharsets.UTF_8);
             }
             input.set(part.field(), field(part.field(), value));
         });
@@ -129,7 +132,7 @@ final class Rodin extends Profile {
 
     /** Two images of the same name get distinct input names. */
     private static String unique(String name, List<InputFile> taken) {
-        Set<String> names = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
         taken.forEach(f -> names.add(f.name()));
         String candidate = name;
         for (int i = 2; names.contains(candidate); i++) {
@@ -151,7 +154,7 @@ final class Rodin extends Profile {
             if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
                 throw SpoolException.invalid(name + " must be true or false");
             }
-            return nodes.booleanNode(Boolean.parseBoolean(value.toLowerCase(java.util.Locale.ROOT)));
+            return nodes.booleanNode(Boolean.parseBoolean(value.toLowerCase(Locale.ROOT)));
         }
         if (name.equals("seed") || name.equals("quality_override")) {
             try {
@@ -224,7 +227,7 @@ final class Rodin extends Profile {
     }
 
     /** §6.2: Waiting, Generating, Done, Failed; cancelled as configured (Failed by default). */
-    private String status(dev.spool.job.JobStatus status) {
+    private String status(JobStatus status) {
         return switch (status) {
             case QUEUED -> "Waiting";
             case RUNNING -> "Generating";

@@ -3,30 +3,40 @@ package dev.spool.engine;
 import dev.spool.job.Backoff;
 import dev.spool.job.Batch;
 import dev.spool.job.ErrorCode;
+import dev.spool.job.FeedEvent;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
 import dev.spool.job.JobStatus;
+import dev.spool.job.LogLine;
 import dev.spool.job.NewJob;
 import dev.spool.job.Outcome;
 import dev.spool.job.Page;
 import dev.spool.job.Progress;
 import dev.spool.job.SpoolException;
 import dev.spool.job.Transition;
+import dev.spool.job.Worker;
 import dev.spool.store.Store;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
@@ -75,12 +85,12 @@ public final class Engine {
     private final RandomGenerator random;
     private final Map<String, Integer> caps;
     private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
-    private final java.util.concurrent.locks.ReentrantLock claimableLock = new java.util.concurrent.locks.ReentrantLock();
-    private final java.util.concurrent.locks.Condition claimable = claimableLock.newCondition();
+    private final ReentrantLock claimableLock = new ReentrantLock();
+    private final Condition claimable = claimableLock.newCondition();
     private long claimableGeneration;
-    private final java.util.concurrent.atomic.AtomicLong finishStatements = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.Queue<Pending> pendingFinishes = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.locks.ReentrantLock finishLock = new java.util.concurrent.locks.ReentrantLock();
+    private final AtomicLong finishStatements = new AtomicLong();
+    private final Queue<Pending> pendingFinishes = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock finishLock = new ReentrantLock();
 
     public Engine(Store store, JobTypes types, InstantSource clock, Settings settings, RandomGenerator random) {
         this.store = store;
@@ -193,13 +203,13 @@ public final class Engine {
         }
     }
 
-    public List<dev.spool.job.LogLine> logs(String tenant, JobId id, int limit) {
+    public List<LogLine> logs(String tenant, JobId id, int limit) {
         get(tenant, id);
         return store.jobLogs(tenant, id, limit);
     }
 
     /** Workers seen within {@code recent}, most recent first. */
-    public List<dev.spool.job.Worker> workers(Duration recent) {
+    public List<Worker> workers(Duration recent) {
         return store.workerList(clock.instant().minus(recent));
     }
 
@@ -272,7 +282,7 @@ public final class Engine {
      * A tenant's events with {@code after < seq <= upTo}, oldest first, at most {@code limit}; of one
      * job when {@code job} is not null. For streams catching up before they follow an {@link EventFeed}.
      */
-    public List<dev.spool.job.FeedEvent> eventsBetween(String tenant, JobId job, long after, long upTo, int limit) {
+    public List<FeedEvent> eventsBetween(String tenant, JobId job, long after, long upTo, int limit) {
         return store.eventsBetween(after, upTo, tenant, job, limit);
     }
 
@@ -386,7 +396,7 @@ public final class Engine {
         List<Pending> together = new ArrayList<>();
         List<Store.Finish> finishes = new ArrayList<>();
         List<Pending> alone = new ArrayList<>();
-        java.util.Set<JobId> ids = new java.util.HashSet<>();
+        Set<JobId> ids = new HashSet<>();
         for (Pending p : batch) {
             Job job = current.get(p.id());
             if (job == null) {

@@ -1,7 +1,9 @@
 package dev.spool.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.job.InputFile;
 import dev.spool.job.Job;
+import java.util.List;
 
 /** What a running {@link JobHandler} sees of its job and how it reports back. */
 public interface JobContext {
@@ -18,7 +20,7 @@ public interface JobContext {
     void log(String line);
 
     /** The files uploaded with the job. */
-    java.util.List<dev.spool.job.InputFile> inputs();
+    List<InputFile> inputs();
 
     /** Reads an input file, streamed; the caller closes it. */
     java.io.InputStream openInput(String name) throws java.io.IOException;

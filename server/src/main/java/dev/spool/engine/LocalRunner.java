@@ -1,6 +1,7 @@
 package dev.spool.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.job.InputFile;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
 import dev.spool.job.JobId;
@@ -8,6 +9,7 @@ import dev.spool.job.Outcome;
 import dev.spool.job.Progress;
 import dev.spool.job.SpoolException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,7 +44,7 @@ public final class LocalRunner implements AutoCloseable {
 
     /** A handler's view of job files: the inputs it reads, and where its outputs go (fenced by attempt). */
     public interface FileAccess {
-        java.util.List<dev.spool.job.InputFile> inputs(Job job);
+        List<InputFile> inputs(Job job);
 
         java.io.InputStream open(Job job, String name) throws java.io.IOException;
 
@@ -303,7 +305,7 @@ public final class LocalRunner implements AutoCloseable {
         final AtomicReference<Stop> stop = new AtomicReference<>(Stop.NONE);
         final AtomicReference<Progress> pendingProgress = new AtomicReference<>();
         final AtomicLong units = new AtomicLong();
-        private final List<String> lines = new java.util.ArrayList<>();
+        private final List<String> lines = new ArrayList<>();
         volatile long lastHeartbeat = System.nanoTime();
         volatile Thread thread;
 
@@ -329,7 +331,7 @@ public final class LocalRunner implements AutoCloseable {
         }
 
         @Override
-        public java.util.List<dev.spool.job.InputFile> inputs() {
+        public List<InputFile> inputs() {
             return files.inputs(job);
         }
 

@@ -1,7 +1,10 @@
 package dev.spool.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.job.InputFile;
+import dev.spool.job.JobWebhook;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,9 +25,9 @@ public record Submission(
         Instant runAt,
         String idempotencyKey,
         String requestHash,
-        java.util.List<dev.spool.job.InputFile> inputs,
-        dev.spool.job.JobWebhook webhook) {
+        List<InputFile> inputs,
+        JobWebhook webhook) {
     public Submission {
-        inputs = java.util.List.copyOf(inputs == null ? java.util.List.of() : inputs);
+        inputs = List.copyOf(inputs == null ? List.of() : inputs);
     }
 }

@@ -8,6 +8,7 @@ import dev.spool.engine.JobFailure;
 import dev.spool.engine.JobHandler;
 import dev.spool.engine.JobType;
 import dev.spool.job.Price;
+import dev.spool.job.SpoolException;
 import java.math.BigDecimal;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -165,7 +166,7 @@ public final class Builtins {
         java.awt.image.BufferedImage image;
         try (var in = ctx.openInput(source)) {
             image = javax.imageio.ImageIO.read(in);
-        } catch (dev.spool.job.SpoolException e) {
+        } catch (SpoolException e) {
             throw new JobFailure("no_image", "There is no input file named '" + source + "'.", false);
         }
         if (image == null) {

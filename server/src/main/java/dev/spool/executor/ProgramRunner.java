@@ -10,10 +10,13 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -46,8 +49,8 @@ public final class ProgramRunner {
      * A listener that passes log lines and progress on, and stores output files with a content type
      * guessed from their names; a file that cannot be stored fails the attempt (not retried).
      */
-    public static Listener listener(java.util.function.Consumer<String> log,
-                                    java.util.function.BiConsumer<Double, String> progress, Output output) {
+    public static Listener listener(Consumer<String> log,
+                                    BiConsumer<Double, String> progress, Output output) {
         return new Listener() {
             @Override
             public void log(String line) {
@@ -111,7 +114,7 @@ public final class ProgramRunner {
 
     private static void deleteTree(java.nio.file.Path dir) {
         try (var paths = java.nio.file.Files.walk(dir)) {
-            for (java.nio.file.Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (java.nio.file.Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 java.nio.file.Files.deleteIfExists(p);
             }
         } catch (IOException e) {

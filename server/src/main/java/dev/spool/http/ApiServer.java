@@ -4,12 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.spool.artifact.JobFiles;
+import dev.spool.artifact.SourceFetcher;
 import dev.spool.auth.ApiKeys;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
+import dev.spool.engine.EventFeed;
+import dev.spool.engine.JobTypes;
 import dev.spool.job.ApiKey;
 import dev.spool.job.ErrorCode;
+import dev.spool.job.Payloads;
 import dev.spool.job.SpoolException;
+import dev.spool.webhook.Webhooks;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderName;
@@ -19,11 +25,11 @@ import io.helidon.http.HttpMediaType;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.http1.Http1Config;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -47,8 +53,8 @@ public final class ApiServer implements AutoCloseable {
     public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
 
     /** The services the routes call, beside the engine. */
-    public record Services(ApiKeys keys, dev.spool.artifact.JobFiles files, dev.spool.artifact.SourceFetcher fetcher,
-                           dev.spool.webhook.Webhooks webhooks, dev.spool.engine.EventFeed feed) {}
+    public record Services(ApiKeys keys, JobFiles files, SourceFetcher fetcher,
+                           Webhooks webhooks, EventFeed feed) {}
 
     /**
      * Routes served under a path prefix by another transport (a compatibility profile), which
@@ -116,7 +122,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** How job webhooks' bodies are rendered in Spool's own format: with the job as the API shows it. */
-    public static dev.spool.job.Payloads payloads(dev.spool.engine.JobTypes types, String publicUrl) {
+    public static Payloads payloads(JobTypes types, String publicUrl) {
         Wire wire = new Wire(types, base(publicUrl));
         return (format, job, event, at, outputs) -> wire.payload(job, event, at);
     }

@@ -5,6 +5,7 @@ import dev.spool.engine.Engine;
 import dev.spool.engine.EventFeed;
 import dev.spool.job.FeedEvent;
 import dev.spool.job.Job;
+import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.SpoolException;
 import io.helidon.common.parameters.Parameters;
@@ -166,7 +167,7 @@ final class EventRoutes {
         }
     }
 
-    private void send(Stream stream, dev.spool.job.JobEvent e) {
+    private void send(Stream stream, JobEvent e) {
         stream.send(wire.event(e).toString(), e.kind(), e.seq());
     }
 

@@ -2,17 +2,24 @@ package dev.spool.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.artifact.JobFiles;
+import dev.spool.artifact.SourceFetcher;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
 import dev.spool.engine.Submission;
+import dev.spool.job.Artifact;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.InputFile;
 import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
 import dev.spool.job.JobStatus;
+import dev.spool.job.JobWebhook;
+import dev.spool.job.NewJob;
 import dev.spool.job.Page;
 import dev.spool.job.SpoolException;
+import dev.spool.job.WebhookEvent;
+import dev.spool.webhook.Webhooks;
 import io.helidon.common.parameters.Parameters;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -52,12 +59,12 @@ final class JobRoutes {
 
     private final Engine engine;
     private final Wire wire;
-    private final dev.spool.artifact.JobFiles files;
-    private final dev.spool.artifact.SourceFetcher fetcher;
-    private final dev.spool.webhook.Webhooks webhooks;
+    private final JobFiles files;
+    private final SourceFetcher fetcher;
+    private final Webhooks webhooks;
 
-    JobRoutes(Engine engine, Wire wire, dev.spool.artifact.JobFiles files, dev.spool.artifact.SourceFetcher fetcher,
-              dev.spool.webhook.Webhooks webhooks) {
+    JobRoutes(Engine engine, Wire wire, JobFiles files, SourceFetcher fetcher,
+              Webhooks webhooks) {
         this.engine = engine;
         this.wire = wire;
         this.files = files;
@@ -81,7 +88,7 @@ final class JobRoutes {
     /** @param uploaded files sent with the request (multipart); sources in the body are added to them */
     private Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> uploaded) {
         SubmitBody body = Json.convert(tree, SubmitBody.class);
-        dev.spool.job.JobWebhook webhook = webhook(body.webhook());
+        JobWebhook webhook = webhook(body.webhook());
         List<InputFile> inputs = new ArrayList<>(uploaded);
         inputs.addAll(sources(body.sources()));
         return new Submission(body.type(), body.input(), body.queue(), body.priority(), body.title(), body.metadata(),
@@ -105,21 +112,21 @@ final class JobRoutes {
     }
 
     /** A job's own webhook, its URL checked as an endpoint's is (checked again at every connection). */
-    private dev.spool.job.JobWebhook webhook(WebhookBody body) {
+    private JobWebhook webhook(WebhookBody body) {
         if (body == null) {
             return null;
         }
         if (body.url() == null) {
             throw SpoolException.invalid("webhook.url is required");
         }
-        var events = EnumSet.noneOf(dev.spool.job.WebhookEvent.class);
+        var events = EnumSet.noneOf(WebhookEvent.class);
         if (body.events() != null) {
-            body.events().forEach(e -> events.add(dev.spool.job.WebhookEvent.parse(e)));
+            body.events().forEach(e -> events.add(WebhookEvent.parse(e)));
             if (events.isEmpty()) {
                 throw SpoolException.invalid("webhook.events must name at least one event, or be left out for the terminal ones");
             }
         }
-        var hook = new dev.spool.job.JobWebhook(body.url(), events, "native");
+        var hook = new JobWebhook(body.url(), events, "native");
         webhooks.checkUrl("webhook.url", body.url());
         return hook;
     }
@@ -149,7 +156,7 @@ final class JobRoutes {
                         throw SpoolException.invalid("sources[" + i + "].url is required for a url source");
                     }
                     String name = source.name() != null ? source.name() : nameFromUrl(source.url(), i);
-                    dev.spool.job.Artifact.checkName(name); // before anything is fetched
+                    Artifact.checkName(name); // before anything is fetched
                     var fetched = fetcher.fetch(source.url());
                     try (var in = fetched.body()) {
                         out.add(files.storeInput(name, fetched.contentType(), in));
@@ -168,7 +175,7 @@ final class JobRoutes {
         try {
             String path = java.net.URI.create(url).getPath();
             String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
-            dev.spool.job.Artifact.checkName(last);
+            Artifact.checkName(last);
             return last;
         } catch (RuntimeException e) {
             return "source-" + (index + 1);
@@ -221,7 +228,7 @@ final class JobRoutes {
             }
         }
         metadata.keySet().forEach(k -> {
-            if (!dev.spool.job.NewJob.METADATA_KEY.matcher(k).matches()) {
+            if (!NewJob.METADATA_KEY.matcher(k).matches()) {
                 throw SpoolException.invalid("metadata key '" + k + "' must be 1 to 64 letters, digits, '_', '.' or '-'");
             }
         });

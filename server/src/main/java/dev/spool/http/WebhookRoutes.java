@@ -2,6 +2,7 @@ package dev.spool.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.auth.Caller;
+import dev.spool.engine.Engine;
 import dev.spool.job.Delivery;
 import dev.spool.job.JobId;
 import dev.spool.job.Page;
@@ -100,7 +101,7 @@ final class WebhookRoutes {
         deliveries(caller, req, res, target, null);
     }
 
-    void jobDeliveries(Caller caller, ServerRequest req, ServerResponse res, dev.spool.engine.Engine engine) {
+    void jobDeliveries(Caller caller, ServerRequest req, ServerResponse res, Engine engine) {
         JobId job = JobRoutes.jobId(req);
         engine.get(caller.tenant(), job);
         deliveries(caller, req, res, null, job);

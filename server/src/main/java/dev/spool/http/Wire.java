@@ -8,9 +8,11 @@ import dev.spool.job.Batch;
 import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
 import dev.spool.job.Price;
+import dev.spool.job.WebhookEvent;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.TreeMap;
 
 /** Spool's records in their wire form: snake_case JSON, RFC 3339 UTC times with milliseconds. */
 final class Wire {
@@ -45,7 +47,7 @@ final class Wire {
             o.putObject("progress").put("fraction", job.progress().fraction()).put("message", job.progress().message());
         }
         o.set("input", job.input());
-        o.set("metadata", Json.MAPPER.valueToTree(new java.util.TreeMap<>(job.metadata())));
+        o.set("metadata", Json.MAPPER.valueToTree(new TreeMap<>(job.metadata())));
         o.put("idempotency_key", job.idempotencyKey());
         o.put("batch_id", job.batchId());
         o.put("attempt", job.attempt());
@@ -78,7 +80,7 @@ final class Wire {
             o.putNull("webhook");
         } else {
             var events = o.putObject("webhook").put("url", job.webhook().url()).putArray("events");
-            job.webhook().events().stream().map(dev.spool.job.WebhookEvent::wireName).sorted().forEach(events::add);
+            job.webhook().events().stream().map(WebhookEvent::wireName).sorted().forEach(events::add);
         }
         return o;
     }
@@ -87,7 +89,7 @@ final class Wire {
      * The body of a webhook in Spool's own format: {@code type} ({@code job.succeeded}), {@code
      * timestamp}, and {@code data}, the job as {@code GET /v1/jobs/{id}} showed it at that moment.
      */
-    String payload(Job job, dev.spool.job.WebhookEvent event, Instant at) {
+    String payload(Job job, WebhookEvent event, Instant at) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("type", event.type());
         o.put("timestamp", time(at));

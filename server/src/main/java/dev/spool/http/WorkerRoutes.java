@@ -2,8 +2,10 @@ package dev.spool.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.artifact.JobFiles;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
+import dev.spool.job.Artifact;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
 import dev.spool.job.JobId;
@@ -15,6 +17,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.TreeMap;
 
 /**
  * The worker protocol: claim (long-poll), heartbeat, complete, fail and log, every report fenced
@@ -43,10 +46,10 @@ final class WorkerRoutes {
     static final int MAX_LOG_LINE = 8192;
 
     private final Engine engine;
-    private final dev.spool.artifact.JobFiles files;
+    private final JobFiles files;
     private final String baseUrl;
 
-    WorkerRoutes(Engine engine, dev.spool.artifact.JobFiles files, String baseUrl) {
+    WorkerRoutes(Engine engine, JobFiles files, String baseUrl) {
         this.engine = engine;
         this.files = files;
         this.baseUrl = baseUrl;
@@ -81,14 +84,14 @@ final class WorkerRoutes {
             o.put("tenant", j.tenant());
             o.put("attempt", j.attempt());
             o.set("input", j.input());
-            o.set("metadata", Json.MAPPER.valueToTree(new java.util.TreeMap<>(j.metadata())));
+            o.set("metadata", Json.MAPPER.valueToTree(new TreeMap<>(j.metadata())));
             o.put("timeout_seconds", j.timeoutSeconds());
             o.put("lease_expires_at", Wire.time(j.leaseExpiresAt()));
             o.put("heartbeat_interval_ms", heartbeatMs);
             // The files uploaded with the job, as signed links the worker can fetch without a key.
             var inputs = o.putArray("inputs");
             for (var a : files.list(j.tenant(), j.id())) {
-                if (a.kind() == dev.spool.job.Artifact.Kind.INPUT) {
+                if (a.kind() == Artifact.Kind.INPUT) {
                     var link = files.link(a);
                     inputs.addObject().put("name", a.name()).put("content_type", a.contentType()).put("size", a.size())
                             .put("sha256", a.sha256()).put("url", baseUrl + link.path());

@@ -1,6 +1,7 @@
 package dev.spool.job;
 
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * An API key as stored: only the public {@code prefix} and a SHA-256 {@code hash} of the whole key;
@@ -17,7 +18,7 @@ public record ApiKey(String id, String tenant, String name, Role role, String pr
         WORKER;
 
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

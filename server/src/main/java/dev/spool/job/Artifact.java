@@ -1,6 +1,7 @@
 package dev.spool.job;
 
 import java.time.Instant;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -13,7 +14,7 @@ public record Artifact(JobId jobId, Kind kind, String name, int attempt, String 
         INPUT, OUTPUT;
 
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

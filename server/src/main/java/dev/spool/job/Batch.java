@@ -1,6 +1,7 @@
 package dev.spool.job;
 
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -9,7 +10,7 @@ public record Batch(String id, String tenant, Instant createdAt, List<Member> me
     public record Member(JobId id, JobStatus status) {}
 
     public Map<JobStatus, Long> counts() {
-        var counts = new java.util.EnumMap<JobStatus, Long>(JobStatus.class);
+        var counts = new EnumMap<JobStatus, Long>(JobStatus.class);
         for (JobStatus s : JobStatus.values()) {
             counts.put(s, 0L);
         }

@@ -1,6 +1,7 @@
 package dev.spool.job;
 
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * One event on its way to one receiver: the outbox row written in the same transaction as the
@@ -36,7 +37,7 @@ public record Delivery(
         PENDING, DELIVERED, FAILED;
 
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.spool.job;
 
+import java.util.Locale;
+
 /**
  * The closed set of errors Spool reports. Each maps to one HTTP status in one exhaustive switch in
  * the HTTP layer; the wire name is the lower-case enum name.
@@ -39,6 +41,6 @@ public enum ErrorCode {
     INTERNAL;
 
     public String wireName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -2,6 +2,7 @@ package dev.spool.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -29,7 +30,7 @@ public record NewJob(
         int maxAttempts,
         int timeoutSeconds,
         Instant runAt,
-        java.util.List<InputFile> inputs,
+        List<InputFile> inputs,
         JobWebhook webhook) {
 
     public static final int MAX_PRIORITY = 1000;
@@ -45,7 +46,7 @@ public record NewJob(
         Objects.requireNonNull(tenant, "tenant");
         Objects.requireNonNull(input, "input");
         metadata = Map.copyOf(metadata == null ? Map.of() : metadata);
-        inputs = java.util.List.copyOf(inputs == null ? java.util.List.of() : inputs);
+        inputs = List.copyOf(inputs == null ? List.of() : inputs);
         check(inputs.stream().map(InputFile::name).distinct().count() == inputs.size(), "two input files have the same name");
         check(type != null && NAME.matcher(type).matches(), "type must be a name of 1 to 64 letters, digits, '_', '.' or '-'");
         check(queue != null && NAME.matcher(queue).matches(), "queue must be a name of 1 to 64 letters, digits, '_', '.' or '-'");

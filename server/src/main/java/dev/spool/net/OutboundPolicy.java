@@ -8,6 +8,7 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Which URLs the server may call: http or https, no credentials in the URL, and a host whose every
@@ -39,10 +40,10 @@ public final class OutboundPolicy {
     }
 
     /** Hosts made of numbers only (decimal, octal or hex parts), which resolvers read in different ways. */
-    private static final java.util.regex.Pattern AMBIGUOUS_NUMBER =
-            java.util.regex.Pattern.compile("(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]*))*");
-    private static final java.util.regex.Pattern CANONICAL_IPV4 =
-            java.util.regex.Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+    private static final Pattern AMBIGUOUS_NUMBER =
+            Pattern.compile("(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]*))*");
+    private static final Pattern CANONICAL_IPV4 =
+            Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
 
     private final Set<String> allowedHosts;
     private final Resolver resolver;

@@ -6,22 +6,29 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.spool.job.ApiKey;
+import dev.spool.job.Artifact;
 import dev.spool.job.Batch;
+import dev.spool.job.Delivery;
 import dev.spool.job.ErrorCode;
+import dev.spool.job.FeedEvent;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
 import dev.spool.job.JobStatus;
+import dev.spool.job.JobWebhook;
+import dev.spool.job.LogLine;
 import dev.spool.job.NewJob;
 import dev.spool.job.Page;
+import dev.spool.job.Payloads;
 import dev.spool.job.Progress;
+import dev.spool.job.SigningSecret;
 import dev.spool.job.SpoolException;
 import dev.spool.job.Transition;
-import dev.spool.job.Delivery;
 import dev.spool.job.WebhookEndpoint;
 import dev.spool.job.WebhookEvent;
+import dev.spool.job.Worker;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -30,10 +37,19 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * The SQL every database shares, written once, and how it runs: every write through one {@link
@@ -49,7 +65,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     private final HikariDataSource readers;
     /** What reads found of the database; the writer keeps its own. */
     private final Reachability reachability;
-    private volatile dev.spool.job.Payloads payloads = JdbcStore::minimalPayload;
+    private volatile Payloads payloads = JdbcStore::minimalPayload;
 
     /** Whether the writer's open transaction recorded events, and webhook deliveries; writer's thread only. */
     private boolean eventsWritten;
@@ -57,8 +73,8 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     /** The same for the transaction being committed; writer's thread only. */
     private boolean eventsCommitting;
     private boolean deliveriesCommitting;
-    private final List<Runnable> eventListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<Runnable> deliveryListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Runnable> eventListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> deliveryListeners = new CopyOnWriteArrayList<>();
 
     protected JdbcStore(GroupCommitWriter writer, HikariDataSource readers, Reachability reachability) {
         this.writer = writer;
@@ -293,7 +309,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         filter(sql, args, " AND created_at > ?", q.createdAfter());
         filter(sql, args, " AND created_at < ?", q.createdBefore());
         filter(sql, args, " AND id < ?", q.before() == null ? null : q.before().value());
-        for (var entry : new java.util.TreeMap<>(q.metadata()).entrySet()) {
+        for (var entry : new TreeMap<>(q.metadata()).entrySet()) {
             sql.append(" AND ").append(metadataEquals());
             args.add(metadataPath(entry.getKey()));
             args.add(entry.getValue());
@@ -491,7 +507,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                   AND jobs.cancel_requested = f.cancel_requested
                   AND (f.only_expired = 0 OR jobs.lease_expires_at < ? OR jobs.attempt_started_at + jobs.timeout_seconds * 1000 < ?)
                 RETURNING %s
-                """.formatted(String.join(", ", java.util.Collections.nCopies(finishes.size(), row)), returningJobs());
+                """.formatted(String.join(", ", Collections.nCopies(finishes.size(), row)), returningJobs());
         List<Object> args = new ArrayList<>(finishes.size() * 10 + 5);
         for (Finish f : finishes) {
             Transition t = f.transition();
@@ -508,7 +524,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         }
         args.addAll(List.of(now, now, now, now, now, now));
         return write(c -> {
-            Map<JobId, Job> finished = new java.util.HashMap<>();
+            Map<JobId, Job> finished = new HashMap<>();
             for (Job job : selectMany(c, sql, args.toArray())) {
                 finished.put(job.id(), job);
             }
@@ -540,7 +556,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public List<Job> jobGetMany(java.util.Collection<JobId> ids) {
+    public List<Job> jobGetMany(Collection<JobId> ids) {
         if (ids.isEmpty()) {
             return List.of();
         }
@@ -628,7 +644,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     @Override
     public int jobPruneFinished(Prune prune, Instant now) {
         String type = prune.type();
-        java.util.Set<String> exceptTypes = prune.exceptTypes();
+        Set<String> exceptTypes = prune.exceptTypes();
         return write(c -> {
             StringBuilder sql = new StringBuilder(
                     "SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND ended_at < ?");
@@ -700,9 +716,9 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public List<dev.spool.job.Worker> workerList(Instant since) {
+    public List<Worker> workerList(Instant since) {
         return read(c -> {
-            List<dev.spool.job.Worker> workers = new ArrayList<>();
+            List<Worker> workers = new ArrayList<>();
             try (PreparedStatement ps = prepare(c, """
                     SELECT w.id, w.name, w.key_id, w.types, w.first_seen, w.last_seen,
                            (SELECT count(*) FROM jobs j WHERE j.status = 'running' AND j.worker_id = w.id) AS in_hand
@@ -710,7 +726,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                     """, since);
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    workers.add(new dev.spool.job.Worker(rs.getString("id"), rs.getString("name"), rs.getString("key_id"),
+                    workers.add(new Worker(rs.getString("id"), rs.getString("name"), rs.getString("key_id"),
                             List.of(JSON.readValue(rs.getString("types"), String[].class)), instant(rs, "first_seen"),
                             instant(rs, "last_seen"), rs.getInt("in_hand")));
                 }
@@ -742,16 +758,16 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public List<dev.spool.job.LogLine> jobLogs(String tenant, JobId id, int limit) {
+    public List<LogLine> jobLogs(String tenant, JobId id, int limit) {
         return read(c -> {
-            List<dev.spool.job.LogLine> lines = new ArrayList<>();
+            List<LogLine> lines = new ArrayList<>();
             try (PreparedStatement ps = prepare(c, """
                     SELECT l.seq, l.at, l.attempt, l.line FROM job_logs l JOIN jobs j ON j.id = l.job_id
                     WHERE l.job_id = ? AND j.tenant = ? ORDER BY l.seq LIMIT ?
                     """, id.value(), tenant, limit);
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    lines.add(new dev.spool.job.LogLine(rs.getLong(1), instant(rs, 2), rs.getInt(3), rs.getString(4)));
+                    lines.add(new LogLine(rs.getLong(1), instant(rs, 2), rs.getInt(3), rs.getString(4)));
                 }
             }
             return lines;
@@ -761,7 +777,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     // ---------------------------------------------------------------- artifacts and secrets
 
     @Override
-    public boolean artifactAdd(dev.spool.job.Artifact a, int maxCount, long maxBytes) {
+    public boolean artifactAdd(Artifact a, int maxCount, long maxBytes) {
         return write(c -> {
             if (count(c, "SELECT count(*) FROM jobs WHERE id = ? AND status = 'running' AND attempt = ?",
                     a.jobId().value(), a.attempt()) == 0) {
@@ -786,7 +802,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public List<dev.spool.job.Artifact> artifactList(String tenant, JobId id) {
+    public List<Artifact> artifactList(String tenant, JobId id) {
         return read(c -> artifacts(c, """
                 SELECT a.* FROM artifacts a JOIN jobs j ON j.id = a.job_id
                 WHERE a.job_id = ? AND j.tenant = ? ORDER BY a.kind, a.name
@@ -794,17 +810,17 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public Optional<dev.spool.job.Artifact> artifactGetAny(JobId id, String name) {
+    public Optional<Artifact> artifactGetAny(JobId id, String name) {
         return read(c -> artifacts(c, "SELECT * FROM artifacts WHERE job_id = ? AND name = ? ORDER BY kind DESC",
                 id.value(), name).stream().findFirst());
     }
 
-    private static List<dev.spool.job.Artifact> artifacts(Connection c, String sql, Object... args) throws SQLException {
-        List<dev.spool.job.Artifact> out = new ArrayList<>();
+    private static List<Artifact> artifacts(Connection c, String sql, Object... args) throws SQLException {
+        List<Artifact> out = new ArrayList<>();
         try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                out.add(new dev.spool.job.Artifact(new JobId(rs.getString("job_id")),
-                        dev.spool.job.Artifact.Kind.valueOf(rs.getString("kind").toUpperCase(java.util.Locale.ROOT)),
+                out.add(new Artifact(new JobId(rs.getString("job_id")),
+                        Artifact.Kind.valueOf(rs.getString("kind").toUpperCase(Locale.ROOT)),
                         rs.getString("name"), rs.getInt("attempt"), rs.getString("content_type"), rs.getLong("size"),
                         rs.getString("sha256"), instant(rs, "created_at")));
             }
@@ -813,7 +829,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public byte[] secret(String name, java.util.function.Supplier<byte[]> create) {
+    public byte[] secret(String name, Supplier<byte[]> create) {
         return write(c -> {
             update(c, "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, create.get());
             try (PreparedStatement ps = prepare(c, "SELECT value FROM secrets WHERE name = ?", name);
@@ -827,7 +843,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     // ---------------------------------------------------------------- live events
 
     @Override
-    public List<dev.spool.job.FeedEvent> eventsBetween(long after, long upTo, String tenant, JobId job, int limit) {
+    public List<FeedEvent> eventsBetween(long after, long upTo, String tenant, JobId job, int limit) {
         StringBuilder sql = new StringBuilder("""
                 SELECT e.seq, e.job_id, e.at, e.kind, e.status, e.attempt, e.data, j.tenant, j.type, j.queue, j.batch_id
                 FROM job_events e JOIN jobs j ON j.id = e.job_id
@@ -838,10 +854,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         sql.append(" ORDER BY e.seq LIMIT ?");
         args.add(limit);
         return read(c -> {
-            List<dev.spool.job.FeedEvent> events = new ArrayList<>();
+            List<FeedEvent> events = new ArrayList<>();
             try (PreparedStatement ps = prepare(c, sql.toString(), args.toArray()); ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    events.add(new dev.spool.job.FeedEvent(jobEvent(rs), rs.getString(8), rs.getString(9), rs.getString(10),
+                    events.add(new FeedEvent(jobEvent(rs), rs.getString(8), rs.getString(9), rs.getString(10),
                             rs.getString(11)));
                 }
             }
@@ -874,12 +890,12 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     // ---------------------------------------------------------------- webhooks
 
     @Override
-    public void renderPayloadsWith(dev.spool.job.Payloads payloads) {
+    public void renderPayloadsWith(Payloads payloads) {
         this.payloads = payloads;
     }
 
     private static String minimalPayload(String format, Job job, WebhookEvent type, Instant at,
-                                         java.util.function.Supplier<List<dev.spool.job.Artifact>> outputs) {
+                                         Supplier<List<Artifact>> outputs) {
         var o = JSON.createObjectNode().put("type", type.type()).put("timestamp", at.toString());
         o.putObject("data").put("id", job.id().value()).put("status", job.status().wireName());
         return o.toString();
@@ -958,20 +974,20 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         return out;
     }
 
-    private static String eventsJson(java.util.Set<WebhookEvent> events) {
+    private static String eventsJson(Set<WebhookEvent> events) {
         return json(events.stream().map(WebhookEvent::wireName).sorted().toList());
     }
 
-    private static java.util.Set<WebhookEvent> events(String text) {
-        java.util.Set<WebhookEvent> events = java.util.EnumSet.noneOf(WebhookEvent.class);
+    private static Set<WebhookEvent> events(String text) {
+        Set<WebhookEvent> events = EnumSet.noneOf(WebhookEvent.class);
         read(text, JsonNode.class).forEach(e -> events.add(WebhookEvent.parse(e.asText())));
         return events;
     }
 
     @Override
-    public dev.spool.job.SigningSecret signingSecret(String owner, java.util.function.Supplier<String> create) {
+    public SigningSecret signingSecret(String owner, Supplier<String> create) {
         // Read on every delivery try; written once per owner, by whichever node asks first.
-        Optional<dev.spool.job.SigningSecret> stored = read(c -> signing(c, owner));
+        Optional<SigningSecret> stored = read(c -> signing(c, owner));
         if (stored.isPresent()) {
             return stored.get();
         }
@@ -983,7 +999,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     @Override
-    public dev.spool.job.SigningSecret signingRotate(String owner, String secret, java.util.function.Supplier<String> create,
+    public SigningSecret signingRotate(String owner, String secret, Supplier<String> create,
                                                      Instant previousUntil) {
         return write(c -> {
             update(c, "INSERT INTO signing_secrets (owner, secret) VALUES (?, ?) ON CONFLICT (owner) DO NOTHING",
@@ -994,10 +1010,10 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         });
     }
 
-    private static Optional<dev.spool.job.SigningSecret> signing(Connection c, String owner) throws SQLException {
+    private static Optional<SigningSecret> signing(Connection c, String owner) throws SQLException {
         try (PreparedStatement ps = prepare(c, "SELECT secret, previous, previous_until FROM signing_secrets WHERE owner = ?", owner);
              ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? Optional.of(new dev.spool.job.SigningSecret(rs.getString(1), rs.getString(2), instant(rs, 3)))
+            return rs.next() ? Optional.of(new SigningSecret(rs.getString(1), rs.getString(2), instant(rs, 3)))
                     : Optional.empty();
         }
     }
@@ -1143,7 +1159,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 out.add(new Delivery(rs.getString("id"), rs.getString("tenant"), rs.getString("target"),
                         new JobId(rs.getString("job_id")), rs.getLong("seq"), rs.getString("event_type"),
                         rs.getString("url"), rs.getString("format"), rs.getString("payload"), rs.getString("auth_header"),
-                        Delivery.State.valueOf(rs.getString("state").toUpperCase(java.util.Locale.ROOT)),
+                        Delivery.State.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
                         rs.getInt("attempts"), instant(rs, "next_attempt_at"), lastStatus, rs.getString("last_error"),
                         instant(rs, "created_at"), instant(rs, "delivered_at")));
             }
@@ -1202,7 +1218,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 keys.add(new ApiKey(rs.getString("id"), rs.getString("tenant"), rs.getString("name"),
-                        ApiKey.Role.valueOf(rs.getString("role").toUpperCase(java.util.Locale.ROOT)),
+                        ApiKey.Role.valueOf(rs.getString("role").toUpperCase(Locale.ROOT)),
                         rs.getString("prefix"), rs.getBytes("hash"), instant(rs, "created_at"),
                         instant(rs, "revoked_at")));
             }
@@ -1219,7 +1235,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     private record Target(String id, String url, String format, String authorization) {}
 
     /** An enabled webhook endpoint, as {@link #targets} matches events against it. */
-    private record Endpoint(String id, String url, java.util.Set<WebhookEvent> events, String format) {}
+    private record Endpoint(String id, String url, Set<WebhookEvent> events, String format) {}
 
     private static final String INSERT_EVENT =
             "INSERT INTO job_events (job_id, at, kind, status, attempt, data) VALUES (?, ?, ?, ?, ?, ?)";
@@ -1229,7 +1245,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
      * events reads them once. Forgotten before every commit and whenever a write changes endpoints;
      * writer's thread only.
      */
-    private final Map<String, List<Endpoint>> endpointsRead = new java.util.HashMap<>();
+    private final Map<String, List<Endpoint>> endpointsRead = new HashMap<>();
 
     private void endpointsChanged() {
         endpointsRead.clear();
@@ -1286,7 +1302,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     /** The receivers of {@code type} for {@code job}: its own webhook first, then the tenant's endpoints by id. */
     private List<Target> targets(Connection c, Job job, WebhookEvent type) throws SQLException {
         List<Target> targets = new ArrayList<>(1);
-        dev.spool.job.JobWebhook own = job.webhook();
+        JobWebhook own = job.webhook();
         if (own != null && own.wants(type)) {
             targets.add(new Target(Delivery.JOB_TARGET, own.url(), own.format(), own.authorization()));
         }
@@ -1304,7 +1320,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
             endpointsRead.put(job.tenant(), endpoints);
         }
         for (Endpoint e : endpoints) {
-            if (e.events().contains(type) && dev.spool.job.WebhookEndpoint.receives(e.format(), job)) {
+            if (e.events().contains(type) && WebhookEndpoint.receives(e.format(), job)) {
                 targets.add(new Target(e.id(), e.url(), e.format(), null));
             }
         }
@@ -1313,7 +1329,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
 
     private void outbox(Connection c, Job job, WebhookEvent type, long seq, String target, String url, String format,
                         String authorization, Instant now) throws SQLException {
-        java.util.function.Supplier<List<dev.spool.job.Artifact>> outputs = () -> {
+        Supplier<List<Artifact>> outputs = () -> {
             try {
                 return artifacts(c, "SELECT * FROM artifacts WHERE job_id = ? AND kind = 'output' ORDER BY name", job.id().value());
             } catch (SQLException e) {
@@ -1437,7 +1453,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
                 webhook(rs.getString(32)));
     }
 
-    private static String webhookJson(dev.spool.job.JobWebhook hook) {
+    private static String webhookJson(JobWebhook hook) {
         if (hook == null) {
             return null;
         }
@@ -1450,14 +1466,14 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
         return o.toString();
     }
 
-    private static dev.spool.job.JobWebhook webhook(String text) {
+    private static JobWebhook webhook(String text) {
         if (text == null) {
             return null;
         }
         JsonNode o = read(text, JsonNode.class);
-        java.util.Set<WebhookEvent> events = java.util.EnumSet.noneOf(WebhookEvent.class);
+        Set<WebhookEvent> events = EnumSet.noneOf(WebhookEvent.class);
         o.path("events").forEach(e -> events.add(WebhookEvent.parse(e.asText())));
-        return new dev.spool.job.JobWebhook(o.path("url").asText(), events, o.path("format").asText("native"),
+        return new JobWebhook(o.path("url").asText(), events, o.path("format").asText("native"),
                 o.hasNonNull("authorization") ? o.get("authorization").asText() : null);
     }
 
@@ -1472,7 +1488,7 @@ public abstract sealed class JdbcStore implements Store permits SqliteStore, Pos
     }
 
     private static String placeholders(int n) {
-        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+        return String.join(", ", Collections.nCopies(n, "?"));
     }
 
     private static String json(Object value) {

@@ -1,19 +1,31 @@
 package dev.spool.store;
 
 import dev.spool.job.ApiKey;
+import dev.spool.job.Artifact;
 import dev.spool.job.Batch;
+import dev.spool.job.Delivery;
+import dev.spool.job.FeedEvent;
 import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
+import dev.spool.job.LogLine;
 import dev.spool.job.NewJob;
 import dev.spool.job.Page;
+import dev.spool.job.Payloads;
 import dev.spool.job.Progress;
+import dev.spool.job.SigningSecret;
 import dev.spool.job.Transition;
+import dev.spool.job.WebhookEndpoint;
+import dev.spool.job.Worker;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Where jobs live. Every method is one atomic unit: it commits entirely or not at all, and what it
@@ -34,11 +46,11 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
      * list). {@code concurrency} caps the number of running jobs of a type, across all claimers.
      */
     record Claim(List<String> types, List<String> queues, int max, String workerId, Duration lease,
-                 java.util.Map<String, Integer> concurrency) {
+                 Map<String, Integer> concurrency) {
         public Claim {
             types = List.copyOf(types);
             queues = List.copyOf(queues);
-            concurrency = java.util.Map.copyOf(concurrency);
+            concurrency = Map.copyOf(concurrency);
         }
     }
 
@@ -95,7 +107,7 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     }
 
     /** Any tenant's jobs among {@code ids}, in no particular order: for the engine's own bookkeeping. */
-    List<Job> jobGetMany(java.util.Collection<JobId> ids);
+    List<Job> jobGetMany(Collection<JobId> ids);
 
     /** Running jobs whose lease ran out, or whose attempt ran past its timeout, before {@code now}; oldest lease first. */
     List<Job> jobListExpired(Instant now, int limit);
@@ -119,9 +131,9 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
      * Which finished jobs to prune: those of {@code type} that ended before {@code endedBefore}, or,
      * with {@code type} null, those of every type not in {@code exceptTypes}; at most {@code limit}.
      */
-    record Prune(String type, java.util.Set<String> exceptTypes, Instant endedBefore, int limit) {
+    record Prune(String type, Set<String> exceptTypes, Instant endedBefore, int limit) {
         public Prune {
-            exceptTypes = java.util.Set.copyOf(exceptTypes);
+            exceptTypes = Set.copyOf(exceptTypes);
         }
     }
 
@@ -154,7 +166,7 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     void workerSeen(String id, String name, String keyId, List<String> types, Instant now);
 
     /** Workers seen at or after {@code since}, most recently seen first, each with the jobs it holds. */
-    List<dev.spool.job.Worker> workerList(Instant since);
+    List<Worker> workerList(Instant since);
 
     /**
      * Appends lines to a job's log, fenced like every worker write: only while the job is running
@@ -163,23 +175,23 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
     boolean jobLogAppend(JobId id, int attempt, List<String> lines, Instant now);
 
     /** A job's log lines, oldest first, at most {@code limit}; empty for another tenant's job. */
-    List<dev.spool.job.LogLine> jobLogs(String tenant, JobId id, int limit);
+    List<LogLine> jobLogs(String tenant, JobId id, int limit);
 
     /**
      * Records an output file of a running attempt, fenced like every worker write; replaces an
      * earlier file of the same name. False when the job is no longer running at {@code attempt}, or
      * when adding it would pass {@code maxCount} files or {@code maxBytes} in all for the job.
      */
-    boolean artifactAdd(dev.spool.job.Artifact artifact, int maxCount, long maxBytes);
+    boolean artifactAdd(Artifact artifact, int maxCount, long maxBytes);
 
     /** A job's files, inputs first, by name; empty for another tenant's job. */
-    List<dev.spool.job.Artifact> artifactList(String tenant, JobId id);
+    List<Artifact> artifactList(String tenant, JobId id);
 
     /** One file of any tenant's job: for signed download links, which carry no API key. */
-    Optional<dev.spool.job.Artifact> artifactGetAny(JobId id, String name);
+    Optional<Artifact> artifactGetAny(JobId id, String name);
 
     /** The value of a shared secret, created with {@code create} by whichever node asks first. */
-    byte[] secret(String name, java.util.function.Supplier<byte[]> create);
+    byte[] secret(String name, Supplier<byte[]> create);
 
     void keyInsert(ApiKey key);
 
@@ -199,7 +211,7 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
      * Events with {@code after < seq <= upTo}, oldest first, at most {@code limit}; only {@code
      * tenant}'s when it is not null, only {@code job}'s when that is not null.
      */
-    List<dev.spool.job.FeedEvent> eventsBetween(long after, long upTo, String tenant, JobId job, int limit);
+    List<FeedEvent> eventsBetween(long after, long upTo, String tenant, JobId job, int limit);
 
     /** The highest event sequence number committed so far (0 when there is none). */
     long eventsLast();
@@ -216,30 +228,30 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
      * Makes job webhooks' bodies with {@code payloads} from now on. Set once at start, before
      * any write; until then a minimal body (type, timestamp, job id and status) is used.
      */
-    void renderPayloadsWith(dev.spool.job.Payloads payloads);
+    void renderPayloadsWith(Payloads payloads);
 
     /** Stores a new endpoint with its first signing secret. */
-    void webhookInsert(dev.spool.job.WebhookEndpoint endpoint, String secret);
+    void webhookInsert(WebhookEndpoint endpoint, String secret);
 
-    Optional<dev.spool.job.WebhookEndpoint> webhookGet(String tenant, String id);
+    Optional<WebhookEndpoint> webhookGet(String tenant, String id);
 
     /** A tenant's endpoints, oldest first. */
-    List<dev.spool.job.WebhookEndpoint> webhookList(String tenant);
+    List<WebhookEndpoint> webhookList(String tenant);
 
     /**
      * Replaces an endpoint's url, events, description and disabled state (its pending deliveries
      * go to the new url); empty when the tenant has no such endpoint.
      */
-    Optional<dev.spool.job.WebhookEndpoint> webhookUpdate(dev.spool.job.WebhookEndpoint endpoint);
+    Optional<WebhookEndpoint> webhookUpdate(WebhookEndpoint endpoint);
 
     /** Deletes an endpoint with its secret; its pending deliveries fail. False when there was none. */
     boolean webhookDelete(String tenant, String id, Instant now);
 
     /** The signing secret of {@code owner}, created with {@code create} if it has none yet. */
-    dev.spool.job.SigningSecret signingSecret(String owner, java.util.function.Supplier<String> create);
+    SigningSecret signingSecret(String owner, Supplier<String> create);
 
     /** Makes {@code secret} the owner's secret; the one it replaces stays valid until {@code previousUntil}. */
-    dev.spool.job.SigningSecret signingRotate(String owner, String secret, java.util.function.Supplier<String> create,
+    SigningSecret signingRotate(String owner, String secret, Supplier<String> create,
                                               Instant previousUntil);
 
     /**
@@ -247,28 +259,28 @@ public sealed interface Store extends AutoCloseable permits JdbcStore {
      * their endpoint enabled, and with no earlier pending delivery of the same job to the same target
      * (so each receiver gets a job's events in their order). A delivery is never leased to two at once.
      */
-    List<dev.spool.job.Delivery> deliveryClaim(Instant now, Duration lease, int limit);
+    List<Delivery> deliveryClaim(Instant now, Duration lease, int limit);
 
     /**
      * Records a try of a leased delivery: delivered on 2xx; on 410 failed, and its endpoint
      * disabled (or, for a job's own webhook, the job's other pending deliveries failed too);
      * otherwise pending again at {@code retryAt}, or failed when that is null.
      */
-    void deliveryTried(dev.spool.job.Delivery delivery, dev.spool.job.Delivery.Tried tried, Instant retryAt, Instant now);
+    void deliveryTried(Delivery delivery, Delivery.Tried tried, Instant retryAt, Instant now);
 
     /**
      * A tenant's deliveries, newest first: of one target when {@code target} is not null, of one job
      * when {@code job} is not null; only those with an id below {@code before} when that is not null.
      */
-    Page<dev.spool.job.Delivery> deliveryList(String tenant, String target, JobId job, String before, int limit);
+    Page<Delivery> deliveryList(String tenant, String target, JobId job, String before, int limit);
 
-    Optional<dev.spool.job.Delivery> deliveryGet(String tenant, String id);
+    Optional<Delivery> deliveryGet(String tenant, String id);
 
     /** The tries of a delivery, first first. */
-    List<dev.spool.job.Delivery.Attempt> deliveryAttempts(String deliveryId);
+    List<Delivery.Attempt> deliveryAttempts(String deliveryId);
 
     /** Sends a delivery again, now, with the same id and body; empty when the tenant has no such delivery. */
-    Optional<dev.spool.job.Delivery> deliveryReplay(String tenant, String id, Instant now);
+    Optional<Delivery> deliveryReplay(String tenant, String id, Instant now);
 
     /** Forgets finished (delivered or failed) deliveries last changed before {@code before}; returns how many. */
     int deliveryPrune(Instant before, int limit);

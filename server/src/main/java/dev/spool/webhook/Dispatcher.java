@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
@@ -148,7 +149,7 @@ public final class Dispatcher implements AutoCloseable {
             byte[] body = d.payload().getBytes(StandardCharsets.UTF_8);
             List<String> secrets = store.signingSecret(Webhooks.owner(d.tenant(), d.target()), Signer::newSecret).valid(start);
             long timestamp = start.getEpochSecond();
-            Map<String, String> headers = new java.util.HashMap<>(Map.of(
+            Map<String, String> headers = new HashMap<>(Map.of(
                     "webhook-id", d.id(),
                     "webhook-timestamp", Long.toString(timestamp),
                     "webhook-signature", Signer.signature(secrets, d.id(), timestamp, body)));
