@@ -33,7 +33,7 @@ import dev.spool.net.OutboundPolicy;
 import dev.spool.store.PostgresStore;
 import dev.spool.store.Reachability;
 import dev.spool.store.SqliteStore;
-import dev.spool.store.Store;
+import dev.spool.store.Storage;
 import dev.spool.webhook.Dispatcher;
 import dev.spool.webhook.Webhooks;
 import java.lang.management.ManagementFactory;
@@ -72,7 +72,7 @@ public final class Server implements AutoCloseable {
     /** How long unreferenced file bytes are kept before they are deleted (see RetentionPruner). */
     private static final Duration ORPHAN_GRACE = Duration.ofHours(1);
 
-    private final Store store;
+    private final Storage storage;
     private final LocalRunner runner;
     private final Maintenance maintenance;
     private final ApiServer api;
@@ -82,9 +82,9 @@ public final class Server implements AutoCloseable {
     private final Optional<String> createdAdminKey;
     private volatile boolean ready;
 
-    private Server(Config config, Store store, int port) {
+    private Server(Config config, Storage storage, int port) {
         InstantSource clock = InstantSource.system();
-        this.store = store;
+        this.storage = storage;
         LocalRunner startedRunner = null;
         Maintenance startedMaintenance = null;
         Dispatcher startedDispatcher = null;
@@ -94,33 +94,33 @@ public final class Server implements AutoCloseable {
             Map<String, JobHandler> handlers = new HashMap<>();
             JobTypes types = types(config, handlers);
             Config.Jobs jobs = config.jobs();
-            Engine engine = new Engine(store, types, clock, new Engine.Settings(
+            Engine engine = new Engine(storage, types, clock, new Engine.Settings(
                     Duration.ofSeconds(jobs.leaseSeconds()),
                     new Backoff(Duration.ofMillis(Math.round(jobs.backoffBaseSeconds() * 1000)),
                             Duration.ofSeconds(jobs.backoffMaxSeconds())),
                     Duration.ofHours(jobs.idempotencyRetentionHours()),
                     jobs.maxBatchSize()), ThreadLocalRandom.current());
 
-            ApiKeys keys = new ApiKeys(store, clock);
+            ApiKeys keys = new ApiKeys(storage.keys(), clock);
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
 
             Config.Artifacts a = config.artifacts();
-            JobFiles files = new JobFiles(store, artifactStore(config), clock, new JobFiles.Settings(
+            JobFiles files = new JobFiles(storage, artifactStore(config), clock, new JobFiles.Settings(
                     a.maxUploadBytes(), a.maxPerJob(), a.maxBytesPerJob(), Duration.ofSeconds(a.linkTtlSeconds()), a.signingKey()));
             Config.Webhooks w = config.webhooks();
             OutboundPolicy webhookPolicy = new OutboundPolicy(Set.copyOf(w.allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts");
-            startedDispatcher = new Dispatcher(store, webhookPolicy, clock, new Dispatcher.Settings(
+            startedDispatcher = new Dispatcher(storage.webhooks(), webhookPolicy, clock, new Dispatcher.Settings(
                     RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
                     Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current());
-            startedFeed = new EventFeed(store, Duration.ofSeconds(1));
+            startedFeed = new EventFeed(storage.events(), Duration.ofSeconds(1));
             startedFetcher = new SourceFetcher(new OutboundPolicy(Set.copyOf(config.sources().allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
-            Webhooks webhooks = new Webhooks(store, webhookPolicy, clock, startedDispatcher::wake);
+            Webhooks webhooks = new Webhooks(storage.webhooks(), webhookPolicy, clock, startedDispatcher::wake);
             Profiles profiles = new Profiles(engine, keys, files, webhooks, startedFeed, config.http().publicUrl(), config.compat());
             // Before anything can record an event (the runner, the rescuer): webhook bodies show the
             // job as the API does, or as the profile it came through does.
-            store.renderPayloadsWith(profiles.payloads(ApiServer.payloads(types, config.http().publicUrl())));
+            storage.webhooks().renderPayloadsWith(profiles.payloads(ApiServer.payloads(types, config.http().publicUrl())));
 
             Config.Runner r = config.runner();
             startedRunner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
@@ -134,12 +134,12 @@ public final class Server implements AutoCloseable {
                 }
             });
             startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine),
-                    new RetentionPruner(store, files, retention, Duration.ofHours(jobs.retentionHours()), ORPHAN_GRACE, 500)),
+                    new RetentionPruner(storage.jobs(), files, retention, Duration.ofHours(jobs.retentionHours()), ORPHAN_GRACE, 500)),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), port, http.maxBodyBytes(), http.publicUrl(),
                     a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, startedFetcher, webhooks, startedFeed),
-                    profiles.mounts(config.compat().enabled()), () -> ready && store.reachable());
+                    profiles.mounts(config.compat().enabled()), () -> ready && storage.reachable());
             this.dispatcher = startedDispatcher;
             this.feed = startedFeed;
             this.fetcher = startedFetcher;
@@ -147,9 +147,9 @@ public final class Server implements AutoCloseable {
             this.maintenance = startedMaintenance;
             this.ready = true;
             log.info("Spool listening on {}, database {}, configuration {}", url(http.host(), api.port()),
-                    store.describe(), config.redacted());
+                    storage.describe(), config.redacted());
         } catch (java.io.IOException e) {
-            store.close();
+            storage.close();
             throw new java.io.UncheckedIOException("cannot open the artifact folder: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             // A part failed to start (a taken port, say): stop what did start, in reverse order.
@@ -162,7 +162,7 @@ public final class Server implements AutoCloseable {
             if (startedRunner != null) {
                 startedRunner.close();
             }
-            store.close();
+            storage.close();
             throw e;
         }
     }
@@ -202,7 +202,7 @@ public final class Server implements AutoCloseable {
     }
 
     /** The embedded SQLite file in the data folder, or the PostgreSQL database the configuration names. */
-    static Store openStore(Config.Storage s) {
+    static Storage openStore(Config.Storage s) {
         if (s.isPostgres()) {
             return PostgresStore.open(new PostgresStore.Settings(s.database(), s.schema(), s.readConnections(),
                     s.statementTimeoutMs(), s.groupCommitMax(), s.connectTimeoutMs()));
@@ -226,7 +226,7 @@ public final class Server implements AutoCloseable {
         try {
             while (true) {
                 try {
-                    Store store = openStore(config.storage());
+                    Storage storage = openStore(config.storage());
                     int port = http.port();
                     if (standby != null) {
                         log.info("the database answered after {} ms of waiting; starting", (System.nanoTime() - waitingSince) / 1_000_000);
@@ -234,7 +234,7 @@ public final class Server implements AutoCloseable {
                         standby.close(); // the same port serves the API from here on
                         standby = null;
                     }
-                    return new Server(config, store, port);
+                    return new Server(config, storage, port);
                 } catch (RuntimeException e) {
                     if (!Reachability.isUnreachable(e)) {
                         throw e;
@@ -400,7 +400,7 @@ public final class Server implements AutoCloseable {
         api.close();
         dispatcher.close();
         fetcher.close();
-        store.close();
+        storage.close();
         log.info("stopped");
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spool.store.SqliteStore;
-import dev.spool.store.Store;
 import dev.spool.testing.TestServer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -25,8 +24,8 @@ class ServerStartTest {
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("cannot listen on 127.0.0.1:" + first.server.port());
 
-            try (Store store = SqliteStore.open(other.resolve("spool.db"), 8, 1)) {
-                assertThat(store.keyCount()).as("the failed start let go of its database").isEqualTo(1);
+            try (SqliteStore store = SqliteStore.open(other.resolve("spool.db"), 8, 1)) {
+                assertThat(store.keys().keyCount()).as("the failed start let go of its database").isEqualTo(1);
             }
         }
     }

@@ -12,7 +12,6 @@ import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobStatus;
 import dev.spool.store.SqliteStore;
-import dev.spool.store.Store;
 import dev.spool.testing.Node;
 import dev.spool.testing.TestServer;
 import java.nio.file.Path;
@@ -41,7 +40,7 @@ class ShutdownAndCrashTest {
             id = client.submit(SubmitRequest.of("sleep", json("{\"seconds\": 60}")).withMaxAttempts(1)).id();
             await().atMost(Duration.ofSeconds(10)).until(() -> client.get(id).status().equals("running"));
         }
-        try (Store store = SqliteStore.open(dir.resolve("spool.db"), 8, 1)) {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("spool.db"), 8, 1)) {
             var job = store.jobGetAny(JobId.parse(id).orElseThrow()).orElseThrow();
             assertThat(job.status()).isEqualTo(JobStatus.QUEUED);
             assertThat(job.attemptsLeft()).as("a given-back attempt is not spent").isEqualTo(1);
@@ -57,7 +56,7 @@ class ShutdownAndCrashTest {
             id = client.submit(SubmitRequest.of("sleep", json("{\"seconds\": 1}"))).id();
             await().atMost(Duration.ofSeconds(10)).until(() -> client.get(id).status().equals("running"));
         }
-        try (Store store = SqliteStore.open(dir.resolve("spool.db"), 8, 1)) {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("spool.db"), 8, 1)) {
             assertThat(store.jobGetAny(JobId.parse(id).orElseThrow()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
         }
     }

@@ -6,6 +6,8 @@ import dev.spool.job.InputFile;
 import dev.spool.job.JobId;
 import dev.spool.job.JobStatus;
 import dev.spool.job.SpoolException;
+import dev.spool.store.FileStore;
+import dev.spool.store.Storage;
 import dev.spool.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,14 +43,16 @@ public final class JobFiles {
     /** A download link: its path with the signature in the query, and when it stops working. */
     public record Link(String path, Instant expiresAt) {}
 
-    private final Store store;
+    private final FileStore store;
+    private final Store jobs;
     private final ArtifactStore blobs;
     private final InstantSource clock;
     private final Settings settings;
     private final byte[] key;
 
-    public JobFiles(Store store, ArtifactStore blobs, InstantSource clock, Settings settings) {
-        this.store = store;
+    public JobFiles(Storage storage, ArtifactStore blobs, InstantSource clock, Settings settings) {
+        this.store = storage.files();
+        this.jobs = storage.jobs();
         this.blobs = blobs;
         this.clock = clock;
         this.settings = settings;
@@ -71,7 +75,7 @@ public final class JobFiles {
      */
     public Artifact upload(JobId id, int attempt, String name, String contentType, InputStream content) {
         Artifact.checkName(name);
-        var job = store.jobGetAny(id).orElseThrow(() -> SpoolException.notFound("job"));
+        var job = jobs.jobGetAny(id).orElseThrow(() -> SpoolException.notFound("job"));
         if (job.status() != JobStatus.RUNNING || job.attempt() != attempt) {
             throw new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + attempt + " is no longer current: the job is "
                     + job.status().wireName() + " at attempt " + job.attempt() + ".");

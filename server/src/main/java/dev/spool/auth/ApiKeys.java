@@ -4,7 +4,7 @@ import dev.spool.job.ApiKey;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.NewJob;
 import dev.spool.job.SpoolException;
-import dev.spool.store.Store;
+import dev.spool.store.KeyStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -40,12 +40,12 @@ public final class ApiKeys {
 
     private record Remembered(ApiKey key, long until) {}
 
-    private final Store store;
+    private final KeyStore store;
     private final InstantSource clock;
     private final SecureRandom random = new SecureRandom();
     private final ConcurrentHashMap<String, Remembered> remembered = new ConcurrentHashMap<>();
 
-    public ApiKeys(Store store, InstantSource clock) {
+    public ApiKeys(KeyStore store, InstantSource clock) {
         this.store = store;
         this.clock = clock;
     }

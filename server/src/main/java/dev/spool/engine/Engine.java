@@ -18,7 +18,10 @@ import dev.spool.job.Progress;
 import dev.spool.job.SpoolException;
 import dev.spool.job.Transition;
 import dev.spool.job.Worker;
+import dev.spool.store.EventLog;
+import dev.spool.store.Storage;
 import dev.spool.store.Store;
+import dev.spool.store.WorkerStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -79,6 +82,8 @@ public final class Engine {
     private static final int MAX_FINISH_BATCH = 256;
 
     private final Store store;
+    private final WorkerStore workers;
+    private final EventLog events;
     private final JobTypes types;
     private final InstantSource clock;
     private final Settings settings;
@@ -92,8 +97,10 @@ public final class Engine {
     private final Queue<Pending> pendingFinishes = new ConcurrentLinkedQueue<>();
     private final ReentrantLock finishLock = new ReentrantLock();
 
-    public Engine(Store store, JobTypes types, InstantSource clock, Settings settings, RandomGenerator random) {
-        this.store = store;
+    public Engine(Storage storage, JobTypes types, InstantSource clock, Settings settings, RandomGenerator random) {
+        this.store = storage.jobs();
+        this.workers = storage.workers();
+        this.events = storage.events();
         this.types = types;
         this.clock = clock;
         this.settings = settings;
@@ -140,7 +147,7 @@ public final class Engine {
      */
     public List<Job> claimForWorker(WorkerClaim claim, Duration wait) {
         List<String> types = workerTypes(claim.types());
-        store.workerSeen(claim.workerId(), claim.name(), claim.keyId(), types, clock.instant());
+        workers.workerSeen(claim.workerId(), claim.name(), claim.keyId(), types, clock.instant());
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             long generation = claimableGeneration();
@@ -198,19 +205,19 @@ public final class Engine {
 
     /** Appends a worker's log lines to its running attempt; {@code STALE_ATTEMPT} once it is no longer current. */
     public void appendLogs(JobId id, int attempt, List<String> lines) {
-        if (!store.jobLogAppend(id, attempt, lines, clock.instant())) {
+        if (!workers.jobLogAppend(id, attempt, lines, clock.instant())) {
             throw staleOrMissing(id);
         }
     }
 
     public List<LogLine> logs(String tenant, JobId id, int limit) {
         get(tenant, id);
-        return store.jobLogs(tenant, id, limit);
+        return workers.jobLogs(tenant, id, limit);
     }
 
     /** Workers seen within {@code recent}, most recent first. */
     public List<Worker> workers(Duration recent) {
-        return store.workerList(clock.instant().minus(recent));
+        return workers.workerList(clock.instant().minus(recent));
     }
 
     // ---------------------------------------------------------------- a tenant's side
@@ -283,7 +290,7 @@ public final class Engine {
      * job when {@code job} is not null. For streams catching up before they follow an {@link EventFeed}.
      */
     public List<FeedEvent> eventsBetween(String tenant, JobId job, long after, long upTo, int limit) {
-        return store.eventsBetween(after, upTo, tenant, job, limit);
+        return events.eventsBetween(after, upTo, tenant, job, limit);
     }
 
     public Batch batch(String tenant, String id) {

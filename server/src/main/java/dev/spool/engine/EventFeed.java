@@ -1,6 +1,6 @@
 package dev.spool.engine;
 
-import dev.spool.store.Store;
+import dev.spool.store.EventLog;
 import dev.spool.job.SpoolException;
 import dev.spool.job.FeedEvent;
 import java.time.Duration;
@@ -90,7 +90,7 @@ public final class EventFeed implements AutoCloseable {
         }
     }
 
-    private final Store store;
+    private final EventLog store;
     private final Duration poll;
     private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
@@ -101,7 +101,7 @@ public final class EventFeed implements AutoCloseable {
     private final Thread reader;
 
     /** @param poll how often the reader looks without being woken */
-    public EventFeed(Store store, Duration poll) {
+    public EventFeed(EventLog store, Duration poll) {
         this.store = store;
         this.poll = poll;
         this.published = store.eventsLast();
@@ -145,7 +145,7 @@ public final class EventFeed implements AutoCloseable {
             if (!subscribers.isEmpty()) {
                 return false;
             }
-            Store.EventSpan span = store.eventsAfter(published);
+            EventLog.EventSpan span = store.eventsAfter(published);
             if (span.count() != span.last() - published) {
                 return false;
             }

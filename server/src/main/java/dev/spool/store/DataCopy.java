@@ -54,7 +54,7 @@ public final class DataCopy {
 
     private static Map<String, Long> copyAll(Connection from, Connection to) throws SQLException {
         for (String table : TABLES) {
-            long existing = JdbcStore.count(to, "SELECT count(*) FROM " + table);
+            long existing = Sql.count(to, "SELECT count(*) FROM " + table);
             if (existing > 0) {
                 throw new IllegalStateException("the target database already holds " + existing + " rows in "
                         + table + "; migrate-data copies into an empty database only");

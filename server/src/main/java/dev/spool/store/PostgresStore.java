@@ -1,5 +1,8 @@
 package dev.spool.store;
 
+import static dev.spool.store.JobRows.jobColumns;
+import static dev.spool.store.Sql.prepare;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.net.URI;
@@ -165,7 +168,7 @@ public final class PostgresStore extends JdbcStore {
     }
 
     @Override
-    public void onEvents(Runnable wakeUp) {
+    protected void onEvents(Runnable wakeUp) {
         eventListeners.add(wakeUp);
         startListening();
     }

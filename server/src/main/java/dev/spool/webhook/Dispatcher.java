@@ -5,7 +5,7 @@ import dev.spool.job.RetrySchedule;
 import dev.spool.job.SpoolException;
 import dev.spool.net.GuardedHttp;
 import dev.spool.net.OutboundPolicy;
-import dev.spool.store.Store;
+import dev.spool.store.WebhookStore;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +44,7 @@ public final class Dispatcher implements AutoCloseable {
      */
     public record Settings(RetrySchedule schedule, int concurrency, Duration timeout, Duration keep) {}
 
-    private final Store store;
+    private final WebhookStore store;
     private final GuardedHttp http;
     private final InstantSource clock;
     private final Settings settings;
@@ -56,7 +56,7 @@ public final class Dispatcher implements AutoCloseable {
     private volatile boolean running = true;
     private final Thread loop;
 
-    public Dispatcher(Store store, OutboundPolicy policy, InstantSource clock, Settings settings, RandomGenerator random) {
+    public Dispatcher(WebhookStore store, OutboundPolicy policy, InstantSource clock, Settings settings, RandomGenerator random) {
         this.store = store;
         this.http = new GuardedHttp(policy, settings.timeout(), settings.timeout(), settings.concurrency());
         this.clock = clock;

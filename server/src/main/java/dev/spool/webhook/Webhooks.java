@@ -9,7 +9,7 @@ import dev.spool.job.SpoolException;
 import dev.spool.job.WebhookEndpoint;
 import dev.spool.job.WebhookEvent;
 import dev.spool.net.OutboundPolicy;
-import dev.spool.store.Store;
+import dev.spool.store.WebhookStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -32,13 +32,13 @@ public final class Webhooks {
     /** A change to an endpoint; null fields stay as they are. */
     public record Change(String url, Set<WebhookEvent> events, String description, Boolean enabled) {}
 
-    private final Store store;
+    private final WebhookStore store;
     private final OutboundPolicy policy;
     private final InstantSource clock;
     private final Runnable wake;
 
     /** @param wake tells the dispatcher that a delivery became due outside a job event (a replay) */
-    public Webhooks(Store store, OutboundPolicy policy, InstantSource clock, Runnable wake) {
+    public Webhooks(WebhookStore store, OutboundPolicy policy, InstantSource clock, Runnable wake) {
         this.store = store;
         this.policy = policy;
         this.clock = clock;

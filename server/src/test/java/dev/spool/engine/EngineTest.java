@@ -18,7 +18,6 @@ import dev.spool.job.Price;
 import dev.spool.job.Progress;
 import dev.spool.job.SpoolException;
 import dev.spool.store.SqliteStore;
-import dev.spool.store.Store;
 import dev.spool.testing.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +40,7 @@ class EngineTest {
     @TempDir
     Path dir;
 
-    private Store store;
+    private SqliteStore store;
     private MutableClock clock;
     private Engine engine;
     private int wakeUps;

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.spool.job.FeedEvent;
 import dev.spool.store.PostgresStore;
 import dev.spool.store.SqliteStore;
-import dev.spool.store.Store;
 import dev.spool.testing.Postgres;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,8 +47,8 @@ class EventFeedTest {
 
     @Test
     void onOneNodeEveryEventArrivesOnceInOrder() {
-        try (Store store = SqliteStore.open(dir.resolve("spool.db"), 64, 2);
-             EventFeed feed = new EventFeed(store, Duration.ofSeconds(5))) {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("spool.db"), 64, 2);
+             EventFeed feed = new EventFeed(store.events(), Duration.ofSeconds(5))) {
             EventFeed.Subscription sub = feed.subscribe(e -> true);
             List<FeedEvent> got = collect(sub);
             for (int i = 0; i < 50; i++) {
@@ -66,8 +65,8 @@ class EventFeedTest {
     void eventsWrittenConcurrentlyOnOtherNodesArriveOnceInSequenceOrder() throws Exception {
         String url = Postgres.newDatabase();
         PostgresStore.Settings settings = new PostgresStore.Settings(url, "spool", 2, 30_000, 64);
-        List<Store> writers = new ArrayList<>();
-        try (Store reader = PostgresStore.open(settings); EventFeed feed = new EventFeed(reader, Duration.ofSeconds(5))) {
+        List<PostgresStore> writers = new ArrayList<>();
+        try (PostgresStore reader = PostgresStore.open(settings); EventFeed feed = new EventFeed(reader.events(), Duration.ofSeconds(5))) {
             for (int i = 0; i < 3; i++) {
                 writers.add(PostgresStore.open(settings));
             }
@@ -76,7 +75,7 @@ class EventFeedTest {
             ExecutorService pool = Executors.newFixedThreadPool(6);
             List<Future<?>> runs = new ArrayList<>();
             for (int t = 0; t < 6; t++) {
-                Store w = writers.get(t % writers.size());
+                PostgresStore w = writers.get(t % writers.size());
                 runs.add(pool.submit(() -> {
                     for (int i = 0; i < 100; i++) {
                         w.jobInsert(newJob("echo"), T0, Duration.ofDays(1));
@@ -91,11 +90,11 @@ class EventFeedTest {
             await().atMost(Duration.ofSeconds(4)).until(() -> got.size() == 600);
             List<Long> seqs = got.stream().map(e -> e.event().seq()).toList();
             assertThat(seqs).isSorted().doesNotHaveDuplicates();
-            assertThat(seqs).containsExactlyElementsOf(reader.eventsBetween(0, Long.MAX_VALUE, null, null, 1000)
+            assertThat(seqs).containsExactlyElementsOf(reader.events().eventsBetween(0, Long.MAX_VALUE, null, null, 1000)
                     .stream().map(e -> e.event().seq()).toList());
             sub.close();
         } finally {
-            writers.forEach(Store::close);
+            writers.forEach(PostgresStore::close);
         }
     }
 }

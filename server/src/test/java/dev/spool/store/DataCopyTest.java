@@ -33,7 +33,7 @@ class DataCopyTest {
             jobs = List.of(t.queued("echo", T0), t.running("sleep", T0), t.succeeded("text.stats", T0), t.failed("echo", T0),
                     sqlite.jobInsert(TestJobs.withIdempotency(TestJobs.newJob("echo"), "k-1", "h"), T0, Duration.ofDays(1)).job(),
                     sqlite.jobInsertBatch(batchId, TENANT, List.of(TestJobs.newJob("echo")), T0).getFirst());
-            sqlite.keyInsert(new ApiKey("key_1", TENANT, "ci", ApiKey.Role.ADMIN, "abcdefghijkl", new byte[] {7, 8}, T0, null));
+            sqlite.keys().keyInsert(new ApiKey("key_1", TENANT, "ci", ApiKey.Role.ADMIN, "abcdefghijkl", new byte[] {7, 8}, T0, null));
         }
         PostgresStore.Settings target = new PostgresStore.Settings(Postgres.newDatabase(), "public", 2, 30_000, 16);
 
@@ -48,7 +48,7 @@ class DataCopyTest {
             }
             assertThat(pg.jobGet(TENANT, jobs.get(2).id()).orElseThrow().result()).isEqualTo(TestJobs.json("{\"ok\": true}"));
             assertThat(pg.batchGet(TENANT, batchId).orElseThrow().members()).hasSize(1);
-            ApiKey key = pg.keyByPrefix("abcdefghijkl").orElseThrow();
+            ApiKey key = pg.keys().keyByPrefix("abcdefghijkl").orElseThrow();
             assertThat(key.hash()).containsExactly(7, 8);
             assertThat(key.role()).isEqualTo(ApiKey.Role.ADMIN);
 

@@ -1,20 +1,64 @@
 package dev.spool.store;
 
 import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Nested;
 
-class SqliteStoreTest extends StoreContract {
-    @TempDir
-    Path dir;
+/** Every seam's contract on the embedded SQLite. */
+class SqliteStoreTest {
+    /** A file in the test's folder; reopening opens the same file. */
+    static final class OnSqlite implements StorageContract.Database {
+        private Path file;
 
-    @Override
-    protected Store open() {
-        return SqliteStore.open(dir.resolve("spool.db"), 64, 2);
+        @Override
+        public Storage open(Path dir) {
+            file = dir.resolve("spool.db");
+            return SqliteStore.open(file, 64, 2);
+        }
+
+        @Override
+        public Storage reopen(Storage storage) {
+            storage.close();
+            return SqliteStore.open(file, 64, 2);
+        }
     }
 
-    @Override
-    protected Store reopen(Store store) {
-        store.close();
-        return open();
+    @Nested
+    class Jobs extends JobStoreContract {
+        @Override
+        protected Database database() {
+            return new OnSqlite();
+        }
+    }
+
+    @Nested
+    class Keys extends KeyStoreContract {
+        @Override
+        protected Database database() {
+            return new OnSqlite();
+        }
+    }
+
+    @Nested
+    class Webhooks extends WebhookStoreContract {
+        @Override
+        protected Database database() {
+            return new OnSqlite();
+        }
+    }
+
+    @Nested
+    class Files extends FileStoreContract {
+        @Override
+        protected Database database() {
+            return new OnSqlite();
+        }
+    }
+
+    @Nested
+    class Workers extends WorkerStoreContract {
+        @Override
+        protected Database database() {
+            return new OnSqlite();
+        }
     }
 }

@@ -45,7 +45,7 @@ class StoreOutageTest {
     Path dir;
 
     private RestartablePostgres pg;
-    private Store store;
+    private PostgresStore store;
     private Job running;
     private Job queued;
 
@@ -83,29 +83,29 @@ class StoreOutageTest {
         calls.put("jobPruneFinished", () -> store.jobPruneFinished(new Store.Prune(null, Set.of(), T0, 10), T0));
         calls.put("idempotencyPrune", () -> store.idempotencyPrune(T0));
         calls.put("workerSeen", () -> {
-            store.workerSeen("w", "w", "key", List.of("echo"), T0);
+            store.workers().workerSeen("w", "w", "key", List.of("echo"), T0);
             return null;
         });
-        calls.put("jobLogAppend", () -> store.jobLogAppend(running.id(), running.attempt(), List.of("line"), T0));
+        calls.put("jobLogAppend", () -> store.workers().jobLogAppend(running.id(), running.attempt(), List.of("line"), T0));
         calls.put("keyInsert", () -> {
-            store.keyInsert(new ApiKey("key_outage", TENANT, "outage", ApiKey.Role.TENANT, "aaaaaaaaaaaa",
+            store.keys().keyInsert(new ApiKey("key_outage", TENANT, "outage", ApiKey.Role.TENANT, "aaaaaaaaaaaa",
                     new byte[32], T0, null));
             return null;
         });
-        calls.put("keyRevoke", () -> store.keyRevoke("key_outage", T0));
-        calls.put("deliveryClaim", () -> store.deliveryClaim(T0, Duration.ofSeconds(30), 10));
-        calls.put("deliveryPrune", () -> store.deliveryPrune(T0, 10));
+        calls.put("keyRevoke", () -> store.keys().keyRevoke("key_outage", T0));
+        calls.put("deliveryClaim", () -> store.webhooks().deliveryClaim(T0, Duration.ofSeconds(30), 10));
+        calls.put("deliveryPrune", () -> store.webhooks().deliveryPrune(T0, 10));
         calls.put("blobOrphanAdd", () -> {
-            store.blobOrphanAdd("0".repeat(64), T0);
+            store.files().blobOrphanAdd("0".repeat(64), T0);
             return null;
         });
         calls.put("jobGet", () -> store.jobGet(TENANT, running.id()));
         calls.put("jobList", () -> store.jobList(new JobQuery(TENANT, Set.of(), null, null, null, null, null, Map.of(), null, 10)));
         calls.put("jobListExpired", () -> store.jobListExpired(T0, 10));
         calls.put("jobEvents", () -> store.jobEvents(TENANT, running.id()));
-        calls.put("keyByPrefix", () -> store.keyByPrefix("aaaaaaaaaaaa"));
-        calls.put("eventsAfter", () -> store.eventsAfter(0));
-        calls.put("webhookList", () -> store.webhookList(TENANT));
+        calls.put("keyByPrefix", () -> store.keys().keyByPrefix("aaaaaaaaaaaa"));
+        calls.put("eventsAfter", () -> store.events().eventsAfter(0));
+        calls.put("webhookList", () -> store.webhooks().webhookList(TENANT));
         return calls;
     }
 

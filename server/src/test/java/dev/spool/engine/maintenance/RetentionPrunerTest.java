@@ -7,7 +7,6 @@ import dev.spool.artifact.LocalArtifactStore;
 import dev.spool.job.Job;
 import dev.spool.job.Transition;
 import dev.spool.store.SqliteStore;
-import dev.spool.store.Store;
 import dev.spool.testing.MutableClock;
 import dev.spool.testing.TestJobs;
 import java.io.ByteArrayInputStream;
@@ -35,7 +34,7 @@ class RetentionPrunerTest {
         Instant t0 = Instant.now();
         MutableClock clock = new MutableClock(t0);
         Path blobs = dir.resolve("artifacts");
-        try (Store store = SqliteStore.open(dir.resolve("spool.db"), 8, 1)) {
+        try (SqliteStore store = SqliteStore.open(dir.resolve("spool.db"), 8, 1)) {
             JobFiles files = new JobFiles(store, new LocalArtifactStore(blobs), clock,
                     new JobFiles.Settings(1 << 20, 10, 1 << 20, Duration.ofHours(1), "k"));
             Job job = new TestJobs(store).running("echo", t0);

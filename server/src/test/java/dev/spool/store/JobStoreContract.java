@@ -6,11 +6,6 @@ import static dev.spool.testing.TestJobs.newJob;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spool.job.ApiKey;
-import dev.spool.job.Delivery;
-import dev.spool.job.JobWebhook;
-import dev.spool.job.WebhookEndpoint;
-import dev.spool.job.WebhookEvent;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
@@ -37,45 +32,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/**
- * What every {@link Store} must do. Each database's test extends this class and says only how to
- * open (and reopen) its store.
- */
-public abstract class StoreContract {
-    protected static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
-
-    protected Store store;
-    protected TestJobs jobs;
-
-    /** A fresh, empty store. */
-    protected abstract Store open();
-
-    /** Closes the store and opens the same database again. */
-    protected abstract Store reopen(Store store);
-
-    /**
-     * More stores on the same database, as other nodes would open them; none where the database
-     * allows only one process (SQLite). The caller closes them.
-     */
-    protected List<Store> otherNodes(int count) {
-        return List.of();
-    }
-
-    @BeforeEach
-    void setUp() {
-        store = open();
-        jobs = new TestJobs(store);
-    }
-
-    @AfterEach
-    void tearDown() {
-        store.close();
-    }
-
+/** What every database's {@link Store} must do with jobs: submit, claim, heartbeat, finish, cancel, history. */
+public abstract class JobStoreContract extends StorageContract {
     // ---------------------------------------------------------------- submit and read
 
     @Test
@@ -94,7 +54,7 @@ public abstract class StoreContract {
     @Test
     void anAcknowledgedInsertSurvivesClosingAndReopeningTheDatabase() {
         Job job = jobs.queued("echo", T0);
-        store = reopen(store);
+        reopen();
         assertThat(store.jobGet(TENANT, job.id())).contains(job);
     }
 
@@ -127,9 +87,9 @@ public abstract class StoreContract {
     @Test
     void sameKeySubmitsRacingOnEveryNodeMakeExactlyOneJobPerKey() throws Exception {
         int keys = 2_000;
-        List<Store> nodes = new ArrayList<>(List.of(store));
+        List<Storage> nodes = new ArrayList<>(List.of(storage));
         nodes.addAll(otherNodes(1));
-        Store other = nodes.getLast();
+        Store other = nodes.getLast().jobs();
         Map<String, Set<JobId>> answered = new ConcurrentHashMap<>();
         AtomicInteger created = new AtomicInteger();
         try (ExecutorService pool = Executors.newFixedThreadPool(32)) {
@@ -152,7 +112,7 @@ public abstract class StoreContract {
                 f.get();
             }
         } finally {
-            nodes.stream().filter(n -> n != store).forEach(Store::close);
+            nodes.stream().filter(n -> n != storage).forEach(Storage::close);
         }
 
         assertThat(answered).hasSize(keys);
@@ -254,7 +214,7 @@ public abstract class StoreContract {
         store.jobInsertBatch(JobId.generate().value(), TENANT, batch, T0);
 
         int threads = 12;
-        List<Store> nodes = new ArrayList<>(List.of(store));
+        List<Storage> nodes = new ArrayList<>(List.of(storage));
         nodes.addAll(otherNodes(2));
         Map<JobId, Integer> seen = new ConcurrentHashMap<>();
         AtomicInteger duplicates = new AtomicInteger();
@@ -263,7 +223,7 @@ public abstract class StoreContract {
         List<Future<?>> futures = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             String worker = "worker-" + t;
-            Store node = nodes.get(t % nodes.size());
+            Store node = nodes.get(t % nodes.size()).jobs();
             futures.add(pool.submit(() -> {
                 start.await();
                 while (true) {
@@ -285,7 +245,7 @@ public abstract class StoreContract {
             f.get();
         }
         pool.shutdown();
-        nodes.stream().filter(n -> n != store).forEach(Store::close);
+        nodes.stream().filter(n -> n != storage).forEach(Storage::close);
 
         assertThat(duplicates).hasValue(0);
         assertThat(seen).hasSize(total);
@@ -497,265 +457,6 @@ public abstract class StoreContract {
         assertThat(store.batchGet("other", batchId)).isEmpty();
     }
 
-    // ---------------------------------------------------------------- workers and logs
-
-    @Test
-    void workersAreListedWithTheJobsTheyHold() {
-        store.workerSeen("host-1:42", "gpu box", "key_w", List.of("transcribe"), T0);
-        store.workerSeen("host-2:7", "old box", "key_w", List.of("render"), T0.minusSeconds(600));
-        store.jobInsert(newJob("transcribe"), T0, Duration.ofDays(1));
-        store.jobClaim(new Store.Claim(List.of("transcribe"), List.of(), 1, "host-1:42", Duration.ofSeconds(30), Map.of()), T0);
-        store.workerSeen("host-1:42", "gpu box", "key_w", List.of("transcribe", "align"), T0.plusSeconds(5));
-
-        var seen = store.workerList(T0.minusSeconds(60));
-        assertThat(seen).hasSize(1);
-        var worker = seen.getFirst();
-        assertThat(worker.id()).isEqualTo("host-1:42");
-        assertThat(worker.types()).containsExactly("transcribe", "align");
-        assertThat(worker.firstSeen()).isEqualTo(T0);
-        assertThat(worker.lastSeen()).isEqualTo(T0.plusSeconds(5));
-        assertThat(worker.jobsInHand()).isEqualTo(1);
-        assertThat(store.workerList(T0.minus(Duration.ofHours(1)))).hasSize(2);
-    }
-
-    @Test
-    void logLinesAreAppendedOnlyByTheCurrentAttemptAndSeenOnlyByTheTenant() {
-        Job job = jobs.running("echo", T0);
-
-        assertThat(store.jobLogAppend(job.id(), 1, List.of("loading model", "50% done"), T0.plusSeconds(1))).isTrue();
-        assertThat(store.jobLogAppend(job.id(), 2, List.of("from a stale attempt"), T0.plusSeconds(2))).isFalse();
-
-        assertThat(store.jobLogs(TENANT, job.id(), 100)).extracting(l -> l.line()).containsExactly("loading model", "50% done");
-        assertThat(store.jobLogs(TENANT, job.id(), 1)).hasSize(1);
-        assertThat(store.jobLogs("other", job.id(), 100)).isEmpty();
-
-        store.jobFinish(job.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0.plusSeconds(3));
-        assertThat(store.jobLogAppend(job.id(), 1, List.of("too late"), T0.plusSeconds(4))).isFalse();
-        store.jobDelete(TENANT, job.id(), T0);
-        assertThat(store.jobLogs(TENANT, job.id(), 100)).isEmpty();
-    }
-
-    // ---------------------------------------------------------------- artifacts and secrets
-
-    private static dev.spool.job.Artifact output(Job job, int attempt, String name, long size) {
-        return new dev.spool.job.Artifact(job.id(), dev.spool.job.Artifact.Kind.OUTPUT, name, attempt, "image/png", size,
-                "a".repeat(64), T0);
-    }
-
-    @Test
-    void outputFilesAreRecordedOnlyForTheCurrentAttemptAndWithinTheJobsLimits() {
-        Job job = jobs.running("echo", T0);
-
-        assertThat(store.artifactAdd(output(job, 1, "a.png", 10), 2, 100)).isTrue();
-        assertThat(store.artifactAdd(output(job, 2, "stale.png", 10), 2, 100)).isFalse();
-        assertThat(store.artifactAdd(output(job, 1, "a.png", 20), 2, 100)).as("the same name replaces").isTrue();
-        assertThat(store.artifactAdd(output(job, 1, "b.png", 20), 2, 100)).isTrue();
-        assertThatThrownBy(() -> store.artifactAdd(output(job, 1, "c.png", 1), 2, 100))
-                .isInstanceOfSatisfying(SpoolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE));
-        assertThatThrownBy(() -> store.artifactAdd(output(job, 1, "b.png", 81), 2, 100)).isInstanceOf(SpoolException.class);
-
-        assertThat(store.artifactList(TENANT, job.id())).extracting(dev.spool.job.Artifact::name).containsExactly("a.png", "b.png");
-        assertThat(store.artifactList(TENANT, job.id()).getFirst().size()).isEqualTo(20);
-        assertThat(store.artifactList("other", job.id())).isEmpty();
-        assertThat(store.artifactGetAny(job.id(), "b.png")).isPresent();
-
-        store.jobFinish(job.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0);
-        store.jobDelete(TENANT, job.id(), T0);
-        assertThat(store.artifactGetAny(job.id(), "b.png")).isEmpty();
-    }
-
-    @Test
-    void finishedJobsArePrunedByTypeOnceTheirRetentionPassedAndTheirFilesBecomeOrphans() {
-        Job oldEcho = jobs.running("echo", T0);
-        store.artifactAdd(output(oldEcho, 1, "a.png", 10), 10, 1000);
-        store.jobFinish(oldEcho.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0);
-        Job oldSleep = jobs.succeeded("sleep", T0);
-        Job recent = jobs.succeeded("echo", T0.plus(Duration.ofDays(2)));
-        Job stillQueued = jobs.queued("echo", T0);
-        Instant later = T0.plus(Duration.ofDays(3));
-
-        assertThat(store.jobPruneFinished(new Store.Prune("echo", java.util.Set.of(), later.minus(Duration.ofDays(2)), 100), later))
-                .isEqualTo(1);
-        assertThat(store.jobGetAny(oldEcho.id())).isEmpty();
-        assertThat(store.jobGetAny(recent.id())).isPresent();
-        assertThat(store.jobGetAny(stillQueued.id())).as("only finished jobs").isPresent();
-        assertThat(store.jobPruneFinished(new Store.Prune(null, java.util.Set.of("echo"), later, 100), later))
-                .as("every other type").isEqualTo(1);
-        assertThat(store.jobGetAny(oldSleep.id())).isEmpty();
-
-        assertThat(store.blobOrphansDue(later, 10)).as("orphaned at 'later': not yet past any grace").isEmpty();
-        later = later.plusSeconds(1);
-        assertThat(store.blobOrphansDue(later, 10)).containsExactly("a".repeat(64));
-        store.blobOrphanForget("a".repeat(64));
-        assertThat(store.blobOrphansDue(later, 10)).isEmpty();
-    }
-
-    @Test
-    void anOrphanReferencedAgainIsNoLongerDue() {
-        Job first = jobs.running("echo", T0);
-        store.artifactAdd(output(first, 1, "a.png", 10), 10, 1000);
-        store.jobFinish(first.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0);
-        store.jobDelete(TENANT, first.id(), T0);
-        Job second = jobs.running("echo", T0);
-        store.artifactAdd(output(second, 1, "same-bytes.png", 10), 10, 1000);
-
-        assertThat(store.blobOrphansDue(T0.plus(Duration.ofDays(1)), 10)).isEmpty();
-    }
-
-    @Test
-    void aSharedSecretIsMadeOnceAndThenKept() {
-        byte[] first = store.secret("signing", () -> new byte[] {1, 2, 3});
-        byte[] second = store.secret("signing", () -> new byte[] {9});
-        assertThat(first).containsExactly(1, 2, 3);
-        assertThat(second).containsExactly(1, 2, 3);
-    }
-
-
-    // ---------------------------------------------------------------- webhooks and the event feed
-
-    private WebhookEndpoint endpoint(String id, String tenant, Set<WebhookEvent> events) {
-        WebhookEndpoint e = new WebhookEndpoint(id, tenant, "https://hooks.example.com/" + id, events, null, "native",
-                null, null, T0, T0);
-        store.webhookInsert(e, "whsec_" + id);
-        return e;
-    }
-
-    private List<Delivery> deliveries(JobId job) {
-        return store.deliveryList(TENANT, null, job, null, 100).items();
-    }
-
-    @Test
-    void eventsWriteTheirDeliveriesInTheirOwnTransactionForEverySubscribedReceiver() {
-        endpoint("wh_a", TENANT, Set.of(WebhookEvent.STARTED, WebhookEvent.SUCCEEDED));
-        endpoint("wh_other", "someone-else", Set.of(WebhookEvent.values()));
-        NewJob hooked = TestJobs.withWebhook(TestJobs.with(newJob("echo"), NewJob.MAX_PRIORITY, null),
-                new JobWebhook("https://own.example.com/x", Set.of(WebhookEvent.SUCCEEDED), "native"));
-        Job job = store.jobInsert(hooked, T0, Duration.ofDays(1)).job();
-        assertThat(job.webhook().url()).isEqualTo("https://own.example.com/x");
-        assertThat(deliveries(job.id())).isEmpty(); // 'submitted' is not a webhook event
-
-        Job running = store.jobClaim(claim(List.of("echo"), 1), T0).getFirst();
-        store.jobFinish(running.id(), running.attempt(), false, Transition.succeed(TestJobs.json("{}"), 0), T0.plusSeconds(1));
-
-        List<Delivery> all = deliveries(job.id());
-        assertThat(all).extracting(Delivery::target, Delivery::eventType).containsExactlyInAnyOrder(
-                org.assertj.core.groups.Tuple.tuple("wh_a", "job.started"),
-                org.assertj.core.groups.Tuple.tuple("wh_a", "job.succeeded"),
-                org.assertj.core.groups.Tuple.tuple(Delivery.JOB_TARGET, "job.succeeded"));
-        assertThat(all).allMatch(d -> d.state() == Delivery.State.PENDING && d.payload().contains(job.id().value()));
-        assertThat(store.deliveryList("someone-else", null, null, null, 100).items()).isEmpty();
-        assertThat(store.eventsBetween(0, Long.MAX_VALUE, TENANT, job.id(), 100)).extracting(e -> e.event().kind())
-                .containsExactly("submitted", "started", "succeeded");
-        assertThat(store.eventsBetween(0, Long.MAX_VALUE, "someone-else", null, 100)).isEmpty();
-    }
-
-    @Test
-    void deliveriesAreLeasedOnceAndOneAtATimePerJobAndReceiverInTheirOrder() {
-        endpoint("wh_a", TENANT, Set.of(WebhookEvent.STARTED, WebhookEvent.SUCCEEDED));
-        Job running = jobs.running("echo", T0);
-        store.jobFinish(running.id(), running.attempt(), false, Transition.succeed(TestJobs.json("{}"), 0), T0);
-        Duration lease = Duration.ofSeconds(30);
-
-        List<Delivery> first = store.deliveryClaim(T0, lease, 10);
-        assertThat(first).extracting(Delivery::eventType).containsExactly("job.started"); // succeeded waits its turn
-        assertThat(store.deliveryClaim(T0, lease, 10)).isEmpty(); // leased
-
-        store.deliveryTried(first.getFirst(), new Delivery.Tried(500, "no", "HTTP 500", 3), T0.plusSeconds(5), T0);
-        assertThat(store.deliveryClaim(T0.plusSeconds(4), lease, 10)).isEmpty(); // not due yet, and still first in line
-        List<Delivery> retried = store.deliveryClaim(T0.plusSeconds(5), lease, 10);
-        assertThat(retried).extracting(Delivery::id).containsExactly(first.getFirst().id());
-        store.deliveryTried(retried.getFirst(), new Delivery.Tried(204, "", null, 2), null, T0.plusSeconds(5));
-
-        List<Delivery> next = store.deliveryClaim(T0.plusSeconds(5), lease, 10);
-        assertThat(next).extracting(Delivery::eventType).containsExactly("job.succeeded");
-        assertThat(store.deliveryGet(TENANT, first.getFirst().id()).orElseThrow().state()).isEqualTo(Delivery.State.DELIVERED);
-        assertThat(store.deliveryAttempts(first.getFirst().id())).extracting(Delivery.Attempt::status).containsExactly(500, 204);
-        // A lease that ran out (its node died mid-try) lets the delivery be leased again.
-        assertThat(store.deliveryClaim(T0.plusSeconds(40), lease, 10)).extracting(Delivery::id).containsExactly(next.getFirst().id());
-    }
-
-    @Test
-    void aGoneReceiverDisablesItsEndpointAndAGivenUpDeliveryFails() {
-        endpoint("wh_a", TENANT, Set.of(WebhookEvent.STARTED));
-        jobs.running("echo", T0);
-        Delivery d = store.deliveryClaim(T0, Duration.ofSeconds(30), 10).getFirst();
-        store.deliveryTried(d, new Delivery.Tried(410, "", "HTTP 410", 1), T0.plusSeconds(5), T0);
-
-        assertThat(store.webhookGet(TENANT, "wh_a").orElseThrow().enabled()).isFalse();
-        assertThat(store.deliveryGet(TENANT, d.id()).orElseThrow().state()).isEqualTo(Delivery.State.FAILED);
-        jobs.running("echo", T0); // a disabled endpoint gets no new deliveries
-        assertThat(store.deliveryList(TENANT, "wh_a", null, null, 10).items()).hasSize(1);
-
-        assertThat(store.deliveryReplay("someone-else", d.id(), T0)).isEmpty();
-        assertThat(store.deliveryReplay(TENANT, d.id(), T0).orElseThrow().state()).isEqualTo(Delivery.State.PENDING);
-        assertThat(store.deliveryClaim(T0, Duration.ofSeconds(30), 10)).isEmpty(); // held while disabled
-        WebhookEndpoint e = store.webhookGet(TENANT, "wh_a").orElseThrow();
-        store.webhookUpdate(new WebhookEndpoint(e.id(), TENANT, e.url(), e.events(), null, e.format(), null, null,
-                e.createdAt(), T0));
-        assertThat(store.deliveryClaim(T0, Duration.ofSeconds(30), 10)).extracting(Delivery::id).containsExactly(d.id());
-    }
-
-    @Test
-    void concurrentDispatchersNeverLeaseTheSameDelivery() throws Exception {
-        endpoint("wh_a", TENANT, Set.of(WebhookEvent.STARTED));
-        for (int i = 0; i < 60; i++) {
-            jobs.running("echo", T0);
-        }
-        List<Store> nodes = new ArrayList<>(otherNodes(2));
-        nodes.add(store);
-        Set<String> leased = ConcurrentHashMap.newKeySet();
-        AtomicInteger total = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(nodes.size() * 2);
-        try {
-            List<Future<?>> runs = new ArrayList<>();
-            for (int t = 0; t < nodes.size() * 2; t++) {
-                Store s = nodes.get(t % nodes.size());
-                runs.add(pool.submit(() -> {
-                    for (List<Delivery> got; !(got = s.deliveryClaim(T0, Duration.ofSeconds(30), 7)).isEmpty(); ) {
-                        got.forEach(d -> leased.add(d.id()));
-                        total.addAndGet(got.size());
-                    }
-                }));
-            }
-            for (Future<?> f : runs) {
-                f.get();
-            }
-        } finally {
-            pool.shutdown();
-            nodes.stream().filter(n -> n != store).forEach(Store::close);
-        }
-        assertThat(leased).hasSize(60);
-        assertThat(total.get()).isEqualTo(60);
-    }
-
-    @Test
-    void aRotatedSecretKeepsThePreviousOneForTheOverlap() {
-        var first = store.signingSecret("tenant:" + TENANT, () -> "whsec_one");
-        assertThat(store.signingSecret("tenant:" + TENANT, () -> "whsec_other").current()).isEqualTo(first.current());
-        var rotated = store.signingRotate("tenant:" + TENANT, "whsec_two", () -> "whsec_unused", T0.plusSeconds(60));
-        assertThat(rotated.valid(T0)).containsExactly("whsec_two", "whsec_one");
-        assertThat(rotated.valid(T0.plusSeconds(60))).containsExactly("whsec_two");
-    }
-
-    // ---------------------------------------------------------------- keys
-
-    @Test
-    void keysAreFoundByPrefixListedAndRevoked() {
-        ApiKey key = new ApiKey("key_1", TENANT, "ci", ApiKey.Role.TENANT, "abcdefghijkl", new byte[] {1, 2, 3}, T0, null);
-        store.keyInsert(key);
-
-        ApiKey found = store.keyByPrefix("abcdefghijkl").orElseThrow();
-        assertThat(found.hash()).containsExactly(1, 2, 3);
-        assertThat(found.revoked()).isFalse();
-        assertThat(store.keyList(TENANT)).extracting(ApiKey::id).containsExactly("key_1");
-        assertThat(store.keyList("other")).isEmpty();
-        assertThat(store.keyCount()).isEqualTo(1);
-
-        assertThat(store.keyRevoke("key_1", T0.plusSeconds(1))).isTrue();
-        assertThat(store.keyRevoke("key_1", T0.plusSeconds(2))).isTrue();
-        assertThat(store.keyByPrefix("abcdefghijkl").orElseThrow().revokedAt()).isEqualTo(T0.plusSeconds(1));
-        assertThat(store.keyRevoke("key_missing", T0)).isFalse();
-    }
 
     private Page<Job> list(int limit) {
         return store.jobList(new JobQuery(TENANT, Set.of(), null, null, null, null, null, Map.of(), null, limit));

@@ -1,0 +1,34 @@
+package dev.spool.store;
+
+/**
+ * One opened database and its seams, one per area: the job's life ({@link Store}), API keys,
+ * webhooks, files, workers and logs, and the event log. They share one writer (every write of
+ * every seam goes through the same group commit) and one pool of read connections.
+ */
+public sealed interface Storage extends AutoCloseable permits JdbcStore {
+
+    Store jobs();
+
+    KeyStore keys();
+
+    WebhookStore webhooks();
+
+    FileStore files();
+
+    WorkerStore workers();
+
+    EventLog events();
+
+    /** A short description for logs: the kind of database and where it is, without secrets. */
+    String describe();
+
+    /**
+     * Whether the database answers: what the last call found, and when that was a failure, a
+     * fresh question. While it does not, every call throws {@code UNAVAILABLE}.
+     */
+    boolean reachable();
+
+    /** Finishes the writes already handed in, then closes the connections. */
+    @Override
+    void close();
+}

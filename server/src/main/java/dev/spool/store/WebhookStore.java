@@ -1,0 +1,84 @@
+package dev.spool.store;
+
+import dev.spool.job.Delivery;
+import dev.spool.job.JobId;
+import dev.spool.job.Page;
+import dev.spool.job.Payloads;
+import dev.spool.job.SigningSecret;
+import dev.spool.job.WebhookEndpoint;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Webhook endpoints with their signing secrets, and the outbox of deliveries: the rows the
+ * job's transitions wrote in their own transactions, leased by dispatchers, tried and pruned.
+ */
+public sealed interface WebhookStore permits JdbcWebhooks {
+    /**
+     * Makes job webhooks' bodies with {@code payloads} from now on. Set once at start, before
+     * any write; until then a minimal body (type, timestamp, job id and status) is used.
+     */
+    void renderPayloadsWith(Payloads payloads);
+
+    /** Stores a new endpoint with its first signing secret. */
+    void webhookInsert(WebhookEndpoint endpoint, String secret);
+
+    Optional<WebhookEndpoint> webhookGet(String tenant, String id);
+
+    /** A tenant's endpoints, oldest first. */
+    List<WebhookEndpoint> webhookList(String tenant);
+
+    /**
+     * Replaces an endpoint's url, events, description and disabled state (its pending deliveries
+     * go to the new url); empty when the tenant has no such endpoint.
+     */
+    Optional<WebhookEndpoint> webhookUpdate(WebhookEndpoint endpoint);
+
+    /** Deletes an endpoint with its secret; its pending deliveries fail. False when there was none. */
+    boolean webhookDelete(String tenant, String id, Instant now);
+
+    /** The signing secret of {@code owner}, created with {@code create} if it has none yet. */
+    SigningSecret signingSecret(String owner, Supplier<String> create);
+
+    /** Makes {@code secret} the owner's secret; the one it replaces stays valid until {@code previousUntil}. */
+    SigningSecret signingRotate(String owner, String secret, Supplier<String> create,
+                                              Instant previousUntil);
+
+    /**
+     * Leases up to {@code limit} deliveries that are due now for {@code lease}: pending, not leased,
+     * their endpoint enabled, and with no earlier pending delivery of the same job to the same target
+     * (so each receiver gets a job's events in their order). A delivery is never leased to two at once.
+     */
+    List<Delivery> deliveryClaim(Instant now, Duration lease, int limit);
+
+    /**
+     * Records a try of a leased delivery: delivered on 2xx; on 410 failed, and its endpoint
+     * disabled (or, for a job's own webhook, the job's other pending deliveries failed too);
+     * otherwise pending again at {@code retryAt}, or failed when that is null.
+     */
+    void deliveryTried(Delivery delivery, Delivery.Tried tried, Instant retryAt, Instant now);
+
+    /**
+     * A tenant's deliveries, newest first: of one target when {@code target} is not null, of one job
+     * when {@code job} is not null; only those with an id below {@code before} when that is not null.
+     */
+    Page<Delivery> deliveryList(String tenant, String target, JobId job, String before, int limit);
+
+    Optional<Delivery> deliveryGet(String tenant, String id);
+
+    /** The tries of a delivery, first first. */
+    List<Delivery.Attempt> deliveryAttempts(String deliveryId);
+
+    /** Sends a delivery again, now, with the same id and body; empty when the tenant has no such delivery. */
+    Optional<Delivery> deliveryReplay(String tenant, String id, Instant now);
+
+    /** Forgets finished (delivered or failed) deliveries last changed before {@code before}; returns how many. */
+    int deliveryPrune(Instant before, int limit);
+
+    /** Calls {@code listener} after every commit of this store's writes that recorded webhook deliveries: it must only signal. */
+    void afterDeliveriesCommitted(Runnable listener);
+}

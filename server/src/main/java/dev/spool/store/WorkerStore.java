@@ -1,0 +1,28 @@
+package dev.spool.store;
+
+import dev.spool.job.JobId;
+import dev.spool.job.LogLine;
+import dev.spool.job.Worker;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The workers seen, and the lines of log that running attempts append: the worker's side of
+ * a job that is not its state.
+ */
+public sealed interface WorkerStore permits JdbcWorkers {
+    /** Records that a worker was seen now (it claimed, or heartbeated), creating it on first sight. */
+    void workerSeen(String id, String name, String keyId, List<String> types, Instant now);
+
+    /** Workers seen at or after {@code since}, most recently seen first, each with the jobs it holds. */
+    List<Worker> workerList(Instant since);
+
+    /**
+     * Appends lines to a job's log, fenced like every worker write: only while the job is running
+     * at {@code attempt}. False when that no longer holds.
+     */
+    boolean jobLogAppend(JobId id, int attempt, List<String> lines, Instant now);
+
+    /** A job's log lines, oldest first, at most {@code limit}; empty for another tenant's job. */
+    List<LogLine> jobLogs(String tenant, JobId id, int limit);
+}
