@@ -13,6 +13,7 @@ import dev.spool.engine.JobHandler;
 import dev.spool.engine.JobType;
 import dev.spool.engine.JobTypes;
 import dev.spool.engine.LocalRunner;
+import dev.spool.engine.maintenance.Duty;
 import dev.spool.engine.maintenance.IdempotencyPruner;
 import dev.spool.engine.maintenance.LeaseRescuer;
 import dev.spool.engine.maintenance.Maintenance;
@@ -134,7 +135,8 @@ public final class Server implements AutoCloseable {
                 }
             });
             startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine),
-                    new RetentionPruner(storage.jobs(), files, retention, Duration.ofHours(jobs.retentionHours()), ORPHAN_GRACE, 500)),
+                    new RetentionPruner(storage.jobs(), retention, Duration.ofHours(jobs.retentionHours()), 500),
+                    Duty.of("orphan-sweeper", now -> files.deleteOrphans(now, ORPHAN_GRACE, 500))),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), port, http.maxBodyBytes(), http.publicUrl(),

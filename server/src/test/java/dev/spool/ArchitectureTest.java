@@ -20,7 +20,7 @@ class ArchitectureTest {
             Map.entry("job", Set.of()),
             Map.entry("store", Set.of("job")),
             Map.entry("engine", Set.of("job", "store")),
-            Map.entry("engine.maintenance", Set.of("artifact", "engine", "job", "store")),
+            Map.entry("engine.maintenance", Set.of("engine", "job", "store")),
             Map.entry("auth", Set.of("job", "store")),
             Map.entry("artifact", Set.of("job", "net", "store")),
             Map.entry("net", Set.of()),

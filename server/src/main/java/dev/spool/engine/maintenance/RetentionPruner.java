@@ -1,6 +1,5 @@
 package dev.spool.engine.maintenance;
 
-import dev.spool.artifact.JobFiles;
 import dev.spool.store.Store;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,13 +8,13 @@ import java.util.Set;
 
 /**
  * Deletes finished jobs once their type's retention has passed (with their history, logs and file
- * records), then frees the bytes of files that stayed unreferenced for {@code orphanGrace}. Each
- * round deletes at most {@code batch} jobs per type, so it never holds the writer for long.
+ * records; their files' bytes become orphans, which the artifact package frees after a grace).
+ * Each round deletes at most {@code batch} jobs per type, so it never holds the writer for long.
  *
  * @param retention per type; types not in it keep {@code defaultRetention}
  */
-public record RetentionPruner(Store store, JobFiles files, Map<String, Duration> retention, Duration defaultRetention,
-                              Duration orphanGrace, int batch) implements Duty {
+public record RetentionPruner(Store store, Map<String, Duration> retention, Duration defaultRetention, int batch)
+        implements Duty {
     public RetentionPruner {
         retention = Map.copyOf(retention);
     }
@@ -31,7 +30,6 @@ public record RetentionPruner(Store store, JobFiles files, Map<String, Duration>
         for (var entry : retention.entrySet()) {
             pruned += store.jobPruneFinished(new Store.Prune(entry.getKey(), Set.of(), now.minus(entry.getValue()), batch), now);
         }
-        pruned += store.jobPruneFinished(new Store.Prune(null, retention.keySet(), now.minus(defaultRetention), batch), now);
-        return pruned + files.deleteOrphans(now, orphanGrace, batch);
+        return pruned + store.jobPruneFinished(new Store.Prune(null, retention.keySet(), now.minus(defaultRetention), batch), now);
     }
 }

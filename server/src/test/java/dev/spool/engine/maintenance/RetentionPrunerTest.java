@@ -40,8 +40,10 @@ class RetentionPrunerTest {
             Job job = new TestJobs(store).running("echo", t0);
             files.upload(job.id(), 1, "out.txt", "text/plain", new ByteArrayInputStream("bytes".getBytes()));
             store.jobFinish(job.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), t0);
-            var pruner = new RetentionPruner(store, files, Map.of("echo", Duration.ofHours(1)), Duration.ofDays(30),
-                    Duration.ofHours(1), 100);
+            // Jobs are pruned by the engine's duty, the bytes they leave by the artifact package's.
+            var jobs = new RetentionPruner(store, Map.of("echo", Duration.ofHours(1)), Duration.ofDays(30), 100);
+            var bytes = Duty.of("orphan-sweeper", now -> files.deleteOrphans(now, Duration.ofHours(1), 100));
+            Duty pruner = Duty.of("both", now -> jobs.runOnce(now) + bytes.runOnce(now));
             assertThat(files(blobs)).isEqualTo(1);
 
             assertThat(pruner.runOnce(clock.advance(Duration.ofMinutes(59)))).isZero();
