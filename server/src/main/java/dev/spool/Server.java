@@ -113,7 +113,7 @@ public final class Server implements AutoCloseable {
                     OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts");
             startedDispatcher = new Dispatcher(storage.webhooks(), webhookPolicy, clock, new Dispatcher.Settings(
                     RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
-                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current());
+                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current()).start();
             startedFeed = new EventFeed(storage.events(), Duration.ofSeconds(1));
             startedFetcher = new SourceFetcher(new OutboundPolicy(Set.copyOf(config.sources().allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));

@@ -22,6 +22,7 @@ import dev.spool.store.EventLog;
 import dev.spool.store.Storage;
 import dev.spool.store.Store;
 import dev.spool.store.WorkerStore;
+import dev.spool.wake.WakeUp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -38,7 +39,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
@@ -90,9 +90,8 @@ public final class Engine {
     private final RandomGenerator random;
     private final Map<String, Integer> caps;
     private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
-    private final ReentrantLock claimableLock = new ReentrantLock();
-    private final Condition claimable = claimableLock.newCondition();
-    private long claimableGeneration;
+    /** Rung after every commit that made jobs claimable: long-polling claims wait on it. */
+    private final WakeUp claimable = new WakeUp();
     private final AtomicLong finishStatements = new AtomicLong();
     private final Queue<Pending> pendingFinishes = new ConcurrentLinkedQueue<>();
     private final ReentrantLock finishLock = new ReentrantLock();
@@ -130,13 +129,7 @@ public final class Engine {
     }
 
     private void wake() {
-        claimableLock.lock();
-        try {
-            claimableGeneration++;
-            claimable.signalAll();
-        } finally {
-            claimableLock.unlock();
-        }
+        claimable.ring();
         wakeUps.forEach(Runnable::run);
     }
 
@@ -150,13 +143,13 @@ public final class Engine {
         workers.workerSeen(claim.workerId(), claim.name(), claim.keyId(), types, clock.instant());
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
-            long generation = claimableGeneration();
+            long seen = claimable.rings();
             List<Job> jobs = claim(types, claim.queues(), claim.max(), claim.workerId());
             long left = deadline - System.nanoTime();
             if (!jobs.isEmpty() || left <= 0) {
                 return jobs;
             }
-            awaitClaimable(generation, Math.min(left, Duration.ofSeconds(1).toNanos()));
+            claimable.await(seen, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
         }
     }
 
@@ -178,29 +171,6 @@ public final class Engine {
             }
         }
         return List.copyOf(requested);
-    }
-
-    private long claimableGeneration() {
-        claimableLock.lock();
-        try {
-            return claimableGeneration;
-        } finally {
-            claimableLock.unlock();
-        }
-    }
-
-    private void awaitClaimable(long seenGeneration, long nanos) {
-        claimableLock.lock();
-        try {
-            long left = nanos;
-            while (claimableGeneration == seenGeneration && left > 0) {
-                left = claimable.awaitNanos(left);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            claimableLock.unlock();
-        }
     }
 
     /** Appends a worker's log lines to its running attempt; {@code STALE_ATTEMPT} once it is no longer current. */

@@ -1,15 +1,15 @@
 package dev.spool.engine;
 
-import dev.spool.store.EventLog;
-import dev.spool.job.SpoolException;
 import dev.spool.job.FeedEvent;
+import dev.spool.job.SpoolException;
+import dev.spool.store.EventLog;
+import dev.spool.wake.WakeUp;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 public final class EventFeed implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventFeed.class);
     static final Duration HOLE_WAIT = Duration.ofSeconds(2);
+    /** How often the reader looks again while a hole is open. */
+    private static final Duration HOLE_LOOK = Duration.ofMillis(20);
     private static final int READ_BATCH = 1000;
     private static final int QUEUE_SIZE = 10_000;
     /** Put in every queue at shutdown, so that waiting subscribers return at once. */
@@ -93,9 +95,10 @@ public final class EventFeed implements AutoCloseable {
     private final EventLog store;
     private final Duration poll;
     private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
+    /** Held while publishing and while subscribing, so that a subscriber misses nothing after it joined. */
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition woken = lock.newCondition();
-    private boolean signalled;
+    /** Rung by commits here and by other nodes' notifications. */
+    private final WakeUp bell = new WakeUp();
     private volatile long published;
     private volatile boolean running = true;
     private final Thread reader;
@@ -124,22 +127,16 @@ public final class EventFeed implements AutoCloseable {
     }
 
     private void wake() {
-        lock.lock();
-        try {
-            signalled = true;
-            woken.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        bell.ring();
     }
 
     /**
      * With nobody subscribed there is nobody to hand events to: the reader moves past the new ones
      * by counting them instead of reading them, as long as they leave no hole (then it reads as
      * usual, and waits for the hole). Done under the lock, so nobody subscribes in between.
-     * Returns whether it moved on (and then waited for the next wake-up).
+     * Returns whether it moved on.
      */
-    private boolean skippedUnwatched() throws InterruptedException {
+    private boolean skippedUnwatched() {
         lock.lock();
         try {
             if (!subscribers.isEmpty()) {
@@ -150,28 +147,21 @@ public final class EventFeed implements AutoCloseable {
                 return false;
             }
             published = span.last();
-            awaitWake(poll.toMillis());
             return true;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Waits, holding the lock, until woken or {@code millis} have passed; a wake-up that came meanwhile ends it at once. */
-    private void awaitWake(long millis) throws InterruptedException {
-        if (!signalled && running) {
-            woken.await(millis, TimeUnit.MILLISECONDS);
-        }
-        signalled = false;
-    }
-
     private void run() {
         long holeSince = 0; // System.nanoTime() when the current hole was first seen; 0: none
-        while (running) {
+        while (running && !Thread.currentThread().isInterrupted()) {
             boolean holeOpen = false;
+            long seen = bell.rings(); // a ring from here on ends the wait below at once
             try {
                 if (skippedUnwatched()) {
                     holeSince = 0; // whatever hole was seen is behind us now
+                    bell.await(seen, poll);
                     continue;
                 }
                 List<FeedEvent> events = store.eventsBetween(published, Long.MAX_VALUE, null, null, READ_BATCH);
@@ -197,15 +187,13 @@ public final class EventFeed implements AutoCloseable {
                     if (!holeOpen) {
                         holeSince = 0;
                     }
-                    if (events.size() == READ_BATCH && !holeOpen) {
-                        continue;
-                    }
-                    awaitWake(holeOpen ? 20 : poll.toMillis());
                 } finally {
                     lock.unlock();
                 }
-            } catch (InterruptedException e) {
-                return;
+                if (events.size() == READ_BATCH && !holeOpen) {
+                    continue;
+                }
+                bell.await(seen, holeOpen ? HOLE_LOOK : poll);
             } catch (RuntimeException e) {
                 if (!SpoolException.unavailable(e)) {
                     log.warn("reading job events failed; trying again", e);

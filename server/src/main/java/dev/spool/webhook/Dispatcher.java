@@ -6,6 +6,7 @@ import dev.spool.job.SpoolException;
 import dev.spool.net.GuardedHttp;
 import dev.spool.net.OutboundPolicy;
 import dev.spool.store.WebhookStore;
+import dev.spool.wake.WakeUp;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -17,8 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,11 +50,13 @@ public final class Dispatcher implements AutoCloseable {
     private final Settings settings;
     private final RandomGenerator random;
     private final Semaphore slots;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition woken = lock.newCondition();
-    private boolean signalled;
+    /** Rung when deliveries were recorded or replayed, and when a send ends (a slot is free). */
+    private final WakeUp bell = new WakeUp();
     private volatile boolean running = true;
-    private final Thread loop;
+    private Thread loop;
+    private Instant nextPrune;
+    /** The earliest retry this node's sends scheduled (epoch ms), so the loop wakes for it; MAX_VALUE when none. */
+    private final AtomicLong soonestRetry = new AtomicLong(Long.MAX_VALUE);
 
     public Dispatcher(WebhookStore store, OutboundPolicy policy, InstantSource clock, Settings settings, RandomGenerator random) {
         this.store = store;
@@ -64,57 +66,89 @@ public final class Dispatcher implements AutoCloseable {
         this.random = random;
         this.slots = new Semaphore(settings.concurrency());
         store.afterDeliveriesCommitted(this::wake);
-        this.loop = Thread.ofPlatform().name("spool-webhooks").daemon().start(this::run);
+    }
+
+    /** Starts this node's loop: a round whenever it is woken, and at least every second. */
+    public Dispatcher start() {
+        loop = Thread.ofPlatform().name("spool-webhooks").daemon().start(this::run);
+        return this;
     }
 
     /** Looks for due deliveries now (some were recorded, a delivery replayed, an endpoint enabled). */
     public void wake() {
-        lock.lock();
-        try {
-            signalled = true;
-            woken.signalAll();
-        } finally {
-            lock.unlock();
+        bell.ring();
+    }
+
+    /**
+     * One round, as the loop runs it and as tests run it with their own clock: forgets old finished
+     * deliveries when that is due, then leases as many due deliveries as there are free slots and
+     * starts sending each on its own virtual thread. Returns how many it started; {@link
+     * #awaitIdle} waits until they are recorded.
+     */
+    public int runOnce(Instant now) {
+        if (nextPrune == null || !now.isBefore(nextPrune)) {
+            nextPrune = now.plus(PRUNE_EVERY);
+            int pruned = store.deliveryPrune(now.minus(settings.keep()), 1000);
+            if (pruned > 0) {
+                log.info("forgot {} finished webhook deliveries older than {}", pruned, settings.keep());
+            }
         }
+        int free = slots.availablePermits();
+        List<Delivery> due = free == 0 ? List.of() : store.deliveryClaim(now, leaseFor(), free);
+        for (Delivery d : due) {
+            slots.acquireUninterruptibly();
+            Thread.ofVirtual().name("spool-webhook-" + d.id()).start(() -> {
+                try {
+                    send(d);
+                } finally {
+                    slots.release();
+                    wake();
+                }
+            });
+        }
+        return due.size();
+    }
+
+    /** Waits until every send started so far has been tried and recorded, at most {@code max}; true when it was. */
+    public boolean awaitIdle(Duration max) throws InterruptedException {
+        if (!slots.tryAcquire(settings.concurrency(), max.toMillis(), TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        slots.release(settings.concurrency());
+        return true;
     }
 
     private void run() {
-        Instant nextPrune = clock.instant();
         while (running) {
+            long seen = bell.rings(); // a ring from here on ends the wait below at once
             try {
                 int free = slots.availablePermits();
-                List<Delivery> due = free == 0 ? List.of()
-                        : store.deliveryClaim(clock.instant(), leaseFor(), free);
-                for (Delivery d : due) {
-                    slots.acquireUninterruptibly();
-                    Thread.ofVirtual().name("spool-webhook-" + d.id()).start(() -> {
-                        try {
-                            send(d);
-                        } finally {
-                            slots.release();
-                            wake();
-                        }
-                    });
-                }
-                if (!clock.instant().isBefore(nextPrune)) {
-                    nextPrune = clock.instant().plus(PRUNE_EVERY);
-                    int pruned = store.deliveryPrune(clock.instant().minus(settings.keep()), 1000);
-                    if (pruned > 0) {
-                        log.info("forgot {} finished webhook deliveries older than {}", pruned, settings.keep());
-                    }
-                }
-                if (due.size() < free || free == 0) {
-                    await();
+                if (runOnce(clock.instant()) < free || free == 0) {
+                    bell.await(seen, untilNextLook());
                 }
             } catch (RuntimeException e) {
                 if (running) {
                     if (!SpoolException.unavailable(e)) {
                         log.warn("webhook dispatch failed; trying again shortly", e);
                     }
-                    await();
+                    bell.await(seen, IDLE_LOOK);
                 }
             }
         }
+    }
+
+    /** At most {@link #IDLE_LOOK}, less when a retry this node scheduled comes due sooner. */
+    private Duration untilNextLook() {
+        long soonest = soonestRetry.get();
+        if (soonest == Long.MAX_VALUE) {
+            return IDLE_LOOK;
+        }
+        long ms = soonest - clock.millis();
+        if (ms <= 0) {
+            soonestRetry.compareAndSet(soonest, Long.MAX_VALUE); // due now: this round's look takes it
+            return Duration.ZERO;
+        }
+        return Duration.ofMillis(Math.min(ms, IDLE_LOOK.toMillis()));
     }
 
     /**
@@ -123,21 +157,6 @@ public final class Dispatcher implements AutoCloseable {
      */
     private Duration leaseFor() {
         return settings.timeout().multipliedBy(2).plusSeconds(5);
-    }
-
-    private void await() {
-        lock.lock();
-        try {
-            if (!signalled && running) {
-                woken.await(IDLE_LOOK.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            signalled = false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        } finally {
-            lock.unlock();
-        }
     }
 
     /** One try of one delivery, recorded whatever its outcome. */
@@ -170,6 +189,9 @@ public final class Dispatcher implements AutoCloseable {
                 : settings.schedule().after(d.attempts() + 1, random).map(now::plus).orElse(null);
         try {
             store.deliveryTried(d, tried, retryAt, now);
+            if (retryAt != null) {
+                soonestRetry.accumulateAndGet(retryAt.toEpochMilli(), Math::min);
+            }
         } catch (RuntimeException e) {
             // The lease runs out and the delivery is sent again, under the same webhook-id: at
             // least once, never lost. An outage is logged once, by the store.
@@ -189,8 +211,10 @@ public final class Dispatcher implements AutoCloseable {
         running = false;
         wake();
         try {
-            loop.join(2000);
-            slots.tryAcquire(settings.concurrency(), settings.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            if (loop != null) {
+                loop.join(2000);
+            }
+            awaitIdle(settings.timeout().plusSeconds(1));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,4 +1,4 @@
-package dev.spool.webhook;
+package dev.spool.chaos;
 
 import static dev.spool.testing.TestJobs.json;
 import static org.assertj.core.api.Assertions.assertThat;
