@@ -8,6 +8,7 @@ import dev.spool.artifact.SourceFetcher;
 import dev.spool.auth.ApiKeys;
 import dev.spool.compat.Profiles;
 import dev.spool.engine.Engine;
+import dev.spool.engine.Intake;
 import dev.spool.engine.EventFeed;
 import dev.spool.engine.JobHandler;
 import dev.spool.engine.JobType;
@@ -27,6 +28,7 @@ import dev.spool.job.Artifact;
 import dev.spool.job.Backoff;
 import dev.spool.job.InputFile;
 import dev.spool.job.Job;
+import dev.spool.job.InputFile;
 import dev.spool.job.JobId;
 import dev.spool.job.Price;
 import dev.spool.job.RetrySchedule;
@@ -37,6 +39,7 @@ import dev.spool.store.SqliteStore;
 import dev.spool.store.Storage;
 import dev.spool.webhook.Dispatcher;
 import dev.spool.webhook.Webhooks;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,13 +98,6 @@ public final class Server implements AutoCloseable {
             Map<String, JobHandler> handlers = new HashMap<>();
             JobTypes types = types(config, handlers);
             Config.Jobs jobs = config.jobs();
-            Engine engine = new Engine(storage, types, clock, new Engine.Settings(
-                    Duration.ofSeconds(jobs.leaseSeconds()),
-                    new Backoff(Duration.ofMillis(Math.round(jobs.backoffBaseSeconds() * 1000)),
-                            Duration.ofSeconds(jobs.backoffMaxSeconds())),
-                    Duration.ofHours(jobs.idempotencyRetentionHours()),
-                    jobs.maxBatchSize()), ThreadLocalRandom.current());
-
             ApiKeys keys = new ApiKeys(storage.keys(), clock);
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
 
@@ -118,6 +114,13 @@ public final class Server implements AutoCloseable {
             startedFetcher = new SourceFetcher(new OutboundPolicy(Set.copyOf(config.sources().allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
             Webhooks webhooks = new Webhooks(storage.webhooks(), webhookPolicy, clock, startedDispatcher::wake);
+            Engine engine = new Engine(storage, types, intake(files, startedFetcher, webhooks), clock, new Engine.Settings(
+                    Duration.ofSeconds(jobs.leaseSeconds()),
+                    new Backoff(Duration.ofMillis(Math.round(jobs.backoffBaseSeconds() * 1000)),
+                            Duration.ofSeconds(jobs.backoffMaxSeconds())),
+                    Duration.ofHours(jobs.idempotencyRetentionHours()),
+                    jobs.maxBatchSize()), ThreadLocalRandom.current());
+
             Profiles profiles = new Profiles(engine, keys, files, webhooks, startedFeed, config.http().publicUrl(), config.compat());
             // Before anything can record an event (the runner, the rescuer): webhook bodies show the
             // job as the API does, or as the profile it came through does.
@@ -140,7 +143,7 @@ public final class Server implements AutoCloseable {
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
             this.api = new ApiServer(new ApiServer.Settings(http.host(), port, http.maxBodyBytes(), http.publicUrl(),
-                    a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, startedFetcher, webhooks, startedFeed),
+                    a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, webhooks, startedFeed),
                     profiles.mounts(config.compat().enabled()), () -> ready && storage.reachable());
             this.dispatcher = startedDispatcher;
             this.feed = startedFeed;
@@ -167,6 +170,27 @@ public final class Server implements AutoCloseable {
             storage.close();
             throw e;
         }
+    }
+
+    /** A submit's surroundings: input files in the artifact store, URL sources fetched under their policy, webhook URLs checked. */
+    private static Intake intake(JobFiles files, SourceFetcher fetcher, Webhooks webhooks) {
+        return new Intake() {
+            @Override
+            public InputFile store(String name, String contentType, InputStream content) {
+                return files.storeInput(name, contentType, content);
+            }
+
+            @Override
+            public Fetched fetch(String url) {
+                SourceFetcher.Fetched fetched = fetcher.fetch(url);
+                return new Fetched(fetched.contentType(), fetched.body());
+            }
+
+            @Override
+            public void checkWebhookUrl(String field, String url) {
+                webhooks.checkUrl(field, url);
+            }
+        };
     }
 
     /** The local folder (default) or S3-compatible object storage the configuration names. */

@@ -120,7 +120,7 @@ final class Hume extends Profile {
                     }
                     MessageDigest md5 = md5();
                     try (InputStream in = new DigestInputStream(part.content(), md5)) {
-                        InputFile f = ctx.files().storeInput(part.fileName(), part.contentType(), in);
+                        InputFile f = ctx.engine().upload(part.fileName(), part.contentType(), in);
                         inputs.add(f);
                         files.addObject().put("filename", f.name()).put("md5sum", HexFormat.of().formatHex(md5.digest()))
                                 .put("content_type", f.contentType());

@@ -277,17 +277,21 @@ abstract class Profile implements HttpService {
         return ctx.engine().submit(caller.tenant(), caller.keyId(), submission).job();
     }
 
-    Submission submission(String type, ObjectNode input, String title, Map<String, String> metadata, JobWebhook webhook,
-                          List<InputFile> inputs) {
+    Submission submission(String type, ObjectNode input, String title, Map<String, String> metadata, Hook hook,
+                          List<InputFile> uploads) {
         Map<String, String> marked = new HashMap<>(metadata);
         marked.put(WebhookEndpoint.COMPAT_METADATA, vendor());
-        return new Submission(type, input, null, null, title, marked, null, null, null, null, null, inputs, webhook);
+        return Submission.builder(type, input).title(title).metadata(marked).uploads(uploads)
+                .webhook(hook == null ? null : hook.webhook(), hook == null ? null : hook.field())
+                .build();
     }
 
-    /** The job's own webhook in this profile's format, its URL checked as every webhook's is. */
-    JobWebhook webhook(String field, String url, Set<WebhookEvent> events, String authorization) {
-        ctx.webhooks().checkUrl(field, url);
-        return new JobWebhook(url, events, vendor(), authorization);
+    /** A job's own webhook as a vendor request names it: {@code field} is the request's name for its URL. */
+    record Hook(JobWebhook webhook, String field) {}
+
+    /** The job's own webhook in this profile's format (the engine checks its URL as every webhook's). */
+    Hook webhook(String field, String url, Set<WebhookEvent> events, String authorization) {
+        return new Hook(new JobWebhook(url, events, vendor(), authorization), field);
     }
 
     /** One of the caller's jobs submitted through this profile; NOT_FOUND for any other. */

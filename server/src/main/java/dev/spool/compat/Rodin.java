@@ -105,7 +105,7 @@ final class Rodin extends Profile {
                 }
                 String name = part.fileName() == null || part.fileName().isBlank() ? "image-" + (files.size() + 1) : part.fileName();
                 try (InputStream in = part.content()) {
-                    InputFile f = ctx.files().storeInput(unique(name, files), part.contentType(), in);
+                    InputFile f = ctx.engine().upload(unique(name, files), part.contentType(), in);
                     files.add(f);
                     images.add(f.name());
                 }

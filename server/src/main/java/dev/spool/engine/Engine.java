@@ -6,6 +6,7 @@ import dev.spool.job.ErrorCode;
 import dev.spool.job.FeedEvent;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
+import dev.spool.job.InputFile;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
@@ -23,6 +24,7 @@ import dev.spool.store.Storage;
 import dev.spool.store.Store;
 import dev.spool.store.WorkerStore;
 import dev.spool.wake.WakeUp;
+import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -95,9 +97,18 @@ public final class Engine {
     private final AtomicLong finishStatements = new AtomicLong();
     private final Queue<Pending> pendingFinishes = new ConcurrentLinkedQueue<>();
     private final ReentrantLock finishLock = new ReentrantLock();
+    private final Intake intake;
+    private final Submissions submissions;
 
-    public Engine(Storage storage, JobTypes types, InstantSource clock, Settings settings, RandomGenerator random) {
+    /**
+     * @param intake where submits put their input files, fetch their URL sources and check their
+     *               webhook URLs
+     */
+    public Engine(Storage storage, JobTypes types, Intake intake, InstantSource clock, Settings settings,
+                  RandomGenerator random) {
         this.store = storage.jobs();
+        this.intake = intake;
+        this.submissions = new Submissions(types, intake);
         this.workers = storage.workers();
         this.events = storage.events();
         this.types = types;
@@ -192,8 +203,20 @@ public final class Engine {
 
     // ---------------------------------------------------------------- a tenant's side
 
+    /**
+     * Stores one input file of a submit as its request is read (a multipart upload), before the
+     * job exists; pass it in {@link Submission#uploads}. Bytes whose job never comes are freed.
+     */
+    public InputFile upload(String name, String contentType, InputStream content) {
+        return intake.store(name, contentType, content);
+    }
+
+    /**
+     * Submits one job: checks it, makes its sources into input files, and stores it (or, under an
+     * idempotency key already used for the same request, finds the job made then).
+     */
     public Submitted submit(String tenant, String keyId, Submission s) {
-        NewJob job = resolve(tenant, keyId, s, null);
+        NewJob job = submissions.resolve(tenant, keyId, s, null);
         Store.Inserted inserted = store.jobInsert(job, clock.instant(), settings.idempotencyRetention());
         if (inserted.created()) {
             wake();
@@ -210,7 +233,7 @@ public final class Engine {
         List<NewJob> jobs = new ArrayList<>(submissions.size());
         for (int i = 0; i < submissions.size(); i++) {
             try {
-                jobs.add(resolve(tenant, keyId, submissions.get(i), batchId));
+                jobs.add(this.submissions.resolve(tenant, keyId, submissions.get(i), batchId));
             } catch (SpoolException e) {
                 throw new SpoolException(e.code(), "jobs[" + i + "]: " + e.getMessage());
             }
@@ -219,27 +242,6 @@ public final class Engine {
         wake();
         return new Batch(batchId, tenant, inserted.getFirst().createdAt(),
                 inserted.stream().map(j -> new Batch.Member(j.id(), j.status())).toList());
-    }
-
-    private NewJob resolve(String tenant, String keyId, Submission s, String batchId) {
-        if (s.type() == null) {
-            throw SpoolException.invalid("type is required");
-        }
-        JobType type = types.get(s.type()).orElseThrow(() -> new SpoolException(ErrorCode.UNKNOWN_TYPE,
-                "Unknown job type '" + s.type() + "'. GET /v1/types lists the declared types."));
-        if (s.input() == null || !s.input().isObject()) {
-            throw SpoolException.invalid("input is required and must be a JSON object");
-        }
-        type.validate(s.input());
-        return new NewJob(tenant, keyId, type.name(),
-                s.queue() != null ? s.queue() : type.queue(),
-                s.priority() != null ? s.priority() : 0,
-                s.title(), s.input(), s.metadata(),
-                batchId == null ? s.idempotencyKey() : null,
-                s.requestHash(), batchId,
-                s.maxAttempts() != null ? s.maxAttempts() : type.maxAttempts(),
-                s.timeoutSeconds() != null ? s.timeoutSeconds() : type.timeoutSeconds(),
-                s.runAt(), s.inputs(), s.webhook());
     }
 
     public Job get(String tenant, JobId id) {

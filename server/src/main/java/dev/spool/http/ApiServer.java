@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.spool.artifact.JobFiles;
-import dev.spool.artifact.SourceFetcher;
 import dev.spool.auth.ApiKeys;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
@@ -53,8 +52,7 @@ public final class ApiServer implements AutoCloseable {
     public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
 
     /** The services the routes call, beside the engine. */
-    public record Services(ApiKeys keys, JobFiles files, SourceFetcher fetcher,
-                           Webhooks webhooks, EventFeed feed) {}
+    public record Services(ApiKeys keys, JobFiles files, Webhooks webhooks, EventFeed feed) {}
 
     /**
      * Routes served under a path prefix by another transport (a compatibility profile), which
@@ -79,7 +77,7 @@ public final class ApiServer implements AutoCloseable {
         String base = base(settings.publicUrl());
         Wire wire = new Wire(engine.types(), base);
         var files = services.files();
-        JobRoutes jobs = new JobRoutes(engine, wire, files, services.fetcher(), services.webhooks());
+        JobRoutes jobs = new JobRoutes(engine, wire, files);
         KeyRoutes keyRoutes = new KeyRoutes(services.keys());
         WorkerRoutes workers = new WorkerRoutes(engine, files, base);
         FileRoutes fileRoutes = new FileRoutes(engine, files, base);

@@ -3,11 +3,9 @@ package dev.spool.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.artifact.JobFiles;
-import dev.spool.artifact.SourceFetcher;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
 import dev.spool.engine.Submission;
-import dev.spool.job.Artifact;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.InputFile;
 import dev.spool.job.Job;
@@ -19,13 +17,11 @@ import dev.spool.job.NewJob;
 import dev.spool.job.Page;
 import dev.spool.job.SpoolException;
 import dev.spool.job.WebhookEvent;
-import dev.spool.webhook.Webhooks;
 import io.helidon.common.parameters.Parameters;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -60,16 +56,11 @@ final class JobRoutes {
     private final Engine engine;
     private final Wire wire;
     private final JobFiles files;
-    private final SourceFetcher fetcher;
-    private final Webhooks webhooks;
 
-    JobRoutes(Engine engine, Wire wire, JobFiles files, SourceFetcher fetcher,
-              Webhooks webhooks) {
+    JobRoutes(Engine engine, Wire wire, JobFiles files) {
         this.engine = engine;
         this.wire = wire;
         this.files = files;
-        this.fetcher = fetcher;
-        this.webhooks = webhooks;
     }
 
     void submit(Caller caller, ServerRequest req, ServerResponse res) {
@@ -85,34 +76,23 @@ final class JobRoutes {
         ApiServer.sendJson(res, submitted.created() ? Status.CREATED_201 : Status.OK_200, wire.job(job, now()));
     }
 
-    /** @param uploaded files sent with the request (multipart); sources in the body are added to them */
+    /** @param uploaded files sent with the request (multipart), already stored */
     private Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> uploaded) {
         SubmitBody body = Json.convert(tree, SubmitBody.class);
-        JobWebhook webhook = webhook(body.webhook());
-        List<InputFile> inputs = new ArrayList<>(uploaded);
-        inputs.addAll(sources(body.sources()));
-        return new Submission(body.type(), body.input(), body.queue(), body.priority(), body.title(), body.metadata(),
-                body.maxAttempts(), body.timeoutSeconds(), parseTime("run_at", body.runAt()), idempotencyKey,
-                idempotencyKey == null ? null : requestHash(tree, uploaded), inputs, webhook);
+        List<Submission.Source> sources = body.sources() == null ? List.of() : body.sources().stream()
+                .map(s -> s == null ? null : new Submission.Source(s.kind(), s.url(), s.text(), s.name())).toList();
+        return Submission.builder(body.type(), body.input())
+                .queue(body.queue()).priority(body.priority()).title(body.title()).metadata(body.metadata())
+                .maxAttempts(body.maxAttempts()).timeoutSeconds(body.timeoutSeconds())
+                .runAt(parseTime("run_at", body.runAt()))
+                .idempotencyKey(idempotencyKey, tree)
+                .sources(sources).uploads(uploaded)
+                .webhook(webhook(body.webhook()), "webhook.url")
+                .build();
     }
 
-    /**
-     * What identifies a submit request for its idempotency key: the same JSON with the same uploaded
-     * files, by their hashes (what a URL source answers is not part of the request, so it does not).
-     */
-    private static String requestHash(JsonNode tree, List<InputFile> uploaded) {
-        if (uploaded.isEmpty()) {
-            return Json.canonicalHash(tree);
-        }
-        ObjectNode identity = Json.MAPPER.createObjectNode();
-        identity.set("job", tree);
-        var hashes = identity.putArray("files");
-        uploaded.forEach(f -> hashes.addObject().put("name", f.name()).put("sha256", f.sha256()));
-        return Json.canonicalHash(identity);
-    }
-
-    /** A job's own webhook, its URL checked as an endpoint's is (checked again at every connection). */
-    private JobWebhook webhook(WebhookBody body) {
+    /** A job's own webhook as the request gives it (the engine checks its URL). */
+    private static JobWebhook webhook(WebhookBody body) {
         if (body == null) {
             return null;
         }
@@ -126,60 +106,7 @@ final class JobRoutes {
                 throw SpoolException.invalid("webhook.events must name at least one event, or be left out for the terminal ones");
             }
         }
-        var hook = new JobWebhook(body.url(), events, "native");
-        webhooks.checkUrl("webhook.url", body.url());
-        return hook;
-    }
-
-    /** Turns sources into input files: text as given, URLs fetched (streamed) through the fetcher's guard. */
-    private List<InputFile> sources(List<SourceBody> sources) {
-        if (sources == null) {
-            return List.of();
-        }
-        List<InputFile> out = new ArrayList<>();
-        for (int i = 0; i < sources.size(); i++) {
-            SourceBody source = sources.get(i);
-            if (source == null || source.kind() == null) {
-                throw SpoolException.invalid("sources[" + i + "].kind is required: url or text");
-            }
-            switch (source.kind()) {
-                case "text" -> {
-                    if (source.text() == null) {
-                        throw SpoolException.invalid("sources[" + i + "].text is required for a text source");
-                    }
-                    String name = source.name() != null ? source.name() : "text-" + (i + 1) + ".txt";
-                    out.add(files.storeInput(name, "text/plain; charset=utf-8",
-                            new java.io.ByteArrayInputStream(source.text().getBytes(java.nio.charset.StandardCharsets.UTF_8))));
-                }
-                case "url" -> {
-                    if (source.url() == null) {
-                        throw SpoolException.invalid("sources[" + i + "].url is required for a url source");
-                    }
-                    String name = source.name() != null ? source.name() : nameFromUrl(source.url(), i);
-                    Artifact.checkName(name); // before anything is fetched
-                    var fetched = fetcher.fetch(source.url());
-                    try (var in = fetched.body()) {
-                        out.add(files.storeInput(name, fetched.contentType(), in));
-                    } catch (java.io.IOException e) {
-                        throw new SpoolException(ErrorCode.INVALID_INPUT, "The source " + source.url() + " could not be read: " + e.getMessage());
-                    }
-                }
-                default -> throw SpoolException.invalid("sources[" + i + "].kind must be url or text, not '" + source.kind() + "'");
-            }
-        }
-        return out;
-    }
-
-    /** The last path segment of a URL when it is a plain file name, else source-N. */
-    private static String nameFromUrl(String url, int index) {
-        try {
-            String path = java.net.URI.create(url).getPath();
-            String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
-            Artifact.checkName(last);
-            return last;
-        } catch (RuntimeException e) {
-            return "source-" + (index + 1);
-        }
+        return new JobWebhook(body.url(), events, "native");
     }
 
     /**
@@ -201,7 +128,7 @@ final class JobRoutes {
                 return;
             }
             try (var in = part.content()) {
-                inputs.add(files.storeInput(part.fileName(), part.contentType(), in));
+                inputs.add(engine.upload(part.fileName(), part.contentType(), in));
             }
         });
         if (job[0] == null) {

@@ -54,7 +54,7 @@ class EngineTest {
                         json("{\"type\": \"object\", \"required\": [\"n\"], \"properties\": {\"n\": {\"type\": \"integer\"}}}")),
                 JobType.of("once", "no retries", "builtin", "once", "special", 1, 10, 0, Price.FREE, null)));
         // A random source that always draws 0: the backoff is then exactly half its exponential step.
-        engine = new Engine(store, types, clock, new Engine.Settings(LEASE, BACKOFF, Duration.ofHours(24), 100), () -> 0L);
+        engine = new Engine(store, types, Intake.NONE, clock, new Engine.Settings(LEASE, BACKOFF, Duration.ofHours(24), 100), () -> 0L);
         engine.onClaimable(() -> wakeUps++);
     }
 
@@ -64,8 +64,7 @@ class EngineTest {
     }
 
     private Job submit(String type, String input) {
-        return engine.submit(TENANT, "key_1", new Submission(type, json(input), null, null, null, null, null, null,
-                null, null, "hash", null, null)).job();
+        return engine.submit(TENANT, "key_1", Submission.builder(type, json(input)).build()).job();
     }
 
     private Job claimOne() {
@@ -193,8 +192,7 @@ class EngineTest {
     @Test
     void aRescueOfTheLastAttemptFailsTheJob() {
         // A timeout longer than the lease, so that it is the lease that runs out first.
-        Job job = engine.submit(TENANT, "key_1", new Submission("once", json("{}"), null, null, null, null, null, 120,
-                null, null, "hash", null, null)).job();
+        Job job = engine.submit(TENANT, "key_1", Submission.builder("once", json("{}")).timeoutSeconds(120).build()).job();
         claimOne();
         new LeaseRescuer(engine, 100).runOnce(clock.advance(LEASE.plusSeconds(1)));
 
@@ -287,8 +285,7 @@ class EngineTest {
 
     @Test
     void aScheduledJobWaitsForItsRunAt() {
-        Job job = engine.submit(TENANT, "key_1", new Submission("work", json("{\"n\": 1}"), null, null, null, null,
-                null, null, T0.plus(Duration.ofHours(1)), null, "hash", null, null)).job();
+        Job job = engine.submit(TENANT, "key_1", Submission.builder("work", json("{\"n\": 1}")).runAt(T0.plus(Duration.ofHours(1))).build()).job();
 
         assertThat(engine.claim(List.of("work"), List.of(), 1, "w")).isEmpty();
         clock.advance(Duration.ofHours(1));
@@ -340,8 +337,8 @@ class EngineTest {
 
     @Test
     void aBatchWithOneBadMemberStoresNothing() {
-        var good = new Submission("work", json("{\"n\": 1}"), null, null, null, null, null, null, null, null, "h", null, null);
-        var bad = new Submission("work", json("{\"n\": \"x\"}"), null, null, null, null, null, null, null, null, "h", null, null);
+        var good = Submission.builder("work", json("{\"n\": 1}")).build();
+        var bad = Submission.builder("work", json("{\"n\": \"x\"}")).build();
 
         assertThatThrownBy(() -> engine.submitBatch(TENANT, "key_1", List.of(good, bad)))
                 .isInstanceOfSatisfying(SpoolException.class, e -> {
