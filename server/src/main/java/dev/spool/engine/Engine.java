@@ -29,20 +29,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
 
@@ -80,9 +70,6 @@ public final class Engine {
     /** A submit's answer; {@code created} is false when an earlier job with the same idempotency key was returned. */
     public record Submitted(Job job, boolean created) {}
 
-    private static final int FINISH_TRIES = 5;
-    private static final int MAX_FINISH_BATCH = 256;
-
     private final Store store;
     private final WorkerStore workers;
     private final EventLog events;
@@ -94,11 +81,9 @@ public final class Engine {
     private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
     /** Rung after every commit that made jobs claimable: long-polling claims wait on it. */
     private final WakeUp claimable = new WakeUp();
-    private final AtomicLong finishStatements = new AtomicLong();
-    private final Queue<Pending> pendingFinishes = new ConcurrentLinkedQueue<>();
-    private final ReentrantLock finishLock = new ReentrantLock();
     private final Intake intake;
     private final Submissions submissions;
+    private final Finishes finishes;
 
     /**
      * @param intake where submits put their input files, fetch their URL sources and check their
@@ -109,6 +94,7 @@ public final class Engine {
         this.store = storage.jobs();
         this.intake = intake;
         this.submissions = new Submissions(types, intake);
+        this.finishes = new Finishes(store, clock);
         this.workers = storage.workers();
         this.events = storage.events();
         this.types = types;
@@ -324,115 +310,14 @@ public final class Engine {
 
     /** Ends a running attempt with what its executor reported. */
     public Job report(JobId id, int attempt, Outcome outcome) {
-        return finish(id, attempt, job -> decide(job, outcome, clock.instant()));
+        return finishes.finish(id, attempt, job -> decide(job, outcome, clock.instant()));
     }
 
     /** Hands a running attempt back to the queue without spending it (the executor is shutting down). */
     public Job giveBack(JobId id, int attempt) {
-        return finish(id, attempt, job -> job.cancelRequested()
+        return finishes.finish(id, attempt, job -> job.cancelRequested()
                 ? Transition.cancel("cancelled while its executor was shutting down")
                 : Transition.requeue(clock.instant(), "given_back"));
-    }
-
-    /** A finish waiting to be combined with others into one store call. */
-    private record Pending(JobId id, int attempt, Function<Job, Transition> decide, CompletableFuture<Job> done) {}
-
-    /**
-     * Applies the transition {@code decide} makes from the job as it stands. Concurrent callers are
-     * combined: whoever holds the lock reads every waiting job in one query and ends them all in
-     * one statement, so a burst of completions costs one round trip, not one each.
-     */
-    private Job finish(JobId id, int attempt, Function<Job, Transition> decide) {
-        Pending mine = new Pending(id, attempt, decide, new CompletableFuture<>());
-        pendingFinishes.add(mine);
-        finishLock.lock();
-        try {
-            if (!mine.done().isDone()) {
-                List<Pending> batch = new ArrayList<>();
-                for (Pending p; batch.size() < MAX_FINISH_BATCH && (p = pendingFinishes.poll()) != null; ) {
-                    batch.add(p);
-                }
-                finishTogether(batch);
-            }
-        } finally {
-            finishLock.unlock();
-        }
-        try {
-            return mine.done().join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        }
-    }
-
-    private void finishTogether(List<Pending> batch) {
-        Map<JobId, Job> current = new HashMap<>();
-        try {
-            store.jobGetMany(batch.stream().map(Pending::id).distinct().toList()).forEach(j -> current.put(j.id(), j));
-        } catch (RuntimeException e) {
-            batch.forEach(p -> p.done().completeExceptionally(e));
-            return;
-        }
-        List<Pending> together = new ArrayList<>();
-        List<Store.Finish> finishes = new ArrayList<>();
-        List<Pending> alone = new ArrayList<>();
-        Set<JobId> ids = new HashSet<>();
-        for (Pending p : batch) {
-            Job job = current.get(p.id());
-            if (job == null) {
-                p.done().completeExceptionally(SpoolException.notFound("job"));
-            } else if (job.status() != JobStatus.RUNNING || job.attempt() != p.attempt()) {
-                p.done().completeExceptionally(stale(job, p.attempt()));
-            } else if (!ids.add(p.id())) {
-                alone.add(p); // a second report of the same attempt: it goes after, and finds it stale
-            } else {
-                try {
-                    finishes.add(new Store.Finish(p.id(), p.attempt(), job.cancelRequested(), p.decide().apply(job)));
-                    together.add(p);
-                } catch (RuntimeException e) {
-                    p.done().completeExceptionally(e);
-                }
-            }
-        }
-        try {
-            List<Optional<Job>> results = store.jobFinish(finishes, clock.instant());
-            if (!finishes.isEmpty()) {
-                finishStatements.incrementAndGet();
-            }
-            for (int i = 0; i < together.size(); i++) {
-                if (results.get(i).isPresent()) {
-                    together.get(i).done().complete(results.get(i).get());
-                } else {
-                    alone.add(together.get(i)); // its job changed under it (a cancel request): decide again
-                }
-            }
-        } catch (RuntimeException e) {
-            together.forEach(p -> p.done().completeExceptionally(e));
-        }
-        for (Pending p : alone) {
-            try {
-                p.done().complete(finishAlone(p.id(), p.attempt(), p.decide()));
-            } catch (RuntimeException e) {
-                p.done().completeExceptionally(e);
-            }
-        }
-    }
-
-    /**
-     * One finish on its own, re-reading the job each time: the write is fenced by attempt and by the
-     * cancel flag the decision saw, so a cancel request that lands in between sends us round again.
-     */
-    private Job finishAlone(JobId id, int attempt, Function<Job, Transition> decide) {
-        for (int i = 0; i < FINISH_TRIES; i++) {
-            Job job = store.jobGetAny(id).orElseThrow(() -> SpoolException.notFound("job"));
-            if (job.status() != JobStatus.RUNNING || job.attempt() != attempt) {
-                throw stale(job, attempt);
-            }
-            var finished = store.jobFinish(id, attempt, job.cancelRequested(), decide.apply(job), clock.instant());
-            if (finished.isPresent()) {
-                return finished.get();
-            }
-        }
-        throw staleOrMissing(id);
     }
 
     private Transition decide(Job job, Outcome outcome, Instant now) {
@@ -488,7 +373,7 @@ public final class Engine {
 
     /** How many combined finish statements were sent so far (each ends one or more attempts). */
     public long finishStatements() {
-        return finishStatements.get();
+        return finishes.statements();
     }
 
     public int pruneIdempotencyKeys(Instant now) {
@@ -496,13 +381,6 @@ public final class Engine {
     }
 
     private SpoolException staleOrMissing(JobId id) {
-        return store.jobGetAny(id)
-                .map(job -> stale(job, -1))
-                .orElseGet(() -> SpoolException.notFound("job"));
-    }
-
-    private static SpoolException stale(Job job, int attempt) {
-        return new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + (attempt < 0 ? "" : attempt + " ")
-                + "is no longer current: the job is " + job.status().wireName() + " at attempt " + job.attempt() + ".");
+        return Finishes.staleOrMissing(store, id);
     }
 }
