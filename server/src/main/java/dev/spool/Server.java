@@ -38,6 +38,7 @@ import dev.spool.store.Reachability;
 import dev.spool.store.SqliteStore;
 import dev.spool.store.Storage;
 import dev.spool.webhook.Dispatcher;
+import dev.spool.webhook.Fanout;
 import dev.spool.webhook.Webhooks;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -107,13 +108,10 @@ public final class Server implements AutoCloseable {
             Config.Webhooks w = config.webhooks();
             OutboundPolicy webhookPolicy = new OutboundPolicy(Set.copyOf(w.allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts");
-            startedDispatcher = new Dispatcher(storage.webhooks(), webhookPolicy, clock, new Dispatcher.Settings(
-                    RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
-                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current()).start();
             startedFeed = new EventFeed(storage.events(), Duration.ofSeconds(1));
             startedFetcher = new SourceFetcher(new OutboundPolicy(Set.copyOf(config.sources().allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
-            Webhooks webhooks = new Webhooks(storage.webhooks(), webhookPolicy, clock, startedDispatcher::wake);
+            Webhooks webhooks = new Webhooks(storage.webhooks(), webhookPolicy, clock);
             Engine engine = new Engine(storage, types, intake(files, startedFetcher, webhooks), clock, new Engine.Settings(
                     Duration.ofSeconds(jobs.leaseSeconds()),
                     new Backoff(Duration.ofMillis(Math.round(jobs.backoffBaseSeconds() * 1000)),
@@ -122,9 +120,12 @@ public final class Server implements AutoCloseable {
                     jobs.maxBatchSize()), ThreadLocalRandom.current());
 
             Profiles profiles = new Profiles(engine, keys, files, webhooks, startedFeed, config.http().publicUrl(), config.compat());
-            // Before anything can record an event (the runner, the rescuer): webhook bodies show the
-            // job as the API does, or as the profile it came through does.
-            storage.webhooks().renderPayloadsWith(profiles.payloads(ApiServer.payloads(types, config.http().publicUrl())));
+            // Webhook bodies show the job as the API does, or as the profile it came through does.
+            Fanout fanout = new Fanout(storage.webhooks(), storage.files(),
+                    profiles.payloads(ApiServer.payloads(types, config.http().publicUrl())));
+            startedDispatcher = new Dispatcher(storage.webhooks(), fanout, webhookPolicy, clock, new Dispatcher.Settings(
+                    RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
+                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current()).start();
 
             Config.Runner r = config.runner();
             startedRunner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),

@@ -5,7 +5,7 @@ import dev.spool.auth.ApiKeys;
 import dev.spool.engine.Engine;
 import dev.spool.engine.EventFeed;
 import dev.spool.http.ApiServer;
-import dev.spool.job.Payloads;
+import dev.spool.webhook.Payloads;
 import dev.spool.webhook.Webhooks;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -23,7 +23,7 @@ import java.util.Map;
  */
 public final class DataCopy {
     private static final List<String> TABLES = List.of("api_keys", "batches", "jobs", "job_events", "idempotency_keys", "workers", "job_logs", "artifacts", "secrets",
-            "webhook_endpoints", "signing_secrets", "webhook_deliveries", "webhook_attempts");
+            "webhook_endpoints", "signing_secrets", "webhook_outbox", "webhook_deliveries", "webhook_attempts");
     private static final int BATCH = 500;
 
     private DataCopy() {}

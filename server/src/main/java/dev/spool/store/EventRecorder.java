@@ -1,41 +1,29 @@
 package dev.spool.store;
 
-import static dev.spool.store.Sql.JSON;
 import static dev.spool.store.Sql.bind;
+import static dev.spool.store.Sql.count;
 import static dev.spool.store.Sql.prepare;
 import static dev.spool.store.Sql.update;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spool.job.Artifact;
-import dev.spool.job.Delivery;
 import dev.spool.job.Job;
-import dev.spool.job.JobId;
-import dev.spool.job.JobWebhook;
-import dev.spool.job.Payloads;
-import dev.spool.job.WebhookEndpoint;
 import dev.spool.job.WebhookEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Supplier;
 
 /**
- * Records job events and, in the same transaction, a delivery for every webhook receiver
- * subscribed to each (the outbox); tells listeners after the commit. One per store, used on the
- * writer's thread only, except for the listeners.
+ * Records job events and, in the same transaction, their webhook outbox rows; tells listeners
+ * after the commit. One per store, used on the writer's thread only, except for the listeners.
  */
 final class EventRecorder {
-    private volatile Payloads payloads = EventRecorder::minimalPayload;
-
-    /** Whether the writer's open transaction recorded events, and webhook deliveries; writer's thread only. */
+    /** Whether the writer's open transaction recorded events, and outbox rows or deliveries; writer's thread only. */
     private boolean eventsWritten;
     private boolean deliveriesWritten;
 
@@ -77,24 +65,23 @@ final class EventRecorder {
     /** A job event to record, with the job as the event leaves it. */
     record EventRow(Job job, String kind, JsonNode data) {}
 
-    /** Where one event is delivered: the job's own webhook, or an endpoint. */
-    record Target(String id, String url, String format, String authorization) {}
-
-    /** An enabled webhook endpoint, as {@link #targets} matches events against it. */
-    record Endpoint(String id, String url, Set<WebhookEvent> events, String format) {}
-
     private static final String INSERT_EVENT =
             "INSERT INTO job_events (job_id, at, kind, status, attempt, data) VALUES (?, ?, ?, ?, ?, ?)";
 
     /**
-     * Each tenant's enabled endpoints as read in the writer's open transaction, so that a batch of
-     * events reads them once. Forgotten before every commit and whenever a write changes endpoints;
-     * writer's thread only.
+     * Whether each tenant has an enabled endpoint, as read in the writer's open transaction, so that
+     * a batch of events reads it once. Forgotten before every commit and whenever a write changes
+     * endpoints; writer's thread only.
      */
-    private final Map<String, List<Endpoint>> endpointsRead = new HashMap<>();
+    private final Map<String, Boolean> endpointsRead = new HashMap<>();
 
     void endpointsChanged() {
         endpointsRead.clear();
+    }
+
+    /** The open transaction wrote webhook deliveries: the dispatchers are told after it commits. */
+    void deliveriesWritten() {
+        deliveriesWritten = true;
     }
 
     void event(Connection c, Job job, String kind, Instant now, JsonNode data) throws SQLException {
@@ -102,10 +89,10 @@ final class EventRecorder {
     }
 
     /**
-     * Records job events, in order, and in the same transaction a delivery for every receiver
-     * subscribed to each (the outbox): a crash can lose neither without the other. Events nobody
-     * receives go in as one batch; an event with receivers goes in alone, for the sequence number
-     * its deliveries carry.
+     * Records job events, in order, and in the same transaction an outbox row for each that someone
+     * may receive as a webhook: a crash can lose neither without the other. Who receives it, and in
+     * what shape, the webhook dispatcher decides when it expands the row. Events with no outbox row
+     * go in as one batch; an event with one goes in alone, for the sequence number the row carries.
      */
     void events(Connection c, List<EventRow> rows, Instant now) throws SQLException {
         if (rows.isEmpty()) {
@@ -118,8 +105,7 @@ final class EventRecorder {
                 Object[] args = {row.job().id().value(), now, row.kind(), row.job().status().wireName(),
                         row.job().attempt(), row.data()};
                 var type = WebhookEvent.ofEventKind(row.kind());
-                List<Target> targets = type.isEmpty() ? List.of() : targets(c, row.job(), type.get());
-                if (targets.isEmpty()) {
+                if (type.isEmpty() || !receivable(c, row.job())) {
                     bind(plain, args);
                     plain.addBatch();
                     batched++;
@@ -135,9 +121,9 @@ final class EventRecorder {
                     rs.next();
                     seq = rs.getLong(1);
                 }
-                for (Target t : targets) {
-                    outbox(c, row.job(), type.get(), seq, t.id(), t.url(), t.format(), t.authorization(), now);
-                }
+                update(c, "INSERT INTO webhook_outbox (seq, tenant, job_id, event_type, at, job) VALUES (?, ?, ?, ?, ?, ?)",
+                        seq, row.job().tenant(), row.job().id().value(), type.get().wireName(), now, JobRows.snapshot(row.job()));
+                deliveriesWritten = true;
             }
             if (batched > 0) {
                 plain.executeBatch();
@@ -145,61 +131,17 @@ final class EventRecorder {
         }
     }
 
-    /** The receivers of {@code type} for {@code job}: its own webhook first, then the tenant's endpoints by id. */
-    List<Target> targets(Connection c, Job job, WebhookEvent type) throws SQLException {
-        List<Target> targets = new ArrayList<>(1);
-        JobWebhook own = job.webhook();
-        if (own != null && own.wants(type)) {
-            targets.add(new Target(Delivery.JOB_TARGET, own.url(), own.format(), own.authorization()));
+    /** Whether anyone may receive the job's events: it has its own webhook, or its tenant an enabled endpoint. */
+    private boolean receivable(Connection c, Job job) throws SQLException {
+        if (job.webhook() != null) {
+            return true;
         }
-        List<Endpoint> endpoints = endpointsRead.get(job.tenant());
-        if (endpoints == null) {
-            endpoints = new ArrayList<>();
-            try (PreparedStatement ps = prepare(c,
-                    "SELECT id, url, events, format FROM webhook_endpoints WHERE tenant = ? AND disabled_at IS NULL ORDER BY id",
-                    job.tenant());
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    endpoints.add(new Endpoint(rs.getString(1), rs.getString(2), JdbcWebhooks.subscribed(rs.getString(3)), rs.getString(4)));
-                }
-            }
-            endpointsRead.put(job.tenant(), endpoints);
+        Boolean any = endpointsRead.get(job.tenant());
+        if (any == null) {
+            any = count(c, "SELECT count(*) FROM webhook_endpoints WHERE tenant = ? AND disabled_at IS NULL", job.tenant()) > 0;
+            endpointsRead.put(job.tenant(), any);
         }
-        for (Endpoint e : endpoints) {
-            if (e.events().contains(type) && WebhookEndpoint.receives(e.format(), job)) {
-                targets.add(new Target(e.id(), e.url(), e.format(), null));
-            }
-        }
-        return targets;
-    }
-
-    void outbox(Connection c, Job job, WebhookEvent type, long seq, String target, String url, String format,
-                        String authorization, Instant now) throws SQLException {
-        Supplier<List<Artifact>> outputs = () -> {
-            try {
-                return JdbcFiles.artifacts(c, "SELECT * FROM artifacts WHERE job_id = ? AND kind = 'output' ORDER BY name", job.id().value());
-            } catch (SQLException e) {
-                throw new IllegalStateException("reading the job's output files failed: " + e.getMessage(), e);
-            }
-        };
-        update(c, """
-                INSERT INTO webhook_deliveries (id, tenant, target, job_id, seq, event_type, url, format, payload, auth_header,
-                                                state, attempts, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
-                """, "msg_" + JobId.generate().value().replace("-", ""), job.tenant(), target, job.id().value(), seq,
-                type.type(), url, format, payloads.render(format, job, type, now, outputs), authorization, now, now, now);
-        deliveriesWritten = true;
-    }
-
-    void renderPayloadsWith(Payloads payloads) {
-        this.payloads = payloads;
-    }
-
-    private static String minimalPayload(String format, Job job, WebhookEvent type, Instant at,
-                                         Supplier<List<Artifact>> outputs) {
-        var o = JSON.createObjectNode().put("type", type.type()).put("timestamp", at.toString());
-        o.putObject("data").put("id", job.id().value()).put("status", job.status().wireName());
-        return o.toString();
+        return any;
     }
 
     void afterEventsCommitted(Runnable listener) {

@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.job.Delivery;
 import dev.spool.job.JobId;
 import dev.spool.job.Page;
-import dev.spool.job.Payloads;
+import dev.spool.job.OutboxEvent;
 import dev.spool.job.SigningSecret;
 import dev.spool.job.WebhookEndpoint;
 import dev.spool.job.WebhookEvent;
@@ -43,8 +43,46 @@ final class JdbcWebhooks implements WebhookStore {
     }
 
     @Override
-    public void renderPayloadsWith(Payloads payloads) {
-        recorder.renderPayloadsWith(payloads);
+    public List<OutboxEvent> outboxNext(int limit) {
+        return store.read(c -> {
+            List<OutboxEvent> events = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, "SELECT seq, event_type, at, job FROM webhook_outbox ORDER BY seq LIMIT ?", limit);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    events.add(new OutboxEvent(rs.getLong(1), WebhookEvent.parse(rs.getString(2)), instant(rs, 3),
+                            JobRows.fromSnapshot(rs.getString(4))));
+                }
+            }
+            return events;
+        });
+    }
+
+    @Override
+    public int outboxExpand(List<Expansion> expansions, Instant now) {
+        if (expansions.isEmpty()) {
+            return 0;
+        }
+        return store.write(c -> {
+            int expanded = 0;
+            for (Expansion x : expansions) {
+                OutboxEvent e = x.event();
+                if (update(c, "DELETE FROM webhook_outbox WHERE seq = ?", e.seq()) == 0) {
+                    continue; // another node expanded it first
+                }
+                expanded++;
+                for (Planned d : x.deliveries()) {
+                    update(c, """
+                            INSERT INTO webhook_deliveries (id, tenant, target, job_id, seq, event_type, url, format, payload,
+                                                            auth_header, state, attempts, next_attempt_at, created_at, updated_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+                            """, "msg_" + JobId.generate().value().replace("-", ""), e.job().tenant(), d.target(),
+                            e.job().id().value(), e.seq(), e.type().type(), d.url(), d.format(), d.payload(), d.authorization(),
+                            now, now, now);
+                    recorder.deliveriesWritten();
+                }
+            }
+            return expanded;
+        });
     }
 
     @Override
@@ -81,6 +119,7 @@ final class JdbcWebhooks implements WebhookStore {
     public Optional<WebhookEndpoint> webhookUpdate(WebhookEndpoint e) {
         return store.write(c -> {
             recorder.endpointsChanged();
+            recorder.deliveriesWritten(); // an endpoint enabled again makes its pending deliveries due
             int changed = update(c, """
                     UPDATE webhook_endpoints SET url = ?, events = ?, description = ?, disabled_at = ?, disabled_reason = ?,
                            updated_at = ?
@@ -267,11 +306,14 @@ final class JdbcWebhooks implements WebhookStore {
 
     @Override
     public Optional<Delivery> deliveryReplay(String tenant, String id, Instant now) {
-        return store.write(c -> deliveries(c, """
-                UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ?
-                WHERE id = ? AND tenant = ?
-                RETURNING *
-                """, now, now, id, tenant).stream().findFirst());
+        return store.write(c -> {
+            recorder.deliveriesWritten(); // due now: the dispatchers are told at the commit
+            return deliveries(c, """
+                    UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ?
+                    WHERE id = ? AND tenant = ?
+                    RETURNING *
+                    """, now, now, id, tenant).stream().findFirst();
+        });
     }
 
     @Override

@@ -7,7 +7,13 @@ import static dev.spool.store.Sql.prepare;
 import static dev.spool.store.Sql.read;
 import static dev.spool.store.Sql.readMap;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
 import dev.spool.job.JobEvent;
@@ -31,6 +37,31 @@ import java.util.Set;
  */
 final class JobRows {
     private JobRows() {}
+
+    /** Jobs as JSON snapshots: every field that is set (an absent one reads back as null), times as ISO-8601 text. */
+    private static final ObjectMapper SNAPSHOTS = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .build();
+
+    /** The job as JSON, to keep it as it was at an event (the webhook outbox). */
+    static String snapshot(Job job) {
+        try {
+            return SNAPSHOTS.writeValueAsString(job);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a job did not serialize", e);
+        }
+    }
+
+    /** The job a {@link #snapshot} holds. */
+    static Job fromSnapshot(String json) {
+        try {
+            return SNAPSHOTS.readValue(json, Job.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a stored job snapshot does not parse", e);
+        }
+    }
 
     static Optional<Job> selectOne(Connection c, String sql, Object... args) throws SQLException {
         List<Job> jobs = selectMany(c, sql, args);

@@ -3,7 +3,7 @@ package dev.spool.store;
 import dev.spool.job.Delivery;
 import dev.spool.job.JobId;
 import dev.spool.job.Page;
-import dev.spool.job.Payloads;
+import dev.spool.job.OutboxEvent;
 import dev.spool.job.SigningSecret;
 import dev.spool.job.WebhookEndpoint;
 import java.time.Duration;
@@ -19,10 +19,22 @@ import java.util.function.Supplier;
  */
 public sealed interface WebhookStore permits JdbcWebhooks {
     /**
-     * Makes job webhooks' bodies with {@code payloads} from now on. Set once at start, before
-     * any write; until then a minimal body (type, timestamp, job id and status) is used.
+     * Job events waiting in the outbox (written in each event's transaction when the job has its own
+     * webhook or its tenant has an endpoint), oldest first, at most {@code limit}.
      */
-    void renderPayloadsWith(Payloads payloads);
+    List<OutboxEvent> outboxNext(int limit);
+
+    /** A delivery planned for an outbox event: to which receiver, where, and the body in its format. */
+    record Planned(String target, String url, String format, String payload, String authorization) {}
+
+    /** What one outbox event becomes: its deliveries, none when nobody receives it. */
+    record Expansion(OutboxEvent event, List<Planned> deliveries) {}
+
+    /**
+     * Replaces outbox events by their deliveries, in one transaction. An event another node expanded
+     * first is skipped, so each becomes its deliveries once. Returns how many this call expanded.
+     */
+    int outboxExpand(List<Expansion> expansions, Instant now);
 
     /** Stores a new endpoint with its first signing secret. */
     void webhookInsert(WebhookEndpoint endpoint, String secret);
@@ -79,6 +91,6 @@ public sealed interface WebhookStore permits JdbcWebhooks {
     /** Forgets finished (delivered or failed) deliveries last changed before {@code before}; returns how many. */
     int deliveryPrune(Instant before, int limit);
 
-    /** Calls {@code listener} after every commit of this store's writes that recorded webhook deliveries: it must only signal. */
+    /** Calls {@code listener} after every commit that wrote outbox events or webhook deliveries: it must only signal. */
     void afterDeliveriesCommitted(Runnable listener);
 }

@@ -24,12 +24,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends the outbox. One loop per node leases due deliveries (the store hands each to one node
- * only, and a job's deliveries to one receiver one at a time, in order), sends each on a virtual
- * thread, and records the try: delivered on 2xx, retried on the {@link RetrySchedule} otherwise,
- * given up when it is spent, and the endpoint disabled on 410. A node that dies mid-send leaves a
- * lease that runs out, and the delivery is sent again: at least once, with the same {@code
- * webhook-id}, which receivers use to drop repeats.
+ * Sends the outbox. One loop per node expands new outbox events into deliveries (see {@link
+ * Fanout}), leases due deliveries (the store hands each to one node only, and a job's deliveries to
+ * one receiver one at a time, in order), sends each on a virtual thread, and records the try:
+ * delivered on 2xx, retried on the {@link RetrySchedule} otherwise, given up when it is spent, and
+ * the endpoint disabled on 410. A node that dies mid-send leaves a lease that runs out, and the
+ * delivery is sent again: at least once, with the same {@code webhook-id}, which receivers use to
+ * drop repeats.
  */
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -45,6 +46,7 @@ public final class Dispatcher implements AutoCloseable {
     public record Settings(RetrySchedule schedule, int concurrency, Duration timeout, Duration keep) {}
 
     private final WebhookStore store;
+    private final Fanout fanout;
     private final GuardedHttp http;
     private final InstantSource clock;
     private final Settings settings;
@@ -58,8 +60,11 @@ public final class Dispatcher implements AutoCloseable {
     /** The earliest retry this node's sends scheduled (epoch ms), so the loop wakes for it; MAX_VALUE when none. */
     private final AtomicLong soonestRetry = new AtomicLong(Long.MAX_VALUE);
 
-    public Dispatcher(WebhookStore store, OutboundPolicy policy, InstantSource clock, Settings settings, RandomGenerator random) {
+    /** @param fanout expands the outbox into the deliveries this dispatcher sends */
+    public Dispatcher(WebhookStore store, Fanout fanout, OutboundPolicy policy, InstantSource clock, Settings settings,
+                      RandomGenerator random) {
         this.store = store;
+        this.fanout = fanout;
         this.http = new GuardedHttp(policy, settings.timeout(), settings.timeout(), settings.concurrency());
         this.clock = clock;
         this.settings = settings;
@@ -80,12 +85,13 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /**
-     * One round, as the loop runs it and as tests run it with their own clock: forgets old finished
-     * deliveries when that is due, then leases as many due deliveries as there are free slots and
+     * One round, as the loop runs it and as tests run it with their own clock: expands the outbox
+     * into deliveries, forgets old finished deliveries when that is due, then leases as many due deliveries as there are free slots and
      * starts sending each on its own virtual thread. Returns how many it started; {@link
      * #awaitIdle} waits until they are recorded.
      */
     public int runOnce(Instant now) {
+        fanout.runOnce(now);
         if (nextPrune == null || !now.isBefore(nextPrune)) {
             nextPrune = now.plus(PRUNE_EVERY);
             int pruned = store.deliveryPrune(now.minus(settings.keep()), 1000);

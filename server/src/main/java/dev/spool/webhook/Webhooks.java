@@ -35,14 +35,11 @@ public final class Webhooks {
     private final WebhookStore store;
     private final OutboundPolicy policy;
     private final InstantSource clock;
-    private final Runnable wake;
 
-    /** @param wake tells the dispatcher that a delivery became due outside a job event (a replay) */
-    public Webhooks(WebhookStore store, OutboundPolicy policy, InstantSource clock, Runnable wake) {
+    public Webhooks(WebhookStore store, OutboundPolicy policy, InstantSource clock) {
         this.store = store;
         this.policy = policy;
         this.clock = clock;
-        this.wake = wake;
     }
 
     /** The owner of the secret that signs deliveries to {@code target} of a tenant. */
@@ -103,11 +100,7 @@ public final class Webhooks {
                 enabled ? null : e.disabledAt() != null ? e.disabledAt() : now,
                 enabled ? null : e.disabledReason() != null ? e.disabledReason() : "disabled by its owner",
                 e.createdAt(), now);
-        WebhookEndpoint stored = store.webhookUpdate(changed).orElseThrow(() -> SpoolException.notFound("webhook endpoint"));
-        if (enabled && !e.enabled()) {
-            wake.run(); // its pending deliveries are due again
-        }
-        return stored;
+        return store.webhookUpdate(changed).orElseThrow(() -> SpoolException.notFound("webhook endpoint"));
     }
 
     public void delete(String tenant, String id) {
@@ -167,7 +160,6 @@ public final class Webhooks {
         }
         Delivery replayed = store.deliveryReplay(tenant, id, clock.instant())
                 .orElseThrow(() -> SpoolException.notFound("delivery"));
-        wake.run();
         return replayed;
     }
 }

@@ -8,12 +8,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spool.job.Delivery;
 import dev.spool.job.Job;
 import dev.spool.job.JobId;
+import dev.spool.job.JobStatus;
 import dev.spool.job.JobWebhook;
 import dev.spool.job.NewJob;
 import dev.spool.job.Transition;
 import dev.spool.job.WebhookEndpoint;
 import dev.spool.job.WebhookEvent;
 import dev.spool.testing.TestJobs;
+import dev.spool.webhook.DispatcherTest;
+import dev.spool.webhook.Fanout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +39,11 @@ public abstract class WebhookStoreContract extends StorageContract {
         return e;
     }
 
+    /** What the webhook dispatcher does first in each round: the outbox expanded into deliveries. */
+    private void fanOut() {
+        new Fanout(storage.webhooks(), storage.files(), DispatcherTest.MINIMAL).runOnce(T0);
+    }
+
     private List<Delivery> deliveries(JobId job) {
         return storage.webhooks().deliveryList(TENANT, null, job, null, 100).items();
     }
@@ -48,10 +56,20 @@ public abstract class WebhookStoreContract extends StorageContract {
                 new JobWebhook("https://own.example.com/x", Set.of(WebhookEvent.SUCCEEDED), "native"));
         Job job = store.jobInsert(hooked, T0, Duration.ofDays(1)).job();
         assertThat(job.webhook().url()).isEqualTo("https://own.example.com/x");
+        fanOut();
         assertThat(deliveries(job.id())).isEmpty(); // 'submitted' is not a webhook event
 
         Job running = store.jobClaim(claim(List.of("echo"), 1), T0).getFirst();
         store.jobFinish(running.id(), running.attempt(), false, Transition.succeed(TestJobs.json("{}"), 0), T0.plusSeconds(1));
+        // Each event's outbox row was written with it, holding the job as the event left it.
+        assertThat(storage.webhooks().outboxNext(10)).extracting(e -> e.type(), e -> e.job().status())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(WebhookEvent.STARTED, JobStatus.RUNNING),
+                        org.assertj.core.groups.Tuple.tuple(WebhookEvent.SUCCEEDED, JobStatus.SUCCEEDED));
+        assertThat(storage.webhooks().outboxNext(10).getFirst().job()).isEqualTo(running);
+        assertThat(storage.webhooks().outboxNext(10).getLast().job()).isEqualTo(store.jobGet(TENANT, job.id()).orElseThrow());
+        fanOut();
+        assertThat(storage.webhooks().outboxNext(10)).as("expanded once, and gone").isEmpty();
+        fanOut();
 
         List<Delivery> all = deliveries(job.id());
         assertThat(all).extracting(Delivery::target, Delivery::eventType).containsExactlyInAnyOrder(
@@ -70,6 +88,7 @@ public abstract class WebhookStoreContract extends StorageContract {
         endpoint("wh_a", TENANT, Set.of(WebhookEvent.STARTED, WebhookEvent.SUCCEEDED));
         Job running = jobs.running("echo", T0);
         store.jobFinish(running.id(), running.attempt(), false, Transition.succeed(TestJobs.json("{}"), 0), T0);
+        fanOut();
         Duration lease = Duration.ofSeconds(30);
 
         List<Delivery> first = storage.webhooks().deliveryClaim(T0, lease, 10);
@@ -94,12 +113,14 @@ public abstract class WebhookStoreContract extends StorageContract {
     void aGoneReceiverDisablesItsEndpointAndAGivenUpDeliveryFails() {
         endpoint("wh_a", TENANT, Set.of(WebhookEvent.STARTED));
         jobs.running("echo", T0);
+        fanOut();
         Delivery d = storage.webhooks().deliveryClaim(T0, Duration.ofSeconds(30), 10).getFirst();
         storage.webhooks().deliveryTried(d, new Delivery.Tried(410, "", "HTTP 410", 1), T0.plusSeconds(5), T0);
 
         assertThat(storage.webhooks().webhookGet(TENANT, "wh_a").orElseThrow().enabled()).isFalse();
         assertThat(storage.webhooks().deliveryGet(TENANT, d.id()).orElseThrow().state()).isEqualTo(Delivery.State.FAILED);
         jobs.running("echo", T0); // a disabled endpoint gets no new deliveries
+        fanOut();
         assertThat(storage.webhooks().deliveryList(TENANT, "wh_a", null, null, 10).items()).hasSize(1);
 
         assertThat(storage.webhooks().deliveryReplay("someone-else", d.id(), T0)).isEmpty();
@@ -117,6 +138,7 @@ public abstract class WebhookStoreContract extends StorageContract {
         for (int i = 0; i < 60; i++) {
             jobs.running("echo", T0);
         }
+        fanOut();
         List<Storage> nodes = new ArrayList<>(otherNodes(2));
         nodes.add(storage);
         Set<String> leased = ConcurrentHashMap.newKeySet();

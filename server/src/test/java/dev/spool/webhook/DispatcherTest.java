@@ -28,11 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
  * by advancing the clock, and the only wait is for the sends a round started (to a receiver on
  * this machine) to be recorded.
  */
-class DispatcherTest {
+public class DispatcherTest {
     private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
     /** 1 min, then 10 min; the random source that always draws 0 takes the jitter's low end, 10% less. */
     private static final Duration FIRST_RETRY = Duration.ofSeconds(54);
     private static final Duration SECOND_RETRY = Duration.ofSeconds(540);
+
+    /** A body naming the event and the job: what these tests look at is when, and how often, it is sent. */
+    public static final Payloads MINIMAL = (format, job, event, at, outputs) ->
+            "{\"type\": \"" + event.type() + "\", \"id\": \"" + job.id().value() + "\", \"status\": \"" + job.status().wireName() + "\"}";
 
     @TempDir
     Path dir;
@@ -49,7 +53,8 @@ class DispatcherTest {
         jobs = new TestJobs(storage);
         clock = new MutableClock(T0);
         receiver = new Receiver();
-        dispatcher = new Dispatcher(storage.webhooks(),
+        Fanout fanout = new Fanout(storage.webhooks(), storage.files(), MINIMAL);
+        dispatcher = new Dispatcher(storage.webhooks(), fanout,
                 new OutboundPolicy(Set.of("127.0.0.1"), OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts"), clock,
                 new Dispatcher.Settings(RetrySchedule.parse("1m,10m"), 4, Duration.ofSeconds(5), Duration.ofDays(1)), () -> 0L);
         storage.webhooks().webhookInsert(new WebhookEndpoint("wh_1", TENANT, receiver.url("/hook"), Set.of(WebhookEvent.STARTED),
@@ -126,7 +131,8 @@ class DispatcherTest {
     @Test
     void aDeliveryLeasedByANodeThatDiedIsSentAgainOnceItsLeaseRunsOut() throws Exception {
         Job job = jobs.running("echo", T0);
-        assertThat(storage.webhooks().deliveryClaim(T0, Duration.ofSeconds(30), 10)).hasSize(1); // the node that died
+        new Fanout(storage.webhooks(), storage.files(), MINIMAL).runOnce(T0); // the node that died: it expanded
+        assertThat(storage.webhooks().deliveryClaim(T0, Duration.ofSeconds(30), 10)).hasSize(1); // and leased it
 
         assertThat(round(clock.advance(Duration.ofSeconds(29)))).as("still leased").isZero();
         assertThat(round(clock.advance(Duration.ofSeconds(2)))).isEqualTo(1);

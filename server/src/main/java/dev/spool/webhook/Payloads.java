@@ -1,14 +1,16 @@
-package dev.spool.job;
+package dev.spool.webhook;
 
+import dev.spool.job.Artifact;
+import dev.spool.job.Job;
+import dev.spool.job.WebhookEvent;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Supplier;
 
 /**
  * Renders the body of a webhook for one event of a job, in a format ({@code native}, or a
- * compatibility profile's). Called inside the transaction that records the event, so it must be
- * quick and must not do I/O of its own; {@code outputs} reads the job's output files in that
- * transaction, for the formats that name them.
+ * compatibility profile's). Called when the dispatcher expands an outbox event, with the job as
+ * the event left it; {@code outputs} reads the job's output files, for the formats that name them.
  */
 @FunctionalInterface
 public interface Payloads {
