@@ -1,5 +1,6 @@
 package dev.spool;
 
+import dev.spool.artifact.Artifact;
 import dev.spool.artifact.ArtifactStore;
 import dev.spool.artifact.JobFiles;
 import dev.spool.artifact.LocalArtifactStore;
@@ -8,8 +9,8 @@ import dev.spool.artifact.SourceFetcher;
 import dev.spool.auth.ApiKeys;
 import dev.spool.compat.Profiles;
 import dev.spool.engine.Engine;
-import dev.spool.engine.Intake;
 import dev.spool.engine.EventFeed;
+import dev.spool.engine.Intake;
 import dev.spool.engine.JobHandler;
 import dev.spool.engine.JobType;
 import dev.spool.engine.JobTypes;
@@ -24,11 +25,9 @@ import dev.spool.executor.CommandHandler;
 import dev.spool.executor.HttpHandler;
 import dev.spool.http.ApiServer;
 import dev.spool.http.Standby;
-import dev.spool.job.Artifact;
 import dev.spool.job.Backoff;
 import dev.spool.job.InputFile;
 import dev.spool.job.Job;
-import dev.spool.job.InputFile;
 import dev.spool.job.JobId;
 import dev.spool.job.Price;
 import dev.spool.job.RetrySchedule;
@@ -103,7 +102,7 @@ public final class Server implements AutoCloseable {
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
 
             Config.Artifacts a = config.artifacts();
-            JobFiles files = new JobFiles(storage, artifactStore(config), clock, new JobFiles.Settings(
+            JobFiles files = new JobFiles(storage.files(), artifactStore(config), clock, new JobFiles.Settings(
                     a.maxUploadBytes(), a.maxPerJob(), a.maxBytesPerJob(), Duration.ofSeconds(a.linkTtlSeconds()), a.signingKey()));
             Config.Webhooks w = config.webhooks();
             OutboundPolicy webhookPolicy = new OutboundPolicy(Set.copyOf(w.allowHosts()),

@@ -1,14 +1,12 @@
 package dev.spool.artifact;
 
-import dev.spool.job.Artifact;
+
 import dev.spool.job.ErrorCode;
+import dev.spool.job.FileName;
 import dev.spool.job.InputFile;
 import dev.spool.job.JobId;
 import dev.spool.job.JobStatus;
 import dev.spool.job.SpoolException;
-import dev.spool.store.FileStore;
-import dev.spool.store.Storage;
-import dev.spool.store.Store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -44,15 +42,13 @@ public final class JobFiles {
     public record Link(String path, Instant expiresAt) {}
 
     private final FileStore store;
-    private final Store jobs;
     private final ArtifactStore blobs;
     private final InstantSource clock;
     private final Settings settings;
     private final byte[] key;
 
-    public JobFiles(Storage storage, ArtifactStore blobs, InstantSource clock, Settings settings) {
-        this.store = storage.files();
-        this.jobs = storage.jobs();
+    public JobFiles(FileStore store, ArtifactStore blobs, InstantSource clock, Settings settings) {
+        this.store = store;
         this.blobs = blobs;
         this.clock = clock;
         this.settings = settings;
@@ -74,8 +70,8 @@ public final class JobFiles {
      * a byte, so a stale executor does not upload for nothing, and again when recording it.
      */
     public Artifact upload(JobId id, int attempt, String name, String contentType, InputStream content) {
-        Artifact.checkName(name);
-        var job = jobs.jobGetAny(id).orElseThrow(() -> SpoolException.notFound("job"));
+        FileName.check(name);
+        var job = store.job(id).orElseThrow(() -> SpoolException.notFound("job"));
         if (job.status() != JobStatus.RUNNING || job.attempt() != attempt) {
             throw new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + attempt + " is no longer current: the job is "
                     + job.status().wireName() + " at attempt " + job.attempt() + ".");
@@ -110,7 +106,7 @@ public final class JobFiles {
      * candidate until the job's record refers to them, so a refused submit leaves nothing for long.
      */
     public InputFile storeInput(String name, String contentType, InputStream content) {
-        Artifact.checkName(name);
+        FileName.check(name);
         ArtifactStore.Blob blob;
         try {
             blob = blobs.put(content, Math.min(settings.maxUploadBytes(), settings.maxBytesPerJob()));

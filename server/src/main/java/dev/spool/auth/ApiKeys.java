@@ -1,10 +1,9 @@
 package dev.spool.auth;
 
-import dev.spool.job.ApiKey;
+
 import dev.spool.job.ErrorCode;
 import dev.spool.job.NewJob;
 import dev.spool.job.SpoolException;
-import dev.spool.store.KeyStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -1,6 +1,6 @@
 package dev.spool.auth;
 
-import dev.spool.job.ApiKey;
+
 
 /** Who made a request: the key it presented, and the tenant every read and write is scoped to. */
 public record Caller(String keyId, String tenant, ApiKey.Role role) {

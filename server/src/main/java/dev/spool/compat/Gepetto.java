@@ -2,9 +2,9 @@ package dev.spool.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.spool.http.ApiServer;
+import dev.spool.artifact.Artifact;
 import dev.spool.auth.Caller;
-import dev.spool.job.Artifact;
+import dev.spool.http.ApiServer;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.Job;
 import dev.spool.job.JobStatus;

@@ -2,11 +2,11 @@ package dev.spool.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.artifact.Artifact;
 import dev.spool.auth.Caller;
 import dev.spool.engine.JobType;
 import dev.spool.http.ApiServer;
 import dev.spool.http.Json;
-import dev.spool.job.Artifact;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.Job;
 import dev.spool.job.JobStatus;

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.spool.job.Artifact;
 import dev.spool.job.ErrorCode;
+import dev.spool.job.FileName;
 import dev.spool.job.InputFile;
 import dev.spool.job.NewJob;
 import dev.spool.job.SpoolException;
@@ -85,7 +85,7 @@ final class Submissions {
                         throw SpoolException.invalid("sources[" + i + "].url is required for a url source");
                     }
                     if (source.name() != null) {
-                        Artifact.checkName(source.name());
+                        FileName.check(source.name());
                     }
                 }
                 default -> throw SpoolException.invalid("sources[" + i + "].kind must be url or text, not '" + source.kind() + "'");
@@ -120,7 +120,7 @@ final class Submissions {
         try {
             String path = URI.create(url).getPath();
             String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
-            Artifact.checkName(last);
+            FileName.check(last);
             return last;
         } catch (RuntimeException e) {
             return "source-" + (index + 1);

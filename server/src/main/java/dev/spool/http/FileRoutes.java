@@ -1,11 +1,12 @@
 package dev.spool.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.artifact.Artifact;
 import dev.spool.artifact.JobFiles;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
-import dev.spool.job.Artifact;
 import dev.spool.job.ErrorCode;
+import dev.spool.job.FileName;
 import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import dev.spool.job.JobStatus;
@@ -168,7 +169,7 @@ final class FileRoutes {
     private static String name(ServerRequest req) {
         // Helidon has decoded the path parameter already: decoding it again would turn a name with
         // '+' or '%' into another name, or fail on it.
-        return Artifact.checkName(req.path().pathParameters().get("name"));
+        return FileName.check(req.path().pathParameters().get("name"));
     }
 
     private static JobId jobId(ServerRequest req) {

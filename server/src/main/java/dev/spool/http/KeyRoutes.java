@@ -1,9 +1,9 @@
 package dev.spool.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.auth.ApiKey;
 import dev.spool.auth.ApiKeys;
 import dev.spool.auth.Caller;
-import dev.spool.job.ApiKey;
 import dev.spool.job.SpoolException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;

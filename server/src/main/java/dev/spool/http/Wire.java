@@ -1,9 +1,9 @@
 package dev.spool.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.auth.ApiKey;
 import dev.spool.engine.JobType;
 import dev.spool.engine.JobTypes;
-import dev.spool.job.ApiKey;
 import dev.spool.job.Batch;
 import dev.spool.job.Job;
 import dev.spool.job.JobEvent;

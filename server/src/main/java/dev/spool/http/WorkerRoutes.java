@@ -2,10 +2,10 @@ package dev.spool.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.artifact.Artifact;
 import dev.spool.artifact.JobFiles;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
-import dev.spool.job.Artifact;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
 import dev.spool.job.JobId;

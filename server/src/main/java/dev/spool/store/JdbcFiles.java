@@ -5,8 +5,10 @@ import static dev.spool.store.Sql.instant;
 import static dev.spool.store.Sql.prepare;
 import static dev.spool.store.Sql.update;
 
-import dev.spool.job.Artifact;
+import dev.spool.artifact.Artifact;
+import dev.spool.artifact.FileStore;
 import dev.spool.job.ErrorCode;
+import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import dev.spool.job.SpoolException;
 import java.sql.Connection;
@@ -119,5 +121,10 @@ final class JdbcFiles implements FileStore {
                 return rs.getBytes(1);
             }
         });
+    }
+
+    @Override
+    public Optional<Job> job(JobId id) {
+        return store.jobGetAny(id);
     }
 }

@@ -5,7 +5,8 @@ import static dev.spool.store.Sql.instant;
 import static dev.spool.store.Sql.prepare;
 import static dev.spool.store.Sql.update;
 
-import dev.spool.job.ApiKey;
+import dev.spool.auth.ApiKey;
+import dev.spool.auth.KeyStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

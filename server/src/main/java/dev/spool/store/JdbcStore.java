@@ -10,6 +10,8 @@ import static dev.spool.store.Sql.placeholders;
 import static dev.spool.store.Sql.update;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.spool.artifact.FileStore;
+import dev.spool.auth.KeyStore;
 import dev.spool.job.Batch;
 import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
@@ -20,6 +22,7 @@ import dev.spool.job.Page;
 import dev.spool.job.Progress;
 import dev.spool.job.Transition;
 import dev.spool.store.EventRecorder.EventRow;
+import dev.spool.webhook.WebhookStore;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

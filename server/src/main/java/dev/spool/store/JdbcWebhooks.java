@@ -8,13 +8,14 @@ import static dev.spool.store.Sql.read;
 import static dev.spool.store.Sql.update;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.spool.job.Delivery;
 import dev.spool.job.JobId;
 import dev.spool.job.Page;
-import dev.spool.job.OutboxEvent;
-import dev.spool.job.SigningSecret;
-import dev.spool.job.WebhookEndpoint;
 import dev.spool.job.WebhookEvent;
+import dev.spool.webhook.Delivery;
+import dev.spool.webhook.OutboxEvent;
+import dev.spool.webhook.SigningSecret;
+import dev.spool.webhook.WebhookEndpoint;
+import dev.spool.webhook.WebhookStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,5 +1,9 @@
 package dev.spool.store;
 
+import dev.spool.artifact.FileStore;
+import dev.spool.auth.KeyStore;
+import dev.spool.webhook.WebhookStore;
+
 /**
  * One opened database and its seams, one per area: the job's life ({@link Store}), API keys,
  * webhooks, files, workers and logs, and the event log. They share one writer (every write of

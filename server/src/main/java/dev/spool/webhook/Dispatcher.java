@@ -1,11 +1,10 @@
 package dev.spool.webhook;
 
-import dev.spool.job.Delivery;
+
 import dev.spool.job.RetrySchedule;
 import dev.spool.job.SpoolException;
 import dev.spool.net.GuardedHttp;
 import dev.spool.net.OutboundPolicy;
-import dev.spool.store.WebhookStore;
 import dev.spool.wake.WakeUp;
 import java.io.IOException;
 import java.net.URI;

@@ -1,13 +1,9 @@
 package dev.spool.webhook;
 
-import dev.spool.job.Artifact;
-import dev.spool.job.Delivery;
+import dev.spool.artifact.Artifact;
+import dev.spool.artifact.FileStore;
 import dev.spool.job.Job;
 import dev.spool.job.JobWebhook;
-import dev.spool.job.OutboxEvent;
-import dev.spool.job.WebhookEndpoint;
-import dev.spool.store.FileStore;
-import dev.spool.store.WebhookStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package dev.spool.webhook;
 
-import dev.spool.job.Artifact;
+import dev.spool.artifact.Artifact;
 import dev.spool.job.Job;
 import dev.spool.job.WebhookEvent;
 import java.time.Instant;

@@ -1,15 +1,12 @@
 package dev.spool.webhook;
 
-import dev.spool.job.Delivery;
+
 import dev.spool.job.ErrorCode;
 import dev.spool.job.JobId;
 import dev.spool.job.Page;
-import dev.spool.job.SigningSecret;
 import dev.spool.job.SpoolException;
-import dev.spool.job.WebhookEndpoint;
 import dev.spool.job.WebhookEvent;
 import dev.spool.net.OutboundPolicy;
-import dev.spool.store.WebhookStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;

@@ -4,7 +4,7 @@ import static dev.spool.testing.TestJobs.TENANT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spool.job.ApiKey;
+import dev.spool.auth.ApiKey;
 import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;

@@ -4,6 +4,7 @@ import static dev.spool.testing.TestJobs.TENANT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.spool.artifact.FileStore;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.Job;
 import dev.spool.job.SpoolException;
@@ -18,8 +19,8 @@ import org.junit.jupiter.api.Test;
 public abstract class FileStoreContract extends StorageContract {
     // ---------------------------------------------------------------- artifacts and secrets
 
-    private static dev.spool.job.Artifact output(Job job, int attempt, String name, long size) {
-        return new dev.spool.job.Artifact(job.id(), dev.spool.job.Artifact.Kind.OUTPUT, name, attempt, "image/png", size,
+    private static dev.spool.artifact.Artifact output(Job job, int attempt, String name, long size) {
+        return new dev.spool.artifact.Artifact(job.id(), dev.spool.artifact.Artifact.Kind.OUTPUT, name, attempt, "image/png", size,
                 "a".repeat(64), T0);
     }
 
@@ -35,7 +36,7 @@ public abstract class FileStoreContract extends StorageContract {
                 .isInstanceOfSatisfying(SpoolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE));
         assertThatThrownBy(() -> storage.files().artifactAdd(output(job, 1, "b.png", 81), 2, 100)).isInstanceOf(SpoolException.class);
 
-        assertThat(storage.files().artifactList(TENANT, job.id())).extracting(dev.spool.job.Artifact::name).containsExactly("a.png", "b.png");
+        assertThat(storage.files().artifactList(TENANT, job.id())).extracting(dev.spool.artifact.Artifact::name).containsExactly("a.png", "b.png");
         assertThat(storage.files().artifactList(TENANT, job.id()).getFirst().size()).isEqualTo(20);
         assertThat(storage.files().artifactList("other", job.id())).isEmpty();
         assertThat(storage.files().artifactGetAny(job.id(), "b.png")).isPresent();

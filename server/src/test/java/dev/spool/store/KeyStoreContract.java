@@ -3,7 +3,8 @@ package dev.spool.store;
 import static dev.spool.testing.TestJobs.TENANT;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spool.job.ApiKey;
+import dev.spool.auth.ApiKey;
+import dev.spool.auth.KeyStore;
 import org.junit.jupiter.api.Test;
 
 /** What every database's {@link KeyStore} must do. */

@@ -4,7 +4,7 @@ import static dev.spool.testing.TestJobs.TENANT;
 import static dev.spool.testing.TestJobs.newJob;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spool.job.ApiKey;
+import dev.spool.auth.ApiKey;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.Job;
 import dev.spool.job.JobId;

@@ -3,10 +3,8 @@ package dev.spool.webhook;
 import static dev.spool.testing.TestJobs.TENANT;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spool.job.Delivery;
 import dev.spool.job.Job;
 import dev.spool.job.RetrySchedule;
-import dev.spool.job.WebhookEndpoint;
 import dev.spool.job.WebhookEvent;
 import dev.spool.net.OutboundPolicy;
 import dev.spool.store.SqliteStore;

@@ -35,7 +35,7 @@ class RetentionPrunerTest {
         MutableClock clock = new MutableClock(t0);
         Path blobs = dir.resolve("artifacts");
         try (SqliteStore store = SqliteStore.open(dir.resolve("spool.db"), 8, 1)) {
-            JobFiles files = new JobFiles(store, new LocalArtifactStore(blobs), clock,
+            JobFiles files = new JobFiles(store.files(), new LocalArtifactStore(blobs), clock,
                     new JobFiles.Settings(1 << 20, 10, 1 << 20, Duration.ofHours(1), "k"));
             Job job = new TestJobs(store).running("echo", t0);
             files.upload(job.id(), 1, "out.txt", "text/plain", new ByteArrayInputStream("bytes".getBytes()));

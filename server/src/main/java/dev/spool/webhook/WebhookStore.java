@@ -1,23 +1,18 @@
-package dev.spool.store;
+package dev.spool.webhook;
 
-import dev.spool.job.Delivery;
 import dev.spool.job.JobId;
 import dev.spool.job.Page;
-import dev.spool.job.OutboxEvent;
-import dev.spool.job.SigningSecret;
-import dev.spool.job.WebhookEndpoint;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
  * Webhook endpoints with their signing secrets, and the outbox of deliveries: the rows the
  * job's transitions wrote in their own transactions, leased by dispatchers, tried and pruned.
  */
-public sealed interface WebhookStore permits JdbcWebhooks {
+public interface WebhookStore {
     /**
      * Job events waiting in the outbox (written in each event's transaction when the job has its own
      * webhook or its tenant has an endpoint), oldest first, at most {@code limit}.

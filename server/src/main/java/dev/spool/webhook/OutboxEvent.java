@@ -1,5 +1,7 @@
-package dev.spool.job;
+package dev.spool.webhook;
 
+import dev.spool.job.Job;
+import dev.spool.job.WebhookEvent;
 import java.time.Instant;
 
 /**

@@ -1,4 +1,4 @@
-package dev.spool.job;
+package dev.spool.auth;
 
 import java.time.Instant;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.spool.job;
+package dev.spool.webhook;
 
 import java.time.Instant;
 import java.util.List;

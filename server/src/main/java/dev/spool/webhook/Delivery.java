@@ -1,5 +1,6 @@
-package dev.spool.job;
+package dev.spool.webhook;
 
+import dev.spool.job.JobId;
 import java.time.Instant;
 import java.util.Locale;
 

@@ -1,6 +1,7 @@
-package dev.spool.store;
+package dev.spool.artifact;
 
-import dev.spool.job.Artifact;
+
+import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import java.time.Instant;
 import java.util.List;
@@ -12,7 +13,7 @@ import java.util.function.Supplier;
  * and the shared secrets the file links are signed with. The bytes themselves live in the
  * artifact package's blob stores.
  */
-public sealed interface FileStore permits JdbcFiles {
+public interface FileStore {
     /**
      * Blobs unreferenced since before {@code orphanedBefore}, up to {@code limit}; blobs referenced
      * again are dropped from the orphan list as they are met.
@@ -43,4 +44,7 @@ public sealed interface FileStore permits JdbcFiles {
 
     /** The value of a shared secret, created with {@code create} by whichever node asks first. */
     byte[] secret(String name, Supplier<byte[]> create);
+
+    /** The job a file belongs to, of any tenant: to check an upload's attempt before reading its bytes. */
+    Optional<Job> job(JobId id);
 }

@@ -1,6 +1,6 @@
-package dev.spool.store;
+package dev.spool.auth;
 
-import dev.spool.job.ApiKey;
+
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -8,7 +8,7 @@ import java.util.Optional;
 /**
  * API keys: stored hashed, looked up by their public prefix, revoked but never deleted.
  */
-public sealed interface KeyStore permits JdbcKeys {
+public interface KeyStore {
     void keyInsert(ApiKey key);
 
     Optional<ApiKey> keyByPrefix(String prefix);
