@@ -8,6 +8,7 @@ import dev.spool.job.JobId;
 import dev.spool.job.Outcome;
 import dev.spool.job.Progress;
 import dev.spool.job.SpoolException;
+import dev.spool.wake.WakeUp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -62,7 +62,8 @@ public final class LocalRunner implements AutoCloseable {
     private final Settings settings;
     private final String workerId;
     private final Map<JobId, Running> running = new ConcurrentHashMap<>();
-    private final Semaphore wake = new Semaphore(0);
+    /** Rung by commits that make jobs claimable and by jobs that end (a slot is free). */
+    private final WakeUp bell = new WakeUp();
     private final ScheduledExecutorService ticker;
     private final Thread loop;
     private volatile boolean claiming = true;
@@ -86,7 +87,7 @@ public final class LocalRunner implements AutoCloseable {
     }
 
     private void wake() {
-        wake.release();
+        bell.ring();
     }
 
     private void claimLoop() {
@@ -98,6 +99,7 @@ public final class LocalRunner implements AutoCloseable {
         boolean backlog = false;
         long lastClaim = System.nanoTime();
         while (claiming) {
+            long seen = bell.rings(); // a ring from here on ends the wait below at once
             try {
                 int free = settings.slots() - running.size();
                 long waited = System.nanoTime() - lastClaim;
@@ -111,17 +113,15 @@ public final class LocalRunner implements AutoCloseable {
                     lastClaim = System.nanoTime();
                 }
                 if (bunching) {
-                    wake.tryAcquire(Math.max(1, (BUNCH_WAIT.toNanos() - waited) / 1_000_000), TimeUnit.MILLISECONDS);
-                    wake.drainPermits();
+                    bell.await(seen, Duration.ofNanos(Math.max(1_000_000, BUNCH_WAIT.toNanos() - waited)));
                 } else if (claimed == 0 || claimed < free) {
                     // Nothing more waiting: sleep until a wake-up (a submit, a finished job freeing
                     // a slot) or the poll interval. A full claim goes round again at once.
-                    wake.tryAcquire(settings.poll().toMillis(), TimeUnit.MILLISECONDS);
-                    wake.drainPermits();
+                    bell.await(seen, settings.poll());
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                if (Thread.currentThread().isInterrupted()) {
+                    return;
+                }
             } catch (RuntimeException e) {
                 if (claiming) {
                     if (!SpoolException.unavailable(e)) {
