@@ -26,7 +26,7 @@ class ArchitectureTest {
             Map.entry("webhook", Set.of("artifact", "job", "net", "wake")),
             // ...and the store implements them all, in SQL.
             Map.entry("store", Set.of("artifact", "auth", "job", "webhook")),
-            Map.entry("engine", Set.of("job", "store", "wake")),
+            Map.entry("engine", Set.of("client", "job", "store", "wake")), // client: the worker runtime it shares with SpoolWorker
             Map.entry("engine.maintenance", Set.of("engine", "job", "store")),
             Map.entry("executor", Set.of("engine", "job")),
             Map.entry("http", Set.of("artifact", "auth", "engine", "job", "webhook")),

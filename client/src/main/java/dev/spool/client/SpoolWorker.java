@@ -3,16 +3,8 @@ package dev.spool.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Runs jobs claimed from Spool in this process: picks types, a concurrency and a handler, then
@@ -28,7 +20,6 @@ import java.util.logging.Logger;
  * }</pre>
  */
 public final class SpoolWorker implements AutoCloseable {
-    private static final Logger log = Logger.getLogger(SpoolWorker.class.getName());
 
     /** The work: returns the job's result, or throws ({@link Failure} to choose the code and whether to retry). */
     @FunctionalInterface
@@ -72,22 +63,12 @@ public final class SpoolWorker implements AutoCloseable {
         }
     }
 
-    private enum Stop { NONE, CANCELLED, TIMED_OUT, LOST, RELEASED }
-
-    private final SpoolClient client;
-    private final Builder settings;
-    private final Map<String, Running> running = new ConcurrentHashMap<>();
-    private final Semaphore slots;
-    private final Thread claimLoop;
-    private final Thread ticker;
-    private volatile boolean claiming = true;
+    private final WorkerRuntime<ClaimedJob> runtime;
 
     private SpoolWorker(Builder b) {
-        this.client = b.client;
-        this.settings = b;
-        this.slots = new Semaphore(b.concurrency);
-        this.claimLoop = Thread.ofVirtual().name("spool-worker-claim").start(this::claimLoop);
-        this.ticker = Thread.ofVirtual().name("spool-worker-heartbeat").start(this::tickLoop);
+        this.runtime = new WorkerRuntime<>("spool-worker", new Http(b), new Runs(b),
+                new WorkerRuntime.Settings(b.concurrency, Duration.ofSeconds(b.waitSeconds), Duration.ofMillis(b.tick),
+                        Duration.ZERO, b.grace));
     }
 
     public static Builder builder(SpoolClient client) {
@@ -96,54 +77,14 @@ public final class SpoolWorker implements AutoCloseable {
 
     /** Jobs running in this worker now. */
     public int active() {
-        return running.size();
+        return runtime.active();
     }
 
-    private void claimLoop() {
-        while (claiming) {
-            try {
-                slots.acquire(); // wait for one free slot, then ask for as many as are free
-                int free = 1 + slots.drainPermits();
-                List<ClaimedJob> jobs;
-                try {
-                    jobs = client.claim(settings.workerId, settings.name, settings.types, free, settings.waitSeconds);
-                } catch (RuntimeException e) {
-                    slots.release(free);
-                    if (claiming) {
-                        if (!claimFailing) { // once per streak, not once a second
-                            log.log(Level.WARNING, "claim failed; trying again every second until it works: " + e.getMessage(),
-                                    passing(e) ? null : e);
-                            claimFailing = true;
-                        }
-                        Thread.sleep(1000);
-                    }
-                    continue;
-                }
-                if (claimFailing) {
-                    log.info("claiming works again");
-                    claimFailing = false;
-                }
-                slots.release(free - jobs.size());
-                if (!claiming) {
-                    // Closed while the claim was on its way: hand back what it brought, unspent.
-                    jobs.forEach(j -> {
-                        try {
-                            client.release(j.id(), j.attempt());
-                        } catch (RuntimeException e) {
-                            log.log(Level.WARNING, "could not release job " + j.id() + "; its lease will expire", e);
-                        }
-                    });
-                    return;
-                }
-                jobs.forEach(this::start);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
+    /** Stops claiming, lets running jobs finish within the grace period, and hands back the rest. */
+    @Override
+    public void close() {
+        runtime.close();
     }
-
-    /** Claims failed since the last one that worked; the claim loop's thread only. */
-    private boolean claimFailing;
 
     /** Spool unreachable, unavailable (503) or limiting (429): a passing state, worth a line, not a stack. */
     private static boolean passing(RuntimeException e) {
@@ -151,252 +92,111 @@ public final class SpoolWorker implements AutoCloseable {
                 || e instanceof SpoolApiException api && (api.status() == 503 || api.status() == 429);
     }
 
-    private void start(ClaimedJob job) {
-        Running r = new Running(job);
-        running.put(job.id(), r);
-        r.thread = Thread.ofVirtual().name("spool-worker-job-" + job.id()).start(() -> execute(r));
-    }
-
-    private void execute(Running r) {
-        ClaimedJob job = r.job;
-        try {
-            JsonNode result = settings.handler.run(r);
-            switch (r.stop.get()) {
-                case NONE -> {
-                    try {
-                        report(job, () -> {
-                            flush(r);
-                            client.complete(job.id(), job.attempt(), result, r.units);
-                        });
-                    } catch (SpoolApiException refused) {
-                        log.info("job " + job.id() + " attempt " + job.attempt() + ": its result was refused ("
-                                + refused.status() + " " + refused.code() + ")");
-                    } catch (RuntimeException unreachable) {
-                        log.log(Level.WARNING, "job " + job.id() + " attempt " + job.attempt()
-                                + ": its result could not be delivered; its lease will expire and it will run again", unreachable);
-                    }
-                }
-                case CANCELLED -> client.fail(job.id(), job.attempt(), "cancelled", "stopped at the client's request", false);
-                case TIMED_OUT -> timedOut(r);
-                case LOST, RELEASED -> { } // the attempt is no longer ours
-            }
-        } catch (Exception e) {
-            try {
-                switch (r.stop.get()) {
-                    case CANCELLED -> client.fail(job.id(), job.attempt(), "cancelled", "stopped at the client's request", false);
-                    case TIMED_OUT -> timedOut(r);
-                    case LOST, RELEASED -> { }
-                    case NONE -> report(job, () -> {
-                        flush(r);
-                        if (e instanceof Failure f) {
-                            client.fail(job.id(), job.attempt(), f.code, String.valueOf(f.getMessage()), f.retryable);
-                        } else {
-                            client.fail(job.id(), job.attempt(), "worker_error",
-                                    e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), true);
-                        }
-                    });
-                }
-            } catch (RuntimeException report) {
-                log.log(Level.WARNING, "could not report the end of job " + job.id() + " attempt " + job.attempt(), report);
-            }
-        } finally {
-            running.remove(job.id());
-            slots.release();
-        }
-    }
-
-    /** How long a finished job's report is retried while Spool is unreachable or unavailable. */
-    private static final Duration REPORT_RETRY_FOR = Duration.ofMinutes(2);
-
-    /**
-     * Sends a report, again and again with a growing pause while Spool cannot be reached or answers
-     * 503 or 429 (a restart, a database outage), so that a finished job keeps its outcome instead
-     * of running again. Reports are fenced by the attempt: a late one is refused, never applied twice.
-     */
-    private static void report(ClaimedJob job, Runnable call) {
-        long pauseMs = 100;
-        long giveUpAt = System.nanoTime() + REPORT_RETRY_FOR.toNanos();
-        while (true) {
-            try {
-                call.run();
-                return;
-            } catch (RuntimeException e) {
-                if (!passing(e) || System.nanoTime() > giveUpAt) {
-                    throw e;
-                }
-            }
-            try {
-                Thread.sleep(pauseMs);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while reporting job " + job.id(), e);
-            }
-            pauseMs = Math.min(pauseMs * 2, 2_000);
-        }
-    }
-
-    private void timedOut(Running r) {
-        client.fail(r.job.id(), r.job.attempt(), "timeout",
-                "The attempt ran longer than its timeout of " + r.job.timeoutSeconds() + " s.", true);
-    }
-
-    private void flush(Running r) {
-        List<String> lines = r.drainLines();
-        if (!lines.isEmpty()) {
-            client.appendLogs(r.job.id(), r.job.attempt(), lines);
-        }
-    }
-
-    private void tickLoop() {
-        while (claiming || !running.isEmpty()) {
-            long now = System.nanoTime();
-            for (Running r : running.values()) {
-                if (r.stop.get() != Stop.NONE) {
-                    continue;
-                }
-                if (now >= r.deadline) {
-                    r.stopWith(Stop.TIMED_OUT);
-                    continue;
-                }
-                if (now - r.lastBeat >= TimeUnit.MILLISECONDS.toNanos(Math.max(100, r.job.heartbeatIntervalMs() / 2))
-                        || r.pendingProgress.get() != null) {
-                    beat(r);
-                }
-            }
-            try {
-                Thread.sleep(settings.tick);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
-    }
-
-    private void beat(Running r) {
-        r.lastBeat = System.nanoTime();
-        Double[] progress = r.pendingProgress.getAndSet(null);
-        try {
-            flush(r);
-            HeartbeatReply reply = client.heartbeat(r.job.id(), r.job.attempt(),
-                    progress == null ? null : progress[0], progress == null ? null : r.pendingMessage);
-            if (reply.cancelRequested()) {
-                r.stopWith(Stop.CANCELLED);
-            }
-        } catch (SpoolApiException e) {
-            if (e.status() == 409 || e.status() == 404) {
-                // Rescued, finished or deleted elsewhere: stop, and report nothing.
-                log.info("job " + r.job.id() + " attempt " + r.job.attempt() + " is no longer ours (" + e.status() + "); stopping it");
-                r.stopWith(Stop.LOST);
-            } else {
-                beatFailed(r, e);
-            }
-        } catch (RuntimeException e) {
-            beatFailed(r, e);
-        }
-    }
-
-    /** A passing failure (Spool restarting, its database away) is worth a fine line; anything else a warning. */
-    private static void beatFailed(Running r, RuntimeException e) {
-        if (passing(e)) {
-            log.fine("heartbeat of job " + r.job.id() + " failed: " + e.getMessage());
-        } else {
-            log.log(Level.WARNING, "heartbeat of job " + r.job.id() + " failed", e);
-        }
-    }
-
-    /** Stops claiming, lets running jobs finish within the grace period, and hands back the rest. */
-    @Override
-    public void close() {
-        claiming = false;
-        // The claim in flight is not abandoned: the server would still hand it jobs that nobody
-        // reads, stuck until their leases ran out. It ends within its wait; what it brings goes back.
-        if (slots.hasQueuedThreads()) {
-            claimLoop.interrupt(); // waiting for a free slot, not on the server: nothing in flight
-        }
-        try {
-            claimLoop.join(Duration.ofSeconds(settings.waitSeconds + 10));
-            long deadline = System.nanoTime() + settings.grace.toNanos();
-            while (!running.isEmpty() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            for (Running r : new ArrayList<>(running.values())) {
-                if (r.stopWith(Stop.RELEASED)) {
-                    try {
-                        client.release(r.job.id(), r.job.attempt());
-                    } catch (RuntimeException e) {
-                        log.log(Level.WARNING, "could not release job " + r.job.id() + "; its lease will expire", e);
-                    }
-                }
-            }
-            ticker.interrupt();
-            ticker.join(Duration.ofSeconds(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** One job in this worker, and the handler's view of it. */
-    private final class Running implements Context {
-        final ClaimedJob job;
-        final long deadline;
-        final AtomicReference<Stop> stop = new AtomicReference<>(Stop.NONE);
-        final AtomicReference<Double[]> pendingProgress = new AtomicReference<>();
-        final List<String> lines = new ArrayList<>();
-        volatile String pendingMessage;
-        volatile long lastBeat = System.nanoTime();
-        volatile long units;
-        volatile Thread thread;
-
-        Running(ClaimedJob job) {
-            this.job = job;
-            this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(job.timeoutSeconds());
-        }
-
-        boolean stopWith(Stop why) {
-            if (!stop.compareAndSet(Stop.NONE, why)) {
-                return false;
-            }
-            Thread t = thread;
-            if (t != null) {
-                t.interrupt();
-            }
-            return true;
-        }
-
-        synchronized List<String> drainLines() {
-            List<String> out = List.copyOf(lines);
-            lines.clear();
-            return out;
+    /** The worker protocol over HTTP. */
+    private record Http(Builder b) implements WorkerRuntime.Transport<ClaimedJob> {
+        @Override
+        public List<ClaimedJob> claim(int max, Duration wait) {
+            return b.client.claim(b.workerId, b.name, b.types, max, (int) wait.toSeconds());
         }
 
         @Override
-        public ClaimedJob job() {
-            return job;
+        public String id(ClaimedJob job) {
+            return job.id();
         }
 
         @Override
-        public void progress(double fraction, String message) {
-            pendingMessage = message;
-            pendingProgress.set(new Double[] {Math.max(0, Math.min(1, fraction))});
+        public int attempt(ClaimedJob job) {
+            return job.attempt();
         }
 
         @Override
-        public synchronized void log(String line) {
-            lines.add(line.length() > 8192 ? line.substring(0, 8192) : line);
+        public int timeoutSeconds(ClaimedJob job) {
+            return job.timeoutSeconds();
         }
 
         @Override
-        public void attach(String name, String contentType, java.nio.file.Path file) {
-            client.uploadArtifact(job.id(), job.attempt(), name, contentType, file);
+        public Duration heartbeatEvery(ClaimedJob job) {
+            return Duration.ofMillis(Math.max(100, job.heartbeatIntervalMs() / 2));
         }
 
         @Override
-        public synchronized void addUnits(long n) {
-            units += n;
+        public boolean heartbeat(ClaimedJob job, Double fraction, String message) {
+            return b.client.heartbeat(job.id(), job.attempt(), fraction, message).cancelRequested();
         }
 
         @Override
-        public boolean stopped() {
-            return stop.get() != Stop.NONE;
+        public void appendLogs(ClaimedJob job, List<String> lines) {
+            b.client.appendLogs(job.id(), job.attempt(), lines);
+        }
+
+        @Override
+        public void report(ClaimedJob job, WorkerRuntime.Outcome outcome) {
+            switch (outcome) {
+                case WorkerRuntime.Outcome.Succeeded s -> b.client.complete(job.id(), job.attempt(), s.result(), s.units());
+                case WorkerRuntime.Outcome.Failed f -> b.client.fail(job.id(), job.attempt(), f.code(), f.message(), f.retryable());
+                case WorkerRuntime.Outcome.Cancelled c ->
+                        b.client.fail(job.id(), job.attempt(), "cancelled", "stopped at the client's request", false);
+            }
+        }
+
+        @Override
+        public void giveBack(ClaimedJob job) {
+            b.client.release(job.id(), job.attempt());
+        }
+
+        @Override
+        public WorkerRuntime.Trouble trouble(RuntimeException e) {
+            if (e instanceof SpoolApiException api && (api.status() == 409 || api.status() == 404)) {
+                return WorkerRuntime.Trouble.LOST;
+            }
+            return passing(e) ? WorkerRuntime.Trouble.PASSING : WorkerRuntime.Trouble.OTHER;
+        }
+    }
+
+    /** The builder's handler, run with a {@link Context} of its job. */
+    private record Runs(Builder b) implements WorkerRuntime.Handler<ClaimedJob> {
+        @Override
+        public JsonNode run(WorkerRuntime.Slot<ClaimedJob> slot) throws Exception {
+            return b.handler.run(new Context() {
+                @Override
+                public ClaimedJob job() {
+                    return slot.job();
+                }
+
+                @Override
+                public void progress(double fraction, String message) {
+                    slot.progress(fraction, message);
+                }
+
+                @Override
+                public void log(String line) {
+                    slot.log(line);
+                }
+
+                @Override
+                public void attach(String name, String contentType, java.nio.file.Path file) {
+                    b.client.uploadArtifact(slot.job().id(), slot.job().attempt(), name, contentType, file);
+                }
+
+                @Override
+                public void addUnits(long units) {
+                    slot.addUnits(units);
+                }
+
+                @Override
+                public boolean stopped() {
+                    return slot.stopped();
+                }
+            });
+        }
+
+        @Override
+        public WorkerRuntime.Outcome.Failed failed(Exception e) {
+            if (e instanceof Failure f) {
+                return new WorkerRuntime.Outcome.Failed(f.code, String.valueOf(f.getMessage()), f.retryable);
+            }
+            return new WorkerRuntime.Outcome.Failed("worker_error",
+                    e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), true);
         }
     }
 
