@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -180,8 +181,9 @@ public final class WorkerRuntime<J> implements AutoCloseable {
 
     private void claimFailed(RuntimeException e) {
         if (!claimFailing) { // once per streak, not once a second
-            log.log(Level.WARNING, name + ": claim failed; trying again every second until it works: " + e.getMessage(),
-                    transport.trouble(e) == Trouble.PASSING ? null : e);
+            boolean passing = transport.trouble(e) == Trouble.PASSING; // an outage: a line, not a stack
+            log.log(passing ? Level.INFO : Level.WARNING,
+                    name + ": claim failed; trying again every second until it works: " + e.getMessage(), passing ? null : e);
             claimFailing = true;
         }
     }
@@ -218,8 +220,7 @@ public final class WorkerRuntime<J> implements AutoCloseable {
             outcome = slot.stop.get() == Stop.NONE ? handler.failed(e) : stopped(slot);
         }
         try {
-            if (outcome != null) {
-                flush(slot, false);
+            if (outcome != null && flushBeforeReport(slot)) {
                 reportUntilHeard(job, outcome);
             }
         } catch (RuntimeException e) {
@@ -232,6 +233,23 @@ public final class WorkerRuntime<J> implements AutoCloseable {
         } finally {
             running.remove(transport.id(job));
             free.release();
+        }
+    }
+
+    /**
+     * The job's last log lines and progress, best effort: failing to pass them on must not cost the
+     * job its outcome. False when the attempt turned out to be no longer ours (nothing to report).
+     */
+    private boolean flushBeforeReport(Slot<J> slot) {
+        try {
+            flush(slot, false);
+            return true;
+        } catch (RuntimeException e) {
+            if (transport.trouble(e) == Trouble.LOST) {
+                return false;
+            }
+            log.fine("job " + transport.id(slot.job) + ": its last log lines or progress were not passed on: " + e.getMessage());
+            return true;
         }
     }
 
@@ -408,7 +426,7 @@ public final class WorkerRuntime<J> implements AutoCloseable {
 
         /** What stopped it, in a word, for messages. */
         public String stopReason() {
-            return stop.get().name().toLowerCase(java.util.Locale.ROOT);
+            return stop.get().name().toLowerCase(Locale.ROOT);
         }
 
         private boolean stopWith(Stop why) {

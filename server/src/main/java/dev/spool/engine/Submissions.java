@@ -71,7 +71,7 @@ final class Submissions {
     private static void checkSources(List<Submission.Source> sources) {
         for (int i = 0; i < sources.size(); i++) {
             Submission.Source source = sources.get(i);
-            if (source == null || source.kind() == null) {
+            if (source.kind() == null) {
                 throw SpoolException.invalid("sources[" + i + "].kind is required: url or text");
             }
             switch (source.kind()) {

@@ -80,7 +80,8 @@ final class JobRoutes {
     private Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> uploaded) {
         SubmitBody body = Json.convert(tree, SubmitBody.class);
         List<Submission.Source> sources = body.sources() == null ? List.of() : body.sources().stream()
-                .map(s -> s == null ? null : new Submission.Source(s.kind(), s.url(), s.text(), s.name())).toList();
+                .map(s -> s == null ? new Submission.Source(null, null, null, null) // refused: "kind is required"
+                        : new Submission.Source(s.kind(), s.url(), s.text(), s.name())).toList();
         return Submission.builder(body.type(), body.input())
                 .queue(body.queue()).priority(body.priority()).title(body.title()).metadata(body.metadata())
                 .maxAttempts(body.maxAttempts()).timeoutSeconds(body.timeoutSeconds())

@@ -116,6 +116,15 @@ class SourcesTest {
     @Test
     void badSourcesAreClearProblems() {
         assertThat(submit("[{\"kind\": \"file\"}]").statusCode()).isEqualTo(400);
+        HttpResponse<byte[]> nothing = submit("[null]");
+        assertThat(nothing.statusCode()).isEqualTo(400);
+        assertThat(json(new String(nothing.body())).get("detail").asText()).contains("sources[0].kind is required");
+        // A refused type is refused before any source is fetched: nothing reaches the origin.
+        int hits = originHits.get();
+        HttpResponse<byte[]> unknown = spool.post("/v1/jobs", tenantKey, "{\"type\": \"no-such-type\", \"input\": {}, "
+                + "\"sources\": [{\"kind\": \"url\", \"url\": \"http://localhost:" + port + "/audio/talk.wav\"}]}");
+        assertThat(unknown.statusCode()).isEqualTo(422);
+        assertThat(originHits.get()).isEqualTo(hits);
         assertThat(submit("[{\"kind\": \"text\"}]").statusCode()).isEqualTo(400);
         assertThat(submit("[{\"kind\": \"text\", \"text\": \"x\", \"name\": \"../up.txt\"}]").statusCode()).isEqualTo(400);
         assertThat(submit("[{\"kind\": \"url\", \"url\": \"http://localhost:" + port + "/missing\"}]").statusCode()).isEqualTo(422);
