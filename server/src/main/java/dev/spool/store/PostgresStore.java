@@ -152,7 +152,10 @@ public final class PostgresStore extends JdbcStore {
     @Override
     protected String claimStatement(String pick) {
         // Concurrent claimers on other nodes skip the rows this one has picked instead of waiting.
-        return super.claimStatement(pick + " FOR UPDATE SKIP LOCKED");
+        // The pick is fenced in a MATERIALIZED CTE: it runs once, so the planner cannot run it again
+        // for the outer UPDATE (with SKIP LOCKED, a second run would pick other rows: more than the
+        // LIMIT claimed), nor fold it into the UPDATE's plan.
+        return super.claimStatement("WITH picked AS MATERIALIZED (" + pick + " FOR UPDATE SKIP LOCKED) SELECT id FROM picked");
     }
 
     @Override
