@@ -195,8 +195,7 @@ public final class SpoolWorker implements AutoCloseable {
             if (e instanceof Failure f) {
                 return new WorkerRuntime.Outcome.Failed(f.code, String.valueOf(f.getMessage()), f.retryable);
             }
-            return new WorkerRuntime.Outcome.Failed("worker_error",
-                    e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), true);
+            return new WorkerRuntime.Outcome.Failed("worker_error", WorkerRuntime.describe(e), true);
         }
     }
 

@@ -105,6 +105,11 @@ public final class WorkerRuntime<J> implements AutoCloseable {
         Outcome.Failed failed(Exception e);
     }
 
+    /** An unexpected exception in one line, as a failed outcome's message: its class, and its message if it has one. */
+    public static String describe(Exception e) {
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    }
+
     private enum Stop { NONE, CANCELLED, TIMED_OUT, LOST, RELEASED }
 
     private final Transport<J> transport;

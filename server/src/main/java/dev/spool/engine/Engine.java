@@ -381,6 +381,6 @@ public final class Engine {
     }
 
     private SpoolException staleOrMissing(JobId id) {
-        return Finishes.staleOrMissing(store, id);
+        return finishes.staleOrMissing(id);
     }
 }

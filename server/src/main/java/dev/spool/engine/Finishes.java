@@ -149,17 +149,14 @@ final class Finishes {
     }
 
 
-    static SpoolException staleOrMissing(Store store, JobId id) {
+    /** STALE_ATTEMPT for a job that exists (its attempt is not the caller's), else NOT_FOUND. */
+    SpoolException staleOrMissing(JobId id) {
         return store.jobGetAny(id)
                 .map(job -> stale(job, -1))
                 .orElseGet(() -> SpoolException.notFound("job"));
     }
 
-    private SpoolException staleOrMissing(JobId id) {
-        return staleOrMissing(store, id);
-    }
-
-    static SpoolException stale(Job job, int attempt) {
+    private static SpoolException stale(Job job, int attempt) {
         return new SpoolException(ErrorCode.STALE_ATTEMPT, "Attempt " + (attempt < 0 ? "" : attempt + " ")
                 + "is no longer current: the job is " + job.status().wireName() + " at attempt " + job.attempt() + ".");
     }

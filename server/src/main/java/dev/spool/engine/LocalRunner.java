@@ -172,8 +172,7 @@ public final class LocalRunner implements AutoCloseable {
             if (e instanceof JobFailure f) {
                 return new WorkerRuntime.Outcome.Failed(f.error().code(), f.error().message(), f.error().retryable());
             }
-            return new WorkerRuntime.Outcome.Failed("handler_error",
-                    e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage(), true);
+            return new WorkerRuntime.Outcome.Failed("handler_error", WorkerRuntime.describe(e), true);
         }
     }
 

@@ -98,7 +98,7 @@ final class JdbcFiles implements FileStore {
                 id.value(), name).stream().findFirst());
     }
 
-    static List<Artifact> artifacts(Connection c, String sql, Object... args) throws SQLException {
+    private static List<Artifact> artifacts(Connection c, String sql, Object... args) throws SQLException {
         List<Artifact> out = new ArrayList<>();
         try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {

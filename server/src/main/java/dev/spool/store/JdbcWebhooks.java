@@ -170,7 +170,7 @@ final class JdbcWebhooks implements WebhookStore {
     }
 
     /** The events an endpoint row subscribes to, from their stored JSON. */
-    static Set<WebhookEvent> subscribed(String text) {
+    private static Set<WebhookEvent> subscribed(String text) {
         Set<WebhookEvent> events = EnumSet.noneOf(WebhookEvent.class);
         read(text, JsonNode.class).forEach(e -> events.add(WebhookEvent.parse(e.asText())));
         return events;

@@ -85,9 +85,9 @@ public final class Dispatcher implements AutoCloseable {
 
     /**
      * One round, as the loop runs it and as tests run it with their own clock: expands the outbox
-     * into deliveries, forgets old finished deliveries when that is due, then leases as many due deliveries as there are free slots and
-     * starts sending each on its own virtual thread. Returns how many it started; {@link
-     * #awaitIdle} waits until they are recorded.
+     * into deliveries, forgets old finished deliveries when that is due, then leases as many due
+     * deliveries as there are free slots and starts sending each on its own virtual thread. Returns
+     * how many it started; {@link #awaitIdle} waits until they are recorded.
      */
     public int runOnce(Instant now) {
         fanout.runOnce(now);

@@ -155,8 +155,6 @@ public final class Webhooks {
                         + e.disabledReason() + "); enable it with PATCH /v1/webhooks/" + e.id() + " first.");
             }
         }
-        Delivery replayed = store.deliveryReplay(tenant, id, clock.instant())
-                .orElseThrow(() -> SpoolException.notFound("delivery"));
-        return replayed;
+        return store.deliveryReplay(tenant, id, clock.instant()).orElseThrow(() -> SpoolException.notFound("delivery"));
     }
 }
