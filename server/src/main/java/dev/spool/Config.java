@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.spool.compat.CompatSettings;
 import dev.spool.job.RetrySchedule;
+import dev.spool.store.PostgresStore;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -39,14 +40,15 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
     /**
      * @param database           empty for the embedded SQLite file in {@code dataDir}, or a PostgreSQL URL
      * @param groupCommitMax     most writes committed together in one transaction
-     * @param readConnections    connections for reads, beside the one writer
+     * @param readConnections    connections for reads, beside the writer's
+     * @param writeConnections   PostgreSQL only: write transactions in flight at once, each on a connection of its own
      * @param schema             PostgreSQL only: the schema of Spool's tables
      * @param statementTimeoutMs PostgreSQL: longest a statement may run; both: with connectTimeoutMs, the
      *                           longest a caller waits for its write before it is told to retry
      * @param connectTimeoutMs   longest a call waits for a database connection (to open one, or from the pool)
      */
     public record Storage(String dataDir, String database, int groupCommitMax, int readConnections, String schema,
-                          int statementTimeoutMs, int connectTimeoutMs) {
+                          int statementTimeoutMs, int connectTimeoutMs, int writeConnections) {
         @com.fasterxml.jackson.annotation.JsonIgnore
         public boolean isPostgres() {
             return !database.isEmpty();
@@ -136,6 +138,8 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
         require(storage.connectTimeoutMs() >= 250, "storage.connect_timeout_ms must be at least 250");
         require(storage.groupCommitMax() >= 1, "storage.group_commit_max must be at least 1");
         require(storage.readConnections() >= 1, "storage.read_connections must be at least 1");
+        require(storage.writeConnections() >= 1 && storage.writeConnections() <= 64,
+                "storage.write_connections must be between 1 and 64");
         require(artifacts.backend().equals("local") || artifacts.backend().equals("s3"), "artifacts.backend must be local or s3");
         require(!artifacts.backend().equals("s3") || !artifacts.s3().bucket().isBlank(), "artifacts.s3.bucket is required with the s3 backend");
         require(artifacts.maxUploadBytes() >= 1, "artifacts.max_upload_bytes must be at least 1");
@@ -166,7 +170,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
     public static Config defaults() {
         return new Config(
                 new Http("127.0.0.1", 8080, "", 1024 * 1024),
-                new Storage("./spool-data", "", 512, 4, "public", 30_000, 5_000),
+                new Storage("./spool-data", "", 512, 4, "public", 30_000, 5_000, PostgresStore.Settings.WRITE_CONNECTIONS),
                 new Artifacts("local", "", new S3("", "us-east-1", "spool", "artifacts/", "", "", false),
                         1L << 30, 100, 10L << 30, 3600, ""),
                 new Sources(List.of()),

@@ -231,7 +231,7 @@ public final class Server implements AutoCloseable {
     static Storage openStore(Config.Storage s) {
         if (s.isPostgres()) {
             return PostgresStore.open(new PostgresStore.Settings(s.database(), s.schema(), s.readConnections(),
-                    s.statementTimeoutMs(), s.groupCommitMax(), s.connectTimeoutMs()));
+                    s.statementTimeoutMs(), s.groupCommitMax(), s.connectTimeoutMs(), s.writeConnections()));
         }
         return SqliteStore.open(Path.of(s.dataDir()).resolve("spool.db"), s.groupCommitMax(), s.readConnections(),
                 Duration.ofMillis((long) s.statementTimeoutMs() + s.connectTimeoutMs()));

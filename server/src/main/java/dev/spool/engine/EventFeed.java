@@ -118,8 +118,12 @@ public final class EventFeed implements AutoCloseable {
         // Registering under the reader's lock fixes 'from': every later event reaches the queue.
         lock.lock();
         try {
+            if (subscribers.isEmpty()) {
+                catchUp(); // unwatched, the reader looks only now and then
+            }
             Subscription s = new Subscription(filter, published);
             subscribers.add(s);
+            bell.ring(); // the reader reads for it from now on
             return s;
         } finally {
             lock.unlock();
@@ -133,35 +137,47 @@ public final class EventFeed implements AutoCloseable {
     /**
      * With nobody subscribed there is nobody to hand events to: the reader moves past the new ones
      * by counting them instead of reading them, as long as they leave no hole (then it reads as
-     * usual, and waits for the hole). Done under the lock, so nobody subscribes in between.
-     * Returns whether it moved on.
+     * usual, and waits for the hole), and only every {@code poll}, not after every commit. Done
+     * under the lock, so nobody subscribes in between. Returns whether it moved on.
      */
     private boolean skippedUnwatched() {
         lock.lock();
         try {
-            if (!subscribers.isEmpty()) {
-                return false;
-            }
+            return subscribers.isEmpty() && catchUp();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Moves past the events committed since the last published one, if they leave no hole; under the lock. */
+    private boolean catchUp() {
+        try {
             EventLog.EventSpan span = store.eventsAfter(published);
             if (span.count() != span.last() - published) {
                 return false;
             }
             published = span.last();
             return true;
-        } finally {
-            lock.unlock();
+        } catch (RuntimeException e) {
+            return false; // the reader reads them as usual
         }
     }
 
     private void run() {
         long holeSince = 0; // System.nanoTime() when the current hole was first seen; 0: none
+        long nextSkip = 0; // System.nanoTime() before which an unwatched reader does not look
         while (running && !Thread.currentThread().isInterrupted()) {
             boolean holeOpen = false;
             long seen = bell.rings(); // a ring from here on ends the wait below at once
             try {
+                long now = System.nanoTime();
+                if (subscribers.isEmpty() && now - nextSkip < 0) {
+                    bell.await(seen, Duration.ofNanos(nextSkip - now)); // a commit or a subscriber rings
+                    continue;
+                }
                 if (skippedUnwatched()) {
                     holeSince = 0; // whatever hole was seen is behind us now
-                    bell.await(seen, poll);
+                    nextSkip = System.nanoTime() + poll.toNanos();
                     continue;
                 }
                 List<FeedEvent> events = store.eventsBetween(published, Long.MAX_VALUE, null, null, READ_BATCH);

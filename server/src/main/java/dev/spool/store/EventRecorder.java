@@ -20,16 +20,25 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Records job events and, in the same transaction, their webhook outbox rows; tells listeners
- * after the commit. One per store, used on the writer's thread only, except for the listeners.
+ * after the commit. One per store, used on the writer's lanes; what it knows of the transaction a
+ * lane has open is kept per lane (per thread).
  */
 final class EventRecorder {
-    /** Whether the writer's open transaction recorded events, and outbox rows or deliveries; writer's thread only. */
-    private boolean eventsWritten;
-    private boolean deliveriesWritten;
+    /** What one lane's open transaction, and the one it is committing, wrote. */
+    private static final class Tx {
+        boolean eventsWritten;
+        boolean deliveriesWritten;
+        boolean eventsCommitting;
+        boolean deliveriesCommitting;
+        /**
+         * Whether each tenant has an enabled endpoint, as read in the open transaction, so that a
+         * batch of events reads it once. Forgotten before every commit and whenever a write changes
+         * endpoints.
+         */
+        final Map<String, Boolean> endpointsRead = new HashMap<>();
+    }
 
-    /** The same for the transaction being committed; writer's thread only. */
-    private boolean eventsCommitting;
-    private boolean deliveriesCommitting;
+    private final ThreadLocal<Tx> tx = ThreadLocal.withInitial(Tx::new);
 
     private final List<Runnable> eventListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> deliveryListeners = new CopyOnWriteArrayList<>();
@@ -40,25 +49,27 @@ final class EventRecorder {
      */
     EventRecorder(GroupCommitWriter writer, SqlWork<?> recorded) {
         writer.beforeCommit(c -> {
-            endpointsChanged(); // other nodes may change them once this transaction ends
-            eventsCommitting = eventsWritten;
-            deliveriesCommitting = deliveriesWritten;
-            eventsWritten = false;
-            deliveriesWritten = false;
-            if (eventsCommitting) {
+            Tx t = tx.get();
+            t.endpointsRead.clear(); // other writers may change them once this transaction ends
+            t.eventsCommitting = t.eventsWritten;
+            t.deliveriesCommitting = t.deliveriesWritten;
+            t.eventsWritten = false;
+            t.deliveriesWritten = false;
+            if (t.eventsCommitting) {
                 recorded.run(c);
             }
             return null;
         });
         writer.afterCommit(() -> {
-            if (eventsCommitting) {
+            Tx t = tx.get();
+            if (t.eventsCommitting) {
                 eventListeners.forEach(Runnable::run);
             }
-            if (deliveriesCommitting) {
+            if (t.deliveriesCommitting) {
                 deliveryListeners.forEach(Runnable::run);
             }
-            eventsCommitting = false;
-            deliveriesCommitting = false;
+            t.eventsCommitting = false;
+            t.deliveriesCommitting = false;
         });
     }
 
@@ -68,20 +79,13 @@ final class EventRecorder {
     private static final String INSERT_EVENT =
             "INSERT INTO job_events (job_id, at, kind, status, attempt, data) VALUES (?, ?, ?, ?, ?, ?)";
 
-    /**
-     * Whether each tenant has an enabled endpoint, as read in the writer's open transaction, so that
-     * a batch of events reads it once. Forgotten before every commit and whenever a write changes
-     * endpoints; writer's thread only.
-     */
-    private final Map<String, Boolean> endpointsRead = new HashMap<>();
-
     void endpointsChanged() {
-        endpointsRead.clear();
+        tx.get().endpointsRead.clear();
     }
 
     /** The open transaction wrote webhook deliveries: the dispatchers are told after it commits. */
     void deliveriesWritten() {
-        deliveriesWritten = true;
+        tx.get().deliveriesWritten = true;
     }
 
     void event(Connection c, Job job, String kind, Instant now, JsonNode data) throws SQLException {
@@ -98,7 +102,8 @@ final class EventRecorder {
         if (rows.isEmpty()) {
             return;
         }
-        eventsWritten = true;
+        Tx t = tx.get();
+        t.eventsWritten = true;
         try (PreparedStatement plain = c.prepareStatement(INSERT_EVENT)) {
             int batched = 0;
             for (EventRow row : rows) {
@@ -123,7 +128,7 @@ final class EventRecorder {
                 }
                 update(c, "INSERT INTO webhook_outbox (seq, tenant, job_id, event_type, at, job) VALUES (?, ?, ?, ?, ?, ?)",
                         seq, row.job().tenant(), row.job().id().value(), type.get().wireName(), now, JobRows.snapshot(row.job()));
-                deliveriesWritten = true;
+                t.deliveriesWritten = true;
             }
             if (batched > 0) {
                 plain.executeBatch();
@@ -136,6 +141,7 @@ final class EventRecorder {
         if (job.webhook() != null) {
             return true;
         }
+        Map<String, Boolean> endpointsRead = tx.get().endpointsRead;
         Boolean any = endpointsRead.get(job.tenant());
         if (any == null) {
             any = count(c, "SELECT count(*) FROM webhook_endpoints WHERE tenant = ? AND disabled_at IS NULL", job.tenant()) > 0;

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The shared store for several nodes: one PostgreSQL database. Each node commits its writes
- * through one {@link GroupCommitWriter} (so concurrent submits, heartbeats and completions share a
- * commit), reads through a small pool, and listens for the other nodes' notifications.
+ * through a {@link GroupCommitWriter} with several lanes (concurrent submits, heartbeats and
+ * completions share a commit, and several commits are in flight at once), reads through a small
+ * pool, and listens for the other nodes' notifications.
  *
  * <p>Only what differs from SQLite is here: claims lock the rows they pick ({@code FOR UPDATE SKIP
  * LOCKED}), capped types take an advisory lock, a commit that made jobs claimable sends one
@@ -40,14 +41,18 @@ public final class PostgresStore extends JdbcStore {
     /**
      * @param url              {@code postgresql://user:password@host:port/database} or a JDBC URL
      * @param schema           the schema Spool's tables live in (created if missing)
-     * @param poolSize         read connections; each node also holds one writer and one listener
+     * @param poolSize         read connections; each node also holds {@code writeConnections} and one listener
      * @param statementTimeoutMs longest a statement may run before the database cancels it
      * @param connectTimeoutMs   longest a call waits for a connection: to open one, or for the pool to lend one
+     * @param writeConnections the writer's lanes: write transactions in flight at once
      */
     public record Settings(String url, String schema, int poolSize, int statementTimeoutMs, int groupCommitMax,
-                           int connectTimeoutMs) {
+                           int connectTimeoutMs, int writeConnections) {
+        /** The default number of write lanes. */
+        public static final int WRITE_CONNECTIONS = 4;
+
         public Settings(String url, String schema, int poolSize, int statementTimeoutMs, int groupCommitMax) {
-            this(url, schema, poolSize, statementTimeoutMs, groupCommitMax, 5_000);
+            this(url, schema, poolSize, statementTimeoutMs, groupCommitMax, 5_000, WRITE_CONNECTIONS);
         }
 
         /** Longest a caller waits for its write: a statement's time and a reconnection's. */
@@ -100,8 +105,8 @@ public final class PostgresStore extends JdbcStore {
             // Reads and writes are watched apart: the writer's one connection comes back at once,
             // the read pool on its own schedule, and each says so once.
             Reachability reachability = new Reachability("PostgreSQL database (reads)");
-            GroupCommitWriter writer = new GroupCommitWriter(connecting::open, settings.groupCommitMax(),
-                    settings.maxWait(), new Reachability("PostgreSQL database (writes)"));
+            GroupCommitWriter writer = new GroupCommitWriter(connecting::open, settings.writeConnections(),
+                    settings.groupCommitMax(), settings.maxWait(), new Reachability("PostgreSQL database (writes)"));
             return new PostgresStore(settings, connecting, writer, readers, reachability);
         } catch (SQLException | RuntimeException e) {
             throw new IllegalStateException("cannot open PostgreSQL database " + connecting.redacted() + ": " + e.getMessage(), e);

@@ -54,7 +54,7 @@ class StoreOutageTest {
         pg = new RestartablePostgres(dir.resolve("pg")).start();
         String url = pg.newDatabase("outage");
         // Short bounds, so that the test is quick: 1 s for a statement, 1 s for a connection.
-        store = PostgresStore.open(new PostgresStore.Settings(url, "spool", 2, 1_000, 64, 1_000));
+        store = PostgresStore.open(new PostgresStore.Settings(url, "spool", 2, 1_000, 64, 1_000, PostgresStore.Settings.WRITE_CONNECTIONS));
         TestJobs jobs = new TestJobs(store);
         running = jobs.running("echo", T0);
         queued = jobs.queued("echo", T0);
