@@ -4,6 +4,7 @@ package dev.spool.artifact;
 import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -38,6 +39,9 @@ public interface FileStore {
 
     /** A job's files, inputs first, by name; empty for another tenant's job. */
     List<Artifact> artifactList(String tenant, JobId id);
+
+    /** The input files of any tenant's jobs among {@code ids}, by name: for the claims that hand jobs to workers. */
+    List<Artifact> artifactInputs(Collection<JobId> ids);
 
     /** One file of any tenant's job: for signed download links, which carry no API key. */
     Optional<Artifact> artifactGetAny(JobId id, String name);

@@ -19,7 +19,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import javax.crypto.Mac;
@@ -120,6 +123,11 @@ public final class JobFiles {
 
     public List<Artifact> list(String tenant, JobId id) {
         return store.artifactList(tenant, id);
+    }
+
+    /** The input files of any tenant's jobs, by job: one read for a whole claim. */
+    public Map<JobId, List<Artifact>> inputs(Collection<JobId> ids) {
+        return store.artifactInputs(ids).stream().collect(Collectors.groupingBy(Artifact::jobId));
     }
 
     public Artifact get(String tenant, JobId id, String name) {

@@ -32,6 +32,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
@@ -54,6 +56,26 @@ public final class Engine {
             return job.cancelRequested();
         }
     }
+
+    /** What became of one item of a batch call: its value, or why it was refused (exactly one is set). */
+    public record Answer<T>(T value, SpoolException error) {
+        static <T> Answer<T> of(CompletableFuture<T> done) {
+            try {
+                return new Answer<>(done.join(), null);
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof SpoolException refused) {
+                    return new Answer<>(null, refused);
+                }
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+    }
+
+    /** One attempt's heartbeat in a batch, with its progress ({@link Progress#NONE}: none). */
+    public record Beat(JobId id, int attempt, Progress progress) {}
+
+    /** One attempt's end in a batch of reports: its outcome, or null to hand it back unspent (see {@link #giveBack}). */
+    public record Report(JobId id, int attempt, Outcome outcome) {}
 
     /**
      * A worker asking for jobs. Empty {@code types} means every type declared for workers.
@@ -308,16 +330,56 @@ public final class Engine {
                 .orElseThrow(() -> staleOrMissing(id));
     }
 
+    /**
+     * Extends the leases of many running attempts in one write; each is answered on its own, in the
+     * order given ({@code STALE_ATTEMPT} or {@code NOT_FOUND} where the attempt is not current).
+     */
+    public List<Answer<Heartbeat>> heartbeats(List<Beat> beats) {
+        if (beats.stream().map(Beat::id).distinct().count() != beats.size()) {
+            throw SpoolException.invalid("each job may appear once in a call");
+        }
+        Instant now = clock.instant();
+        List<Optional<Job>> beaten = store.jobHeartbeat(beats.stream()
+                .map(b -> new Store.Beat(b.id(), b.attempt(), b.progress())).toList(), now.plus(settings.lease()), now);
+        List<Answer<Heartbeat>> answers = new ArrayList<>(beats.size());
+        for (int i = 0; i < beats.size(); i++) {
+            answers.add(beaten.get(i).isPresent()
+                    ? new Answer<>(new Heartbeat(beaten.get(i).get()), null)
+                    : new Answer<>(null, staleOrMissing(beats.get(i).id())));
+        }
+        return answers;
+    }
+
     /** Ends a running attempt with what its executor reported. */
     public Job report(JobId id, int attempt, Outcome outcome) {
         return finishes.finish(id, attempt, job -> decide(job, outcome, clock.instant()));
     }
 
+    /**
+     * Ends many running attempts, each with what its executor reported, combined into as few writes
+     * as there are; each is answered on its own, in the order given.
+     */
+    public List<Answer<Job>> reportAll(List<Report> reports) {
+        if (reports.stream().map(Report::id).distinct().count() != reports.size()) {
+            throw SpoolException.invalid("each job may appear once in a call");
+        }
+        List<Finishes.Request> requests = reports.stream()
+                .map(r -> new Finishes.Request(r.id(), r.attempt(), r.outcome() == null
+                        ? this::givenBack
+                        : job -> decide(job, r.outcome(), clock.instant())))
+                .toList();
+        return finishes.finishAll(requests).stream().map(Answer::of).toList();
+    }
+
     /** Hands a running attempt back to the queue without spending it (the executor is shutting down). */
     public Job giveBack(JobId id, int attempt) {
-        return finishes.finish(id, attempt, job -> job.cancelRequested()
+        return finishes.finish(id, attempt, this::givenBack);
+    }
+
+    private Transition givenBack(Job job) {
+        return job.cancelRequested()
                 ? Transition.cancel("cancelled while its executor was shutting down")
-                : Transition.requeue(clock.instant(), "given_back"));
+                : Transition.requeue(clock.instant(), "given_back");
     }
 
     private Transition decide(Job job, Outcome outcome, Instant now) {

@@ -50,31 +50,47 @@ final class Finishes {
     /** A finish waiting to be combined with others into one store call. */
     private record Pending(JobId id, int attempt, Function<Job, Transition> decide, CompletableFuture<Job> done) {}
 
+    /** One attempt to end, with how to decide its transition from the job as it stands. */
+    record Request(JobId id, int attempt, Function<Job, Transition> decide) {}
+
     /**
      * Applies the transition {@code decide} makes from the job as it stands. Concurrent callers are
      * combined: whoever holds the lock reads every waiting job in one query and ends them all in
      * one statement, so a burst of completions costs one round trip, not one each.
      */
     Job finish(JobId id, int attempt, Function<Job, Transition> decide) {
-        Pending mine = new Pending(id, attempt, decide, new CompletableFuture<>());
-        pendingFinishes.add(mine);
-        finishLock.lock();
         try {
-            if (!mine.done().isDone()) {
+            return finishAll(List.of(new Request(id, attempt, decide))).getFirst().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /**
+     * {@link #finish} for many attempts at once, combined with whatever else is waiting; each is
+     * answered on its own, in the order given (a future that holds the job, or why it was refused).
+     * Returns when all are answered.
+     */
+    List<CompletableFuture<Job>> finishAll(List<Request> requests) {
+        List<Pending> mine = requests.stream()
+                .map(r -> new Pending(r.id(), r.attempt(), r.decide(), new CompletableFuture<>()))
+                .toList();
+        pendingFinishes.addAll(mine);
+        while (mine.stream().anyMatch(p -> !p.done().isDone())) {
+            finishLock.lock();
+            try {
                 List<Pending> batch = new ArrayList<>();
                 for (Pending p; batch.size() < MAX_FINISH_BATCH && (p = pendingFinishes.poll()) != null; ) {
                     batch.add(p);
                 }
-                finishTogether(batch);
+                if (!batch.isEmpty()) {
+                    finishTogether(batch);
+                }
+            } finally {
+                finishLock.unlock();
             }
-        } finally {
-            finishLock.unlock();
         }
-        try {
-            return mine.done().join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        }
+        return mine.stream().map(Pending::done).toList();
     }
 
     private void finishTogether(List<Pending> batch) {

@@ -182,6 +182,8 @@ public final class ApiServer implements AutoCloseable {
          .get("/v1/types", authed(keys, jobs::types))
 
          .post("/v1/worker/claim", authed(keys, worker(workers::claim)))
+         .post("/v1/worker/heartbeats", authed(keys, worker(workers::heartbeats)))
+         .post("/v1/worker/reports", authed(keys, worker(workers::reports)))
          .post("/v1/worker/jobs/{id}/heartbeat", authed(keys, worker(workers::heartbeat)))
          .post("/v1/worker/jobs/{id}/complete", authed(keys, worker(workers::complete)))
          .post("/v1/worker/jobs/{id}/fail", authed(keys, worker(workers::fail)))

@@ -55,13 +55,18 @@ public final class Problems {
     }
 
     static byte[] body(ErrorCode code, String detail) {
+        return Json.bytes(problem(code, detail));
+    }
+
+    /** A problem's fields, as a body and as the answer to one refused item of a batch call. */
+    static ObjectNode problem(ErrorCode code, String detail) {
         ObjectNode problem = Json.MAPPER.createObjectNode();
         problem.put("type", "urn:spool:problem:" + code.wireName());
         problem.put("title", title(code));
         problem.put("status", status(code).code());
         problem.put("detail", detail);
         problem.put("code", code.wireName());
-        return Json.bytes(problem);
+        return problem;
     }
 
     /** How long a client should wait before retrying a 503: the database or the server will be back soon, or not at all. */

@@ -16,7 +16,9 @@ import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 
 /**
@@ -41,6 +43,8 @@ final class WorkerRoutes {
     record LogBody(Integer attempt, List<String> lines) {}
 
     static final int MAX_CLAIM = 100;
+    /** Most items in one batch call (reports, heartbeats). */
+    static final int MAX_BATCH = 1000;
     static final int MAX_WAIT_SECONDS = 60;
     static final int MAX_LOG_LINES = 1000;
     static final int MAX_LOG_LINE = 8192;
@@ -76,6 +80,7 @@ final class WorkerRoutes {
         ObjectNode out = Json.MAPPER.createObjectNode();
         var data = out.putArray("jobs");
         long heartbeatMs = engine.settings().lease().toMillis() / 3;
+        Map<JobId, List<Artifact>> inputFiles = jobs.isEmpty() ? Map.of() : files.inputs(jobs.stream().map(Job::id).toList());
         for (Job j : jobs) {
             ObjectNode o = data.addObject();
             o.put("id", j.id().value());
@@ -90,12 +95,10 @@ final class WorkerRoutes {
             o.put("heartbeat_interval_ms", heartbeatMs);
             // The files uploaded with the job, as signed links the worker can fetch without a key.
             var inputs = o.putArray("inputs");
-            for (var a : files.list(j.tenant(), j.id())) {
-                if (a.kind() == Artifact.Kind.INPUT) {
-                    var link = files.link(a);
-                    inputs.addObject().put("name", a.name()).put("content_type", a.contentType()).put("size", a.size())
-                            .put("sha256", a.sha256()).put("url", baseUrl + link.path());
-                }
+            for (var a : inputFiles.getOrDefault(j.id(), List.of())) {
+                var link = files.link(a);
+                inputs.addObject().put("name", a.name()).put("content_type", a.contentType()).put("size", a.size())
+                        .put("sha256", a.sha256()).put("url", baseUrl + link.path());
             }
         }
         try {
@@ -127,22 +130,106 @@ final class WorkerRoutes {
 
     void complete(Caller caller, ServerRequest req, ServerResponse res) {
         CompleteBody body = Json.read(ApiServer.body(req), CompleteBody.class);
-        long units = body.usage() == null || body.usage().units() == null ? 0 : body.usage().units();
-        if (units < 0) {
-            throw SpoolException.invalid("usage.units cannot be negative");
-        }
+        long units = units(body.usage(), null);
         JsonNode result = body.result() == null ? Json.MAPPER.nullNode() : body.result();
         report(res, engine.report(jobId(req), attempt(body.attempt()), new Outcome.Succeeded(result, units)));
     }
 
     void fail(Caller caller, ServerRequest req, ServerResponse res) {
         FailBody body = Json.read(ApiServer.body(req), FailBody.class);
-        if (body.error() == null || body.error().message() == null) {
-            throw SpoolException.invalid("error.message is required");
-        }
-        JobError error = new JobError(body.error().code() == null ? "worker_error" : body.error().code(),
-                body.error().message(), body.retryable() == null || body.retryable());
+        JobError error = error(body.error(), body.retryable(), null);
         report(res, engine.report(jobId(req), attempt(body.attempt()), new Outcome.Failed(error)));
+    }
+
+    record BeatItem(String id, Integer attempt, ProgressBody progress) {}
+
+    record HeartbeatsBody(List<BeatItem> heartbeats) {}
+
+    /**
+     * Heartbeats of many running attempts in one call: each renews its lease (and passes its
+     * progress on) on its own, answered in the order given, a refused one with its problem.
+     */
+    void heartbeats(Caller caller, ServerRequest req, ServerResponse res) {
+        HeartbeatsBody body = Json.read(ApiServer.body(req), HeartbeatsBody.class);
+        List<BeatItem> items = items(body.heartbeats(), "heartbeats");
+        List<Engine.Beat> beats = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            BeatItem item = items.get(i);
+            String at = "heartbeats[" + i + "]";
+            beats.add(new Engine.Beat(jobId(item.id(), at), attempt(item.attempt(), at), item.progress() == null
+                    ? Progress.NONE : progress(item.progress(), at)));
+        }
+        List<Engine.Answer<Engine.Heartbeat>> answers = engine.heartbeats(beats);
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var results = out.putArray("results");
+        for (int i = 0; i < answers.size(); i++) {
+            ObjectNode o = results.addObject().put("id", beats.get(i).id().value());
+            var answer = answers.get(i);
+            if (answer.error() != null) {
+                o.set("error", Problems.problem(answer.error().code(), answer.error().getMessage()));
+            } else {
+                o.put("status", answer.value().job().status().wireName());
+                o.put("cancel_requested", answer.value().cancelRequested());
+                o.put("lease_expires_at", Wire.time(answer.value().job().leaseExpiresAt()));
+            }
+        }
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    record ReportItem(String id, Integer attempt, String outcome, JsonNode result, UsageBody usage, ErrorBody error,
+                      Boolean retryable) {}
+
+    record ReportsBody(List<ReportItem> reports) {}
+
+    /**
+     * The ends of many attempts in one call: each {@code succeeded}, {@code failed} or {@code
+     * released}, fenced by its attempt and answered on its own, in the order given. A malformed
+     * item refuses the whole call (nothing is applied); a stale or missing job refuses its item.
+     */
+    void reports(Caller caller, ServerRequest req, ServerResponse res) {
+        ReportsBody body = Json.read(ApiServer.body(req), ReportsBody.class);
+        List<ReportItem> items = items(body.reports(), "reports");
+        List<Engine.Report> reports = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            ReportItem item = items.get(i);
+            String at = "reports[" + i + "]";
+            JobId id = jobId(item.id(), at);
+            int attempt = attempt(item.attempt(), at);
+            Outcome outcome = switch (item.outcome() == null ? "" : item.outcome()) {
+                case "succeeded" -> new Outcome.Succeeded(item.result() == null ? Json.MAPPER.nullNode() : item.result(),
+                        units(item.usage(), at));
+                case "failed" -> new Outcome.Failed(error(item.error(), item.retryable(), at));
+                case "released" -> null;
+                default -> throw SpoolException.invalid(at + ".outcome must be succeeded, failed or released");
+            };
+            reports.add(new Engine.Report(id, attempt, outcome));
+        }
+        List<Engine.Answer<Job>> answers = engine.reportAll(reports);
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var results = out.putArray("results");
+        for (int i = 0; i < answers.size(); i++) {
+            var answer = answers.get(i);
+            if (answer.error() != null) {
+                results.addObject().put("id", reports.get(i).id().value())
+                        .set("error", Problems.problem(answer.error().code(), answer.error().getMessage()));
+            } else {
+                results.add(reported(answer.value()));
+            }
+        }
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    /** The items of a batch call: 1 to {@link #MAX_BATCH}, each job at most once. */
+    private static <T> List<T> items(List<T> items, String field) {
+        if (items == null || items.isEmpty() || items.size() > MAX_BATCH) {
+            throw SpoolException.invalid(field + " must hold 1 to " + MAX_BATCH + " items");
+        }
+        for (int i = 0; i < items.size(); i++) {
+            if (items.get(i) == null) {
+                throw SpoolException.invalid(field + "[" + i + "] must be an object");
+            }
+        }
+        return items;
     }
 
     record ReleaseBody(Integer attempt) {}
@@ -167,19 +254,62 @@ final class WorkerRoutes {
 
     /** The job after a report, as the worker needs it: its status now and when it runs again. */
     private static void report(ServerResponse res, Job job) {
+        ApiServer.sendJson(res, Status.OK_200, reported(job));
+    }
+
+    private static ObjectNode reported(Job job) {
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("id", job.id().value());
         out.put("status", job.status().wireName());
         out.put("attempt", job.attempt());
         out.put("run_at", Wire.time(job.runAt()));
-        ApiServer.sendJson(res, Status.OK_200, out);
+        return out;
+    }
+
+    /** {@code field} named for the message: plain for a single call, {@code reports[3].usage.units} in a batch. */
+    private static String field(String at, String name) {
+        return at == null ? name : at + "." + name;
+    }
+
+    private static long units(UsageBody usage, String at) {
+        long units = usage == null || usage.units() == null ? 0 : usage.units();
+        if (units < 0) {
+            throw SpoolException.invalid(field(at, "usage.units") + " cannot be negative");
+        }
+        return units;
+    }
+
+    private static JobError error(ErrorBody error, Boolean retryable, String at) {
+        if (error == null || error.message() == null) {
+            throw SpoolException.invalid(field(at, "error.message") + " is required");
+        }
+        return new JobError(error.code() == null ? "worker_error" : error.code(), error.message(), retryable == null || retryable);
+    }
+
+    private static Progress progress(ProgressBody progress, String at) {
+        try {
+            return new Progress(progress.fraction(), progress.message());
+        } catch (SpoolException e) {
+            throw SpoolException.invalid(at + "." + e.getMessage());
+        }
     }
 
     private static int attempt(Integer attempt) {
+        return attempt(attempt, null);
+    }
+
+    private static int attempt(Integer attempt, String at) {
         if (attempt == null || attempt < 1) {
-            throw SpoolException.invalid("attempt is required: the attempt number the claim gave");
+            throw SpoolException.invalid(field(at, "attempt") + " is required: the attempt number the claim gave");
         }
         return attempt;
+    }
+
+    private static JobId jobId(String id, String at) {
+        if (id == null) {
+            throw SpoolException.invalid(field(at, "id") + " is required");
+        }
+        return JobId.parse(id).orElseThrow(() -> SpoolException.invalid(field(at, "id") + " is not a job id"));
     }
 
     private static JobId jobId(ServerRequest req) {

@@ -2,6 +2,7 @@ package dev.spool.store;
 
 import static dev.spool.store.Sql.count;
 import static dev.spool.store.Sql.instant;
+import static dev.spool.store.Sql.placeholders;
 import static dev.spool.store.Sql.prepare;
 import static dev.spool.store.Sql.update;
 
@@ -17,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -90,6 +92,15 @@ final class JdbcFiles implements FileStore {
                 SELECT a.* FROM artifacts a JOIN jobs j ON j.id = a.job_id
                 WHERE a.job_id = ? AND j.tenant = ? ORDER BY a.kind, a.name
                 """, id.value(), tenant));
+    }
+
+    @Override
+    public List<Artifact> artifactInputs(Collection<JobId> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        return store.read(c -> artifacts(c, "SELECT * FROM artifacts WHERE kind = 'input' AND job_id IN ("
+                + placeholders(ids.size()) + ") ORDER BY job_id, name", ids.stream().map(JobId::value).toArray()));
     }
 
     @Override

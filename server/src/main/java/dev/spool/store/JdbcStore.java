@@ -287,25 +287,56 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     }
 
     @Override
-    public Optional<Job> jobHeartbeat(JobId id, int attempt, Progress progress, Instant leaseUntil, Instant now) {
+    public List<Optional<Job>> jobHeartbeat(List<Beat> beats, Instant leaseUntil, Instant now) {
+        if (beats.isEmpty()) {
+            return List.of();
+        }
+        if (beats.stream().map(Beat::id).distinct().count() != beats.size()) {
+            throw new IllegalArgumentException("one heartbeat per job in a call");
+        }
+        String row = "(CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT))";
+        String sql = """
+                WITH b (id, attempt, fraction, message) AS (VALUES %s)
+                UPDATE jobs SET lease_expires_at = ?, updated_at = ?,
+                       progress_fraction = COALESCE(b.fraction, jobs.progress_fraction),
+                       progress_message = COALESCE(b.message, jobs.progress_message)
+                FROM b
+                WHERE jobs.id = b.id AND jobs.status = 'running' AND jobs.attempt = b.attempt
+                RETURNING %s
+                """.formatted(String.join(", ", Collections.nCopies(beats.size(), row)), returningJobs());
+        List<Object> args = new ArrayList<>(beats.size() * 4 + 2);
+        for (Beat b : beats) {
+            args.add(b.id().value());
+            args.add(b.attempt());
+            args.add(b.progress().fraction());
+            args.add(b.progress().message());
+        }
+        args.add(leaseUntil);
+        args.add(now);
         return write(c -> {
-            Optional<Job> job = selectOne(c, """
-                    UPDATE jobs SET lease_expires_at = ?, updated_at = ?,
-                           progress_fraction = COALESCE(?, progress_fraction),
-                           progress_message = COALESCE(?, progress_message)
-                    WHERE id = ? AND status = 'running' AND attempt = ?
-                    RETURNING %s
-                    """.formatted(JOB_COLUMNS), leaseUntil, now, progress.fraction(), progress.message(), id.value(), attempt);
-            if (job.isPresent()) {
-                update(c, "UPDATE workers SET last_seen = ? WHERE id = ?", now, job.get().workerId());
+            Map<JobId, Job> beaten = new HashMap<>();
+            for (Job job : selectMany(c, sql, args.toArray())) {
+                beaten.put(job.id(), job);
             }
-            if (job.isPresent() && (progress.fraction() != null || progress.message() != null)) {
-                var data = JSON.createObjectNode();
-                data.put("fraction", progress.fraction());
-                data.put("message", progress.message());
-                recorder.event(c, job.get(), "progress", now, data);
+            // A worker is seen with its heartbeats; its row is written at most once a second, so that
+            // concurrent transactions rarely wait for each other's lock on it.
+            for (String worker : beaten.values().stream().map(Job::workerId).filter(w -> w != null).distinct().sorted().toList()) {
+                update(c, "UPDATE workers SET last_seen = ? WHERE id = ? AND last_seen < ?", now, worker, now.minusSeconds(1));
             }
-            return job;
+            List<Optional<Job>> results = new ArrayList<>(beats.size());
+            List<EventRow> events = new ArrayList<>();
+            for (Beat b : beats) {
+                Job job = beaten.get(b.id());
+                results.add(Optional.ofNullable(job));
+                if (job != null && (b.progress().fraction() != null || b.progress().message() != null)) {
+                    var data = JSON.createObjectNode();
+                    data.put("fraction", b.progress().fraction());
+                    data.put("message", b.progress().message());
+                    events.add(new EventRow(job, "progress", data));
+                }
+            }
+            recorder.events(c, events, now);
+            return results;
         });
     }
 

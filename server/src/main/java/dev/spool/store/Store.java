@@ -68,11 +68,20 @@ public sealed interface Store permits JdbcStore {
      */
     List<Job> jobClaim(Claim claim, Instant now);
 
+    /** One running attempt's heartbeat, with its progress (null fields are kept). */
+    record Beat(JobId id, int attempt, Progress progress) {}
+
     /**
-     * Extends the lease of a running attempt and records its progress (null fields are kept).
-     * Empty when {@code attempt} is no longer the job's running attempt.
+     * Extends the leases of running attempts and records their progress, in one statement. Returns,
+     * in the order given, the job after each heartbeat, or empty where the attempt is no longer the
+     * job's running one. The ids must be distinct.
      */
-    Optional<Job> jobHeartbeat(JobId id, int attempt, Progress progress, Instant leaseUntil, Instant now);
+    List<Optional<Job>> jobHeartbeat(List<Beat> beats, Instant leaseUntil, Instant now);
+
+    /** {@link #jobHeartbeat(List, Instant, Instant)} for one attempt. */
+    default Optional<Job> jobHeartbeat(JobId id, int attempt, Progress progress, Instant leaseUntil, Instant now) {
+        return jobHeartbeat(List.of(new Beat(id, attempt, progress)), leaseUntil, now).getFirst();
+    }
 
     /**
      * The end of one running attempt, as the engine decided it from the job it read.

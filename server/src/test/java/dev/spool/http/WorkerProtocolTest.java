@@ -115,6 +115,78 @@ class WorkerProtocolTest {
     }
 
     @Test
+    void oneCallHeartbeatsManyJobsAndOneCallReportsManyEachAnsweredOnItsOwn() {
+        String a = submitTranscribe("a.wav");
+        String b = submitTranscribe("b.wav");
+        String c = submitTranscribe("c.wav");
+        String d = submitTranscribe("d.wav");
+        JsonNode jobs = claim("{\"worker_id\": \"batcher\", \"types\": [\"transcribe\"], \"max\": 10}");
+        assertThat(jobs).extracting(j -> j.get("id").asText()).contains(a, b, c, d);
+        tenant.cancel(d); // running: the cancel is asked of its worker
+
+        JsonNode beats = ok(spool.post("/v1/worker/heartbeats", workerKey, """
+                {"heartbeats": [
+                  {"id": "%s", "attempt": 1, "progress": {"fraction": 0.25, "message": "a quarter"}},
+                  {"id": "%s", "attempt": 7},
+                  {"id": "%s", "attempt": 1}
+                ]}""".formatted(a, b, d))).get("results");
+        assertThat(beats).hasSize(3);
+        assertThat(beats.get(0).get("id").asText()).isEqualTo(a);
+        assertThat(beats.get(0).get("cancel_requested").asBoolean()).isFalse();
+        assertThat(beats.get(0).get("lease_expires_at").asText()).isNotEmpty();
+        assertThat(beats.get(1).get("error").get("code").asText()).isEqualTo("stale_attempt");
+        assertThat(beats.get(1).get("error").get("status").asInt()).isEqualTo(409);
+        assertThat(beats.get(2).get("cancel_requested").asBoolean()).isTrue();
+        assertThat(tenant.get(a).progress().message()).isEqualTo("a quarter");
+
+        JsonNode reports = ok(spool.post("/v1/worker/reports", workerKey, """
+                {"reports": [
+                  {"id": "%s", "attempt": 1, "outcome": "succeeded", "result": {"text": "A"}, "usage": {"units": 3}},
+                  {"id": "%s", "attempt": 1, "outcome": "failed", "error": {"code": "bad_audio", "message": "no audio"}, "retryable": false},
+                  {"id": "%s", "attempt": 2, "outcome": "succeeded", "result": {}},
+                  {"id": "%s", "attempt": 1, "outcome": "released"}
+                ]}""".formatted(a, b, c, d))).get("results");
+        assertThat(reports).hasSize(4);
+        assertThat(reports.get(0).get("status").asText()).isEqualTo("succeeded");
+        assertThat(reports.get(1).get("status").asText()).isEqualTo("failed");
+        assertThat(reports.get(2).get("id").asText()).isEqualTo(c);
+        assertThat(reports.get(2).get("error").get("code").asText()).as("a stale attempt is refused alone").isEqualTo("stale_attempt");
+        assertThat(reports.get(3).get("status").asText()).as("released while a cancel was asked").isEqualTo("cancelled");
+
+        assertThat(tenant.get(a).result().get("text").asText()).isEqualTo("A");
+        assertThat(tenant.get(a).usage().units()).isEqualTo(3);
+        assertThat(tenant.get(b).error().code()).isEqualTo("bad_audio");
+        assertThat(tenant.get(c).status()).isEqualTo("running");
+        ok(spool.post("/v1/worker/reports", workerKey,
+                "{\"reports\": [{\"id\": \"" + c + "\", \"attempt\": 1, \"outcome\": \"succeeded\"}]}"));
+        assertThat(tenant.get(c).status()).isEqualTo("succeeded");
+    }
+
+    @Test
+    void aMalformedItemRefusesTheWholeBatchAndAppliesNothing() {
+        String a = submitTranscribe("x.wav");
+        claim("{\"worker_id\": \"batcher-2\", \"types\": [\"transcribe\"], \"max\": 10}");
+        for (String body : new String[] {
+                "{\"reports\": [{\"id\": \"" + a + "\", \"attempt\": 1, \"outcome\": \"succeeded\"}, {\"id\": \"" + a
+                        + "\", \"attempt\": 1, \"outcome\": \"failed\", \"error\": {\"message\": \"x\"}}]}",
+                "{\"reports\": [{\"id\": \"" + a + "\", \"attempt\": 1, \"outcome\": \"succeeded\"}, {\"id\": \"nope\", \"attempt\": 1, \"outcome\": \"succeeded\"}]}",
+                "{\"reports\": [{\"id\": \"" + a + "\", \"attempt\": 1, \"outcome\": \"succeeded\"}, {\"id\": \"" + a + "\", \"attempt\": 1, \"outcome\": \"done\"}]}",
+                "{\"reports\": [{\"id\": \"" + a + "\", \"attempt\": 1, \"outcome\": \"failed\"}]}",
+                "{\"reports\": []}",
+                "{\"reports\": [null]}",
+                "{\"heartbeats\": [{\"id\": \"" + a + "\", \"attempt\": 1, \"progress\": {\"fraction\": 2}}]}"}) {
+            String path = body.startsWith("{\"heartbeats") ? "/v1/worker/heartbeats" : "/v1/worker/reports";
+            HttpResponse<byte[]> res = spool.post(path, workerKey, body);
+            assertThat(res.statusCode()).as(body).isEqualTo(400);
+            assertThat(res.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        }
+        assertThat(tenant.get(a).status()).isEqualTo("running");
+        assertThat(spool.post("/v1/worker/reports", tenantKey,
+                "{\"reports\": [{\"id\": \"" + a + "\", \"attempt\": 1, \"outcome\": \"succeeded\"}]}").statusCode())
+                .as("a tenant key cannot report").isEqualTo(403);
+    }
+
+    @Test
     void aLongPollAnswersAsSoonAsWorkArrives() throws Exception {
         CompletableFuture<JsonNode> waiting = CompletableFuture.supplyAsync(() ->
                 claim("{\"worker_id\": \"poller\", \"types\": [\"render\"], \"wait_seconds\": 30}"));

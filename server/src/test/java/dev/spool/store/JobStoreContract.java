@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -265,6 +266,33 @@ public abstract class JobStoreContract extends StorageContract {
         assertThat(kept.progress()).isEqualTo(new Progress(0.5, "half"));
 
         assertThat(store.jobHeartbeat(job.id(), 2, Progress.NONE, T0.plusSeconds(90), T0.plusSeconds(7))).isEmpty();
+    }
+
+    @Test
+    void heartbeatsOfManyJobsGoInOneCallEachAnsweredOnItsOwn() {
+        Job first = jobs.running("echo", T0);
+        Job second = jobs.running("echo", T0);
+        Job done = jobs.running("echo", T0);
+        store.jobFinish(done.id(), 1, false, Transition.succeed(TestJobs.json("{}"), 0), T0.plusSeconds(1));
+
+        List<Optional<Job>> beats = store.jobHeartbeat(List.of(
+                new Store.Beat(second.id(), 1, new Progress(0.25, "a quarter")),
+                new Store.Beat(done.id(), 1, Progress.NONE),
+                new Store.Beat(first.id(), 1, Progress.NONE),
+                new Store.Beat(JobId.generate(), 1, Progress.NONE)), T0.plusSeconds(60), T0.plusSeconds(5));
+
+        assertThat(beats).hasSize(4);
+        assertThat(beats.get(0).orElseThrow().id()).isEqualTo(second.id());
+        assertThat(beats.get(0).orElseThrow().progress()).isEqualTo(new Progress(0.25, "a quarter"));
+        assertThat(beats.get(1)).isEmpty(); // no longer running
+        assertThat(beats.get(2).orElseThrow().leaseExpiresAt()).isEqualTo(T0.plusSeconds(60));
+        assertThat(beats.get(3)).isEmpty(); // no such job
+        assertThat(store.jobGetAny(second.id()).orElseThrow().leaseExpiresAt()).isEqualTo(T0.plusSeconds(60));
+        assertThat(store.jobEvents(second.tenant(), second.id())).extracting(JobEvent::kind).endsWith("progress");
+        assertThat(store.jobEvents(first.tenant(), first.id())).extracting(JobEvent::kind).doesNotContain("progress");
+        assertThatThrownBy(() -> store.jobHeartbeat(List.of(new Store.Beat(first.id(), 1, Progress.NONE),
+                new Store.Beat(first.id(), 1, Progress.NONE)), T0.plusSeconds(60), T0.plusSeconds(6)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
