@@ -279,6 +279,83 @@ public final class SpoolClient {
         return read(send("POST", "/v1/worker/jobs/" + segment(id) + "/heartbeat", body, null), HeartbeatReply.class);
     }
 
+    /** One running attempt's heartbeat for {@link #heartbeats}; {@code fraction} and {@code message} may be null. */
+    public record Beat(String id, int attempt, Double fraction, String message) {}
+
+    /**
+     * Heartbeats of many running attempts in one call; each is answered on its own, in the order
+     * given (an attempt that is no longer current gets its 409 as its answer's error).
+     */
+    public List<WorkerReport.Answer<HeartbeatReply>> heartbeats(List<Beat> beats) {
+        List<Map<String, Object>> items = new java.util.ArrayList<>(beats.size());
+        for (Beat b : beats) {
+            var item = new java.util.LinkedHashMap<String, Object>();
+            item.put("id", b.id());
+            item.put("attempt", b.attempt());
+            if (b.fraction() != null || b.message() != null) {
+                var progress = new java.util.LinkedHashMap<String, Object>();
+                if (b.fraction() != null) {
+                    progress.put("fraction", b.fraction());
+                }
+                if (b.message() != null) {
+                    progress.put("message", b.message());
+                }
+                item.put("progress", progress);
+            }
+            items.add(item);
+        }
+        JsonNode results = readTree(send("POST", "/v1/worker/heartbeats", Map.of("heartbeats", items), null)).path("results");
+        return answers(results, beats.size(), r -> JSON.convertValue(r, HeartbeatReply.class));
+    }
+
+    /**
+     * Ends many attempts in one call; each report is fenced by its attempt and answered on its own,
+     * in the order given: the job's status after it, or the item's refusal.
+     */
+    public List<WorkerReport.Answer<String>> reports(List<WorkerReport> reports) {
+        List<Map<String, Object>> items = new java.util.ArrayList<>(reports.size());
+        for (WorkerReport r : reports) {
+            var item = new java.util.LinkedHashMap<String, Object>();
+            item.put("id", r.id());
+            item.put("attempt", r.attempt());
+            item.put("outcome", r.outcome());
+            switch (r.outcome()) {
+                case "succeeded" -> {
+                    item.put("result", r.result() == null ? JSON.nullNode() : r.result());
+                    item.put("usage", Map.of("units", r.units()));
+                }
+                case "failed" -> {
+                    var error = new java.util.LinkedHashMap<String, Object>();
+                    if (r.errorCode() != null) {
+                        error.put("code", r.errorCode());
+                    }
+                    error.put("message", r.errorMessage());
+                    item.put("error", error);
+                    item.put("retryable", r.retryable());
+                }
+                default -> { }
+            }
+            items.add(item);
+        }
+        JsonNode results = readTree(send("POST", "/v1/worker/reports", Map.of("reports", items), null)).path("results");
+        return answers(results, reports.size(), r -> r.path("status").asText());
+    }
+
+    private static <T> List<WorkerReport.Answer<T>> answers(JsonNode results, int expected,
+                                                            java.util.function.Function<JsonNode, T> value) {
+        if (!results.isArray() || results.size() != expected) {
+            throw new IllegalStateException("unexpected answer from Spool: " + expected + " results expected");
+        }
+        List<WorkerReport.Answer<T>> out = new java.util.ArrayList<>(expected);
+        for (JsonNode r : results) {
+            JsonNode p = r.get("error");
+            out.add(p == null ? new WorkerReport.Answer<>(r.path("id").asText(), value.apply(r), null)
+                    : new WorkerReport.Answer<>(r.path("id").asText(), null, new SpoolApiException(p.path("status").asInt(),
+                            p.path("code").asText(), p.path("title").asText(null), p.path("detail").asText(null))));
+        }
+        return out;
+    }
+
     /** Ends an attempt with its result. A stale attempt throws {@link SpoolApiException} 409. */
     public void complete(String id, int attempt, JsonNode result, long units) {
         send("POST", "/v1/worker/jobs/" + segment(id) + "/complete",
@@ -388,6 +465,14 @@ public final class SpoolClient {
             return JSON.writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("cannot write the request as JSON", e);
+        }
+    }
+
+    private static JsonNode readTree(HttpResponse<byte[]> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new IllegalStateException("unexpected answer from Spool: " + e.getMessage(), e);
         }
     }
 

@@ -92,8 +92,22 @@ public final class SpoolWorker implements AutoCloseable {
                 || e instanceof SpoolApiException api && (api.status() == 503 || api.status() == 429);
     }
 
-    /** The worker protocol over HTTP. */
-    private record Http(Builder b) implements WorkerRuntime.Transport<ClaimedJob> {
+    /**
+     * The worker protocol over HTTP. Heartbeats due together go in one call; reports of jobs that
+     * end while another report is on its way go together in the next call (one alone when idle).
+     */
+    private static final class Http implements WorkerRuntime.Transport<ClaimedJob> {
+        /** Most reports in one call. */
+        private static final int MAX_REPORTS = 500;
+
+        private final Builder b;
+        private final Coalescer<WorkerReport, String> reports;
+
+        Http(Builder b) {
+            this.b = b;
+            this.reports = new Coalescer<>(items -> b.client.reports(items).stream().map(Coalescer::of).toList(), MAX_REPORTS);
+        }
+
         @Override
         public List<ClaimedJob> claim(int max, Duration wait) {
             return b.client.claim(b.workerId, b.name, b.types, max, (int) wait.toSeconds());
@@ -125,18 +139,33 @@ public final class SpoolWorker implements AutoCloseable {
         }
 
         @Override
+        public List<WorkerRuntime.BeatAnswer> heartbeats(List<WorkerRuntime.Beat<ClaimedJob>> beats) {
+            List<WorkerRuntime.BeatAnswer> answers = new java.util.ArrayList<>(beats.size());
+            for (int from = 0; from < beats.size(); from += MAX_REPORTS) {
+                List<SpoolClient.Beat> part = beats.subList(from, Math.min(beats.size(), from + MAX_REPORTS)).stream()
+                        .map(x -> new SpoolClient.Beat(x.job().id(), x.job().attempt(), x.fraction(), x.message()))
+                        .toList();
+                for (WorkerReport.Answer<HeartbeatReply> a : b.client.heartbeats(part)) {
+                    answers.add(a.error() == null ? new WorkerRuntime.BeatAnswer(a.value().cancelRequested(), null)
+                            : new WorkerRuntime.BeatAnswer(false, a.error()));
+                }
+            }
+            return answers;
+        }
+
+        @Override
         public void appendLogs(ClaimedJob job, List<String> lines) {
             b.client.appendLogs(job.id(), job.attempt(), lines);
         }
 
         @Override
         public void report(ClaimedJob job, WorkerRuntime.Outcome outcome) {
-            switch (outcome) {
-                case WorkerRuntime.Outcome.Succeeded s -> b.client.complete(job.id(), job.attempt(), s.result(), s.units());
-                case WorkerRuntime.Outcome.Failed f -> b.client.fail(job.id(), job.attempt(), f.code(), f.message(), f.retryable());
+            reports.submit(switch (outcome) {
+                case WorkerRuntime.Outcome.Succeeded s -> WorkerReport.succeeded(job.id(), job.attempt(), s.result(), s.units());
+                case WorkerRuntime.Outcome.Failed f -> WorkerReport.failed(job.id(), job.attempt(), f.code(), f.message(), f.retryable());
                 case WorkerRuntime.Outcome.Cancelled c ->
-                        b.client.fail(job.id(), job.attempt(), "cancelled", "stopped at the client's request", false);
-            }
+                        WorkerReport.failed(job.id(), job.attempt(), "cancelled", "stopped at the client's request", false);
+            });
         }
 
         @Override

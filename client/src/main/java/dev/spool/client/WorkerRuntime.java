@@ -84,6 +84,22 @@ public final class WorkerRuntime<J> implements AutoCloseable {
         /** Renews the lease and passes progress (nulls: none); returns whether a cancel was requested. */
         boolean heartbeat(J job, Double fraction, String message);
 
+        /**
+         * Renews many leases at once; answers each in order: whether a cancel was requested, or why
+         * its heartbeat failed. One {@link #heartbeat} after another unless the transport can do better.
+         */
+        default List<BeatAnswer> heartbeats(List<Beat<J>> beats) {
+            List<BeatAnswer> answers = new ArrayList<>(beats.size());
+            for (Beat<J> b : beats) {
+                try {
+                    answers.add(new BeatAnswer(heartbeat(b.job(), b.fraction(), b.message()), null));
+                } catch (RuntimeException e) {
+                    answers.add(new BeatAnswer(false, e));
+                }
+            }
+            return answers;
+        }
+
         void appendLogs(J job, List<String> lines);
 
         void report(J job, Outcome outcome);
@@ -96,6 +112,12 @@ public final class WorkerRuntime<J> implements AutoCloseable {
         /** The runtime is closing: a claim waiting for work may stop waiting. */
         default void closing() {}
     }
+
+    /** One job's heartbeat, with its progress (nulls: none), as {@link Transport#heartbeats} takes them. */
+    public record Beat<J>(J job, Double fraction, String message) {}
+
+    /** The answer to one heartbeat: whether a cancel was requested, or (when not null) why it failed. */
+    public record BeatAnswer(boolean cancelRequested, RuntimeException error) {}
 
     /** The work: returns the job's result, or throws; {@link #failed} says what a throw stands for. */
     public interface Handler<J> {
@@ -247,7 +269,7 @@ public final class WorkerRuntime<J> implements AutoCloseable {
      */
     private boolean flushBeforeReport(Slot<J> slot) {
         try {
-            flush(slot, false);
+            flush(slot);
             return true;
         } catch (RuntimeException e) {
             if (transport.trouble(e) == Trouble.LOST) {
@@ -298,6 +320,7 @@ public final class WorkerRuntime<J> implements AutoCloseable {
     private void tickLoop() {
         while (claiming || !running.isEmpty()) {
             long now = System.nanoTime();
+            List<Slot<J>> due = new ArrayList<>();
             for (Slot<J> slot : running.values()) {
                 if (slot.stop.get() != Stop.NONE) {
                     continue;
@@ -309,8 +332,11 @@ public final class WorkerRuntime<J> implements AutoCloseable {
                 boolean beatDue = now - slot.lastBeat >= transport.heartbeatEvery(slot.job).toNanos();
                 boolean progressDue = slot.hasNews() && now - slot.lastBeat >= settings.progress().toNanos();
                 if (beatDue || progressDue) {
-                    beat(slot);
+                    due.add(slot);
                 }
+            }
+            if (!due.isEmpty()) {
+                beat(due);
             }
             try {
                 Thread.sleep(settings.tick());
@@ -320,40 +346,68 @@ public final class WorkerRuntime<J> implements AutoCloseable {
         }
     }
 
-    private void beat(Slot<J> slot) {
-        slot.lastBeat = System.nanoTime();
-        try {
-            if (flush(slot, true)) {
-                slot.stopWith(Stop.CANCELLED);
-            }
-        } catch (RuntimeException e) {
-            switch (transport.trouble(e)) {
-                case LOST -> {
-                    log.info("job " + transport.id(slot.job) + " attempt " + transport.attempt(slot.job)
-                            + " is no longer ours; stopping it");
-                    slot.stopWith(Stop.LOST);
+    /** Passes the due jobs' log lines on, then renews their leases (with their progress) in one call. */
+    private void beat(List<Slot<J>> due) {
+        List<Slot<J>> beating = new ArrayList<>(due.size());
+        List<Beat<J>> beats = new ArrayList<>(due.size());
+        for (Slot<J> slot : due) {
+            slot.lastBeat = System.nanoTime();
+            try {
+                List<String> lines = slot.drainLines();
+                if (!lines.isEmpty()) {
+                    transport.appendLogs(slot.job, lines);
                 }
-                case PASSING -> log.fine("heartbeat of job " + transport.id(slot.job) + " failed: " + e.getMessage());
-                case OTHER -> log.log(Level.WARNING, "heartbeat of job " + transport.id(slot.job) + " failed", e);
+            } catch (RuntimeException e) {
+                beatFailed(slot, e);
+                continue;
+            }
+            Slot.Progress progress = slot.progress.getAndSet(null);
+            beating.add(slot);
+            beats.add(new Beat<>(slot.job, progress == null ? null : progress.fraction(),
+                    progress == null ? null : progress.message()));
+        }
+        if (beats.isEmpty()) {
+            return;
+        }
+        List<BeatAnswer> answers;
+        try {
+            answers = transport.heartbeats(beats);
+        } catch (RuntimeException e) {
+            beating.forEach(slot -> beatFailed(slot, e));
+            return;
+        }
+        for (int i = 0; i < beating.size(); i++) {
+            BeatAnswer answer = answers.get(i);
+            if (answer.error() != null) {
+                beatFailed(beating.get(i), answer.error());
+            } else if (answer.cancelRequested()) {
+                beating.get(i).stopWith(Stop.CANCELLED);
             }
         }
     }
 
-    /**
-     * Passes the job's log lines and progress on, the progress with a heartbeat (sent anyway when
-     * {@code beat}); returns whether a cancel was requested.
-     */
-    private boolean flush(Slot<J> slot, boolean beat) {
+    private void beatFailed(Slot<J> slot, RuntimeException e) {
+        switch (transport.trouble(e)) {
+            case LOST -> {
+                log.info("job " + transport.id(slot.job) + " attempt " + transport.attempt(slot.job)
+                        + " is no longer ours; stopping it");
+                slot.stopWith(Stop.LOST);
+            }
+            case PASSING -> log.fine("heartbeat of job " + transport.id(slot.job) + " failed: " + e.getMessage());
+            case OTHER -> log.log(Level.WARNING, "heartbeat of job " + transport.id(slot.job) + " failed", e);
+        }
+    }
+
+    /** Passes the job's last log lines and progress on (the progress with a heartbeat, if there is any). */
+    private void flush(Slot<J> slot) {
         List<String> lines = slot.drainLines();
         if (!lines.isEmpty()) {
             transport.appendLogs(slot.job, lines);
         }
         Slot.Progress progress = slot.progress.getAndSet(null);
-        if (!beat && progress == null) {
-            return false;
+        if (progress != null) {
+            transport.heartbeat(slot.job, progress.fraction(), progress.message());
         }
-        return transport.heartbeat(slot.job, progress == null ? null : progress.fraction(),
-                progress == null ? null : progress.message());
     }
 
     /** Stops claiming, lets running jobs finish within the grace period, and hands back the rest. */

@@ -130,6 +130,18 @@ public final class LocalRunner implements AutoCloseable {
         }
 
         @Override
+        public List<WorkerRuntime.BeatAnswer> heartbeats(List<WorkerRuntime.Beat<Job>> beats) {
+            List<Engine.Beat> engineBeats = beats.stream()
+                    .map(b -> new Engine.Beat(b.job().id(), b.job().attempt(), b.fraction() == null && b.message() == null
+                            ? Progress.NONE : new Progress(b.fraction(), b.message())))
+                    .toList();
+            return engine.heartbeats(engineBeats).stream()
+                    .map(a -> a.error() == null ? new WorkerRuntime.BeatAnswer(a.value().cancelRequested(), null)
+                            : new WorkerRuntime.BeatAnswer(false, a.error()))
+                    .toList();
+        }
+
+        @Override
         public void appendLogs(Job job, List<String> lines) {
             engine.appendLogs(job.id(), job.attempt(), lines);
         }

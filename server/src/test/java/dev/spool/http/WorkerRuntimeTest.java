@@ -32,6 +32,7 @@ class WorkerRuntimeTest {
     private SpoolClient tenant;
     private SpoolClient worker;
     private String tenantKey;
+    private String workerKey;
 
     @BeforeAll
     void start() {
@@ -44,12 +45,37 @@ class WorkerRuntimeTest {
         SpoolClient admin = spool.client(spool.adminKey);
         tenantKey = admin.createKey("t", "runtime", null).key();
         tenant = spool.client(tenantKey);
-        worker = spool.client(admin.createKey("w", null, "worker").key());
+        workerKey = admin.createKey("w", null, "worker").key();
+        worker = spool.client(workerKey);
     }
 
     @AfterAll
     void stop() {
         spool.close();
+    }
+
+    @Test
+    void jobsEndingTogetherAreReportedInFewerCallsThanJobsAndEveryOneSucceeds() {
+        Map<String, AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
+        SpoolClient counting = SpoolClient.builder(spool.uri()).apiKey(workerKey)
+                .onResponse(r -> calls.computeIfAbsent(r.request().method() + " " + r.request().uri().getPath()
+                        .replaceAll("/jobs/[^/]+/", "/jobs/{id}/"), k -> new AtomicInteger()).incrementAndGet())
+                .build();
+        int n = 200;
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(tenant.submit(SubmitRequest.of("double", json("{\"n\": " + i + "}"))).id());
+        }
+        try (SpoolWorker w = SpoolWorker.builder(counting).waitSeconds(1).types("double").concurrency(64).handler(job -> {
+            Thread.sleep(5);
+            return json("{\"twice\": " + job.input().get("n").asInt() * 2 + "}");
+        }).start()) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(id -> tenant.get(id).status().equals("succeeded")));
+        }
+        assertThat(calls).doesNotContainKey("POST /v1/worker/jobs/{id}/complete");
+        int reportCalls = calls.get("POST /v1/worker/reports").get();
+        assertThat(reportCalls).as("report calls for %d jobs", n).isBetween(1, n - 1);
+        assertThat(tenant.get(ids.get(7)).result().get("twice").asInt()).isEqualTo(14);
     }
 
     @Test

@@ -1,0 +1,86 @@
+package dev.spool.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Reports combined into batch calls: alone when idle, together while a call is on its way. */
+class CoalescerTest {
+    private final List<List<Integer>> calls = new CopyOnWriteArrayList<>();
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+
+    /** Answers each item with its double, refuses odd items above 100; the first call waits for {@link #release}. */
+    private final Coalescer<Integer, Integer> coalescer = new Coalescer<>(items -> {
+        calls.add(items);
+        if (calls.size() == 1) {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        List<Coalescer.Answer<Integer>> answers = new ArrayList<>();
+        for (int i : items) {
+            answers.add(i > 100 && i % 2 == 1 ? new Coalescer.Answer<>(null, new IllegalArgumentException("odd " + i))
+                    : new Coalescer.Answer<>(i * 2, null));
+        }
+        return answers;
+    }, 3);
+
+    @AfterEach
+    void stop() {
+        release.countDown();
+        threads.close();
+    }
+
+    @Test
+    void anItemWithNobodyAheadGoesAtOnceAloneAndTheOnesThatCameMeanwhileGoTogether() {
+        CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> coalescer.submit(1), threads);
+        await().atMost(Duration.ofSeconds(10)).until(() -> calls.size() == 1);
+        assertThat(calls.getFirst()).containsExactly(1);
+
+        List<CompletableFuture<Integer>> later = new ArrayList<>();
+        for (int i = 2; i <= 5; i++) {
+            int item = i;
+            later.add(CompletableFuture.supplyAsync(() -> coalescer.submit(item), threads));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescer.waiting() == 4);
+        release.countDown();
+
+        assertThat(first.join()).isEqualTo(2);
+        assertThat(later).extracting(CompletableFuture::join).containsExactly(4, 6, 8, 10);
+        assertThat(calls).hasSize(3); // 1 alone, then the four that waited, at most three a call
+        assertThat(calls.get(1)).hasSize(3);
+        assertThat(calls.get(2)).hasSize(1);
+        assertThat(calls.stream().flatMap(List::stream)).containsExactlyInAnyOrder(1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void eachCallerGetsItsOwnItemsAnswerOrFailure() {
+        release.countDown();
+        assertThat(coalescer.submit(102)).isEqualTo(204);
+        assertThatThrownBy(() -> coalescer.submit(101)).isInstanceOf(IllegalArgumentException.class).hasMessage("odd 101");
+    }
+
+    @Test
+    void aCallThatFailsAsAWholeFailsEveryItemOfIt() {
+        Coalescer<Integer, Integer> failing = new Coalescer<>(items -> {
+            throw new IllegalStateException("unreachable");
+        }, 10);
+        assertThatThrownBy(() -> failing.submit(1)).isInstanceOf(IllegalStateException.class).hasMessage("unreachable");
+        Coalescer<Integer, Integer> short_ = new Coalescer<>(items -> List.of(), 10);
+        assertThatThrownBy(() -> short_.submit(1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("answers expected");
+    }
+}
