@@ -91,7 +91,16 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
     public record Jobs(int leaseSeconds, double backoffBaseSeconds, int backoffMaxSeconds,
                        int idempotencyRetentionHours, int maxBatchSize, int maintenanceIntervalMs, int retentionHours) {}
 
-    public record Runner(int slots, int pollMs, int heartbeatMs, int progressMs, int shutdownGraceSeconds) {}
+    /**
+     * @param slots    built-in jobs at once on this node, all types together; {@link #BY_TYPE}: {@code ioSlots} for
+     *                 the types that wait (no-op, sleep, http) and {@code cpuSlots} for those that compute; 0: none here
+     * @param ioSlots  with slots by type: jobs at once of the types that wait
+     * @param cpuSlots with slots by type: jobs at once of the types that keep a processor busy (and of command types)
+     */
+    public record Runner(int slots, int ioSlots, int cpuSlots, int pollMs, int heartbeatMs, int progressMs,
+                         int shutdownGraceSeconds) {
+        public static final int BY_TYPE = -1;
+    }
 
     /** @param adminKey an admin API key to accept (and store on first start); a secret, never logged */
     public record Auth(String adminKey) {}
@@ -159,7 +168,9 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
         require(jobs.retentionHours() >= 1, "jobs.retention_hours must be at least 1");
         types.forEach((name, t) -> require(t.retentionHours() == null || t.retentionHours() >= 1,
                 "types." + name + ".retention_hours must be at least 1"));
-        require(runner.slots() >= 0, "runner.slots cannot be negative");
+        require(runner.slots() >= Runner.BY_TYPE, "runner.slots must be -1 (sized by type), 0 (none here) or more");
+        require(runner.ioSlots() >= 0 && runner.ioSlots() <= 10_000, "runner.io_slots must be between 0 and 10000");
+        require(runner.cpuSlots() >= 0 && runner.cpuSlots() <= 10_000, "runner.cpu_slots must be between 0 and 10000");
         require(runner.pollMs() >= 10, "runner.poll_ms must be at least 10");
         require(runner.heartbeatMs() >= 10 && runner.heartbeatMs() < jobs.leaseSeconds() * 1000L,
                 "runner.heartbeat_ms must be at least 10 and shorter than the lease");
@@ -176,7 +187,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 new Sources(List.of()),
                 new Webhooks(List.of(), RetrySchedule.DEFAULT, 16, 10_000, 720),
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
-                new Runner(2 * Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
+                new Runner(Runner.BY_TYPE, 256, Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
                 CompatSettings.defaults(),
                 Map.of());

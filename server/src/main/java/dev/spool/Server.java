@@ -49,6 +49,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -77,7 +78,7 @@ public final class Server implements AutoCloseable {
     private static final Duration ORPHAN_GRACE = Duration.ofHours(1);
 
     private final Storage storage;
-    private final LocalRunner runner;
+    private final List<LocalRunner> runners;
     private final Maintenance maintenance;
     private final ApiServer api;
     private final Dispatcher dispatcher;
@@ -89,7 +90,7 @@ public final class Server implements AutoCloseable {
     private Server(Config config, Storage storage, int port) {
         InstantSource clock = InstantSource.system();
         this.storage = storage;
-        LocalRunner startedRunner = null;
+        List<LocalRunner> startedRunners = List.of();
         Maintenance startedMaintenance = null;
         Dispatcher startedDispatcher = null;
         EventFeed startedFeed = null;
@@ -126,11 +127,7 @@ public final class Server implements AutoCloseable {
                     RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
                     Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current()).start();
 
-            Config.Runner r = config.runner();
-            startedRunner = new LocalRunner(engine, handlers, new LocalRunner.Settings(r.slots(),
-                    Duration.ofMillis(r.pollMs()), Duration.ofMillis(r.heartbeatMs()), Duration.ofMillis(r.progressMs()),
-                    Duration.ofSeconds(r.shutdownGraceSeconds())), "local:" + ManagementFactory.getRuntimeMXBean().getName(),
-                    fileAccess(files));
+            startedRunners = runners(config.runner(), engine, handlers, fileAccess(files));
             Map<String, Duration> retention = new HashMap<>();
             config.types().forEach((name, spec) -> {
                 if (spec.retentionHours() != null) {
@@ -148,7 +145,7 @@ public final class Server implements AutoCloseable {
             this.dispatcher = startedDispatcher;
             this.feed = startedFeed;
             this.fetcher = startedFetcher;
-            this.runner = startedRunner;
+            this.runners = startedRunners;
             this.maintenance = startedMaintenance;
             this.ready = true;
             log.info("Spool listening on {}, database {}, configuration {}", url(http.host(), api.port()),
@@ -164,11 +161,55 @@ public final class Server implements AutoCloseable {
             if (startedMaintenance != null) {
                 startedMaintenance.close();
             }
-            if (startedRunner != null) {
-                startedRunner.close();
-            }
+            closeTogether(startedRunners);
             storage.close();
             throw e;
+        }
+    }
+
+    /**
+     * The in-process runners: one for every built-in type with {@code runner.slots} set; by default
+     * one for the types that wait ({@code io_slots}) and one for those that compute ({@code cpu_slots}).
+     */
+    private static List<LocalRunner> runners(Config.Runner r, Engine engine, Map<String, JobHandler> handlers,
+                                             LocalRunner.FileAccess files) {
+        String id = "local:" + ManagementFactory.getRuntimeMXBean().getName();
+        if (r.slots() != Config.Runner.BY_TYPE) {
+            return List.of(runner(r, engine, handlers, r.slots(), id, files));
+        }
+        List<LocalRunner> runners = new ArrayList<>();
+        for (JobHandler.Bound bound : JobHandler.Bound.values()) {
+            Map<String, JobHandler> these = new HashMap<>();
+            handlers.forEach((type, handler) -> {
+                if (handler.bound() == bound) {
+                    these.put(type, handler);
+                }
+            });
+            int slots = bound == JobHandler.Bound.IO ? r.ioSlots() : r.cpuSlots();
+            if (!these.isEmpty() && slots > 0) {
+                runners.add(runner(r, engine, these, slots, id + ":" + bound.name().toLowerCase(Locale.ROOT), files));
+            }
+        }
+        return List.copyOf(runners);
+    }
+
+    private static LocalRunner runner(Config.Runner r, Engine engine, Map<String, JobHandler> handlers, int slots,
+                                      String workerId, LocalRunner.FileAccess files) {
+        return new LocalRunner(engine, handlers, new LocalRunner.Settings(slots, Duration.ofMillis(r.pollMs()),
+                Duration.ofMillis(r.heartbeatMs()), Duration.ofMillis(r.progressMs()),
+                Duration.ofSeconds(r.shutdownGraceSeconds())), workerId, files);
+    }
+
+    /** Closes the runners at once, each letting its jobs finish within the same grace period. */
+    private static void closeTogether(List<LocalRunner> runners) {
+        List<Thread> closing = runners.stream().map(runner -> Thread.ofVirtual().start(runner::close)).toList();
+        for (Thread t : closing) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -419,8 +460,8 @@ public final class Server implements AutoCloseable {
     @Override
     public void close() {
         ready = false;
-        log.info("shutting down: finishing or giving back {} running jobs", runner.active());
-        runner.close();
+        log.info("shutting down: finishing or giving back {} running jobs", runners.stream().mapToInt(LocalRunner::active).sum());
+        closeTogether(runners); // each within the same grace period, not one after the other
         maintenance.close();
         feed.close(); // ends the open event streams, so that the HTTP server can stop
         api.close();

@@ -11,4 +11,30 @@ import com.fasterxml.jackson.databind.JsonNode;
 @FunctionalInterface
 public interface JobHandler {
     JsonNode run(JobContext context) throws Exception;
+
+    /**
+     * What bounds a handler's jobs, and so how many of them a node runs at once: {@code IO} waits on
+     * something else (a network call, a timer) and runs many at once; {@code CPU} keeps a processor
+     * busy and runs about one per core.
+     */
+    enum Bound { IO, CPU }
+
+    default Bound bound() {
+        return Bound.CPU;
+    }
+
+    /** {@code handler}, declared bound by waiting rather than by the processor. */
+    static JobHandler io(JobHandler handler) {
+        return new JobHandler() {
+            @Override
+            public JsonNode run(JobContext context) throws Exception {
+                return handler.run(context);
+            }
+
+            @Override
+            public Bound bound() {
+                return Bound.IO;
+            }
+        };
+    }
 }

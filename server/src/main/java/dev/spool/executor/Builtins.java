@@ -35,7 +35,7 @@ public final class Builtins {
         return List.of(
                 new Builtin(type("echo", "Returns its input unchanged: the smallest possible job.", 5, schema("""
                         {"type": "object"}
-                        """), Price.FREE), Builtins::echo),
+                        """), Price.FREE), JobHandler.io(Builtins::echo)),
                 new Builtin(type("text.stats", "Counts characters, words, lines and sentences of a text, "
                         + "lists its most frequent words and estimates its reading time.", 30, schema("""
                         {"type": "object", "required": ["text"], "additionalProperties": false,
@@ -56,7 +56,7 @@ public final class Builtins {
                          "properties": {
                            "seconds": {"type": "number", "minimum": 0, "maximum": 86400},
                            "fail_attempts": {"type": "integer", "minimum": 0, "maximum": 100}}}
-                        """), Price.FREE), Builtins::sleep),
+                        """), Price.FREE), JobHandler.io(Builtins::sleep)),
                 new Builtin(type("image.thumbnail", "Makes a PNG thumbnail of an uploaded image (PNG, JPEG, GIF, BMP), "
                         + "fitting it in width x height with its proportions kept. Submit it as multipart with the image as a file.",
                         60, schema("""

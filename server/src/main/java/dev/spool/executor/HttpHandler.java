@@ -24,6 +24,12 @@ import java.util.concurrent.ExecutionException;
 public record HttpHandler(URI url, HttpClient client) implements JobHandler {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** It waits for another server: many run at once. */
+    @Override
+    public Bound bound() {
+        return Bound.IO;
+    }
+
     public static HttpHandler to(String url) {
         URI uri;
         try {
