@@ -24,7 +24,7 @@ public final class Bench {
                    List<Long> scale, int scaleOps, int slots, List<String> serverJvm, Path out, List<String> only) {
         static Options full() {
             return new Options(List.of("sqlite", "postgres"), 3, 100_000, 100_000, 10_000, 64, 4, 20_000, 64, 500, 20, 10, 64,
-                    List.of(10_000L, 1_000_000L, 10_000_000L), 500, 256, List.of(), Path.of("target/bench"), List.of());
+                    List.of(10_000L, 1_000_000L, 10_000_000L), 500, -1, List.of(), Path.of("target/bench"), List.of());
         }
 
         static Options quick() {
@@ -150,6 +150,11 @@ public final class Bench {
             rows.add(row("req/s", "reads: GET /v1/jobs/{id}, %d connections".formatted(o.readConnections()), "reads", "req_per_s",
                     null, null));
             rows.add(row("ms", "  reads p99", "reads", "p99_ms", null, null));
+            rows.add(row("req/s", "reads, the same with wrk (1 thread, %d connections)".formatted(o.readConnections()), "reads",
+                    "wrk_req_per_s", null, null));
+            rows.add(row("ms", "  wrk reads p99", "reads", "wrk_p99_ms", null, null));
+            rows.add(row("cores", "  processor used by wrk", "reads", "wrk_cores", null, null));
+            rows.add(row("cores", "  processor used by the server meanwhile", "reads", "server_cores", null, null));
             String smallest = "scale_" + o.scale().getFirst();
             for (long size : o.scale()) {
                 rows.add(row("ms", "scale: claim p99, %s jobs stored".formatted(count(size)), "scale_" + size, "claim_p99_ms",
@@ -334,7 +339,8 @@ public final class Bench {
                   --latency-seconds N   seconds of the latency run (default 20)
                   --read-seconds N      seconds of the read run (default 10)
                   --scale LIST          stored jobs of the scale runs (default 10000,1000000,10000000)
-                  --slots N             in-process runner slots of the nodes that run jobs (default 256)
+                  --slots N             in-process runner slots of the nodes that run jobs, all types in one pool
+                                        (default: sized by type as ./spool serve does; echo gets runner.io_slots, 256)
                   --server-jvm "OPTS"   JVM options of the Spool nodes (default none, as ./spool serve)
                   --out DIR             where results.md, results.json and chart.svg go (default target/bench)
                   --only LIST           run only the scenarios whose names start so (ceiling, burst, single,

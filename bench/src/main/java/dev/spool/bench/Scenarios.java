@@ -217,8 +217,17 @@ final class Scenarios {
             readFor(clients, ids, Duration.ofSeconds(Math.max(1, options.readSeconds() / 3))); // warm-up
             double[][] result = readFor(clients, ids, Duration.ofSeconds(options.readSeconds()));
             double[] latencies = result[0];
+            var wrk = Wrk.find();
+            if (wrk.isEmpty()) {
+                System.err.println("reads: no wrk on this machine (apt-get install wrk); only the Java clients' figure");
+                return Round.of(node.peakRssMib(), "req_per_s", latencies.length / result[1][0],
+                        "p99_ms", Stats.percentile(latencies, 99));
+            }
+            Wrk.Result w = Wrk.run(wrk.get(), node.uri + "/v1/jobs/" + ids.getFirst(), key, options.readConnections(),
+                    Duration.ofSeconds(options.readSeconds()), node);
             return Round.of(node.peakRssMib(), "req_per_s", latencies.length / result[1][0],
-                    "p99_ms", Stats.percentile(latencies, 99));
+                    "p99_ms", Stats.percentile(latencies, 99), "wrk_req_per_s", w.requestsPerSecond(),
+                    "wrk_p99_ms", w.p99Ms(), "wrk_cores", w.wrkCores(), "server_cores", w.serverCores());
         }
     }
 

@@ -25,7 +25,7 @@ final class SpoolNode implements AutoCloseable {
 
     /**
      * @param db         where the node keeps its jobs
-     * @param slots      in-process runner slots (0: this node runs no built-in jobs)
+     * @param slots      in-process runner slots (0: this node runs no built-in jobs; -1: sized by type, the default)
      * @param extraYaml  more configuration (types, say), appended as is
      * @param jvmOptions options for the node's JVM (none by default, as {@code ./spool serve})
      */
@@ -86,6 +86,11 @@ final class SpoolNode implements AutoCloseable {
         JsonNode made = admin.postJson("/v1/keys", "{\"name\": \"bench-" + role + "\", \"tenant\": \"bench\", \"role\": \""
                 + role + "\"}");
         return made.get("key").asText();
+    }
+
+    /** Processor time the node's process has used so far, in seconds (user + system). */
+    double cpuSeconds() throws java.io.IOException {
+        return Wrk.cpuSeconds(process.pid());
     }
 
     /** The most resident memory the node's process has held (VmHWM), in MiB. */
