@@ -137,6 +137,11 @@ final class GroupCommitWriter implements AutoCloseable {
         return new long[] {commits.get(), retriedWithSavepoints.get()};
     }
 
+    /** Pieces waiting for a lane. */
+    int queued() {
+        return queue.size();
+    }
+
     <T> T submit(SqlWork<T> sql) {
         if (closing) {
             throw new SpoolException(ErrorCode.UNAVAILABLE, "The store is closed.");

@@ -256,19 +256,30 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     private List<Job> claimSome(Connection c, Claim claim, List<String> types, int limit, Instant now)
             throws SQLException {
         // Arguments in statement order: the SET values first, then the inner pick's.
-        List<Object> args = new ArrayList<>(List.of(claim.workerId(), now.plus(claim.lease()), now, now, now, now));
+        List<Object> args = new ArrayList<>(List.of(claim.workerId(), now.plus(claim.lease()), now, now, now));
+        String pick = claimPick(types, claim.queues(), now, limit, args);
+        return selectMany(c, claimStatement(pick), args.toArray());
+    }
+
+    /**
+     * The ids of up to {@code limit} due queued jobs of {@code types} (any when empty) in {@code
+     * queues} (any when empty), highest priority first, then oldest {@code run_at}; its arguments
+     * are appended to {@code args}.
+     */
+    protected String claimPick(List<String> types, List<String> queues, Instant now, int limit, List<Object> args) {
         StringBuilder pick = new StringBuilder("SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?");
+        args.add(now);
         if (!types.isEmpty()) {
             pick.append(" AND type IN (").append(placeholders(types.size())).append(')');
             args.addAll(types);
         }
-        if (!claim.queues().isEmpty()) {
-            pick.append(" AND queue IN (").append(placeholders(claim.queues().size())).append(')');
-            args.addAll(claim.queues());
+        if (!queues.isEmpty()) {
+            pick.append(" AND queue IN (").append(placeholders(queues.size())).append(')');
+            args.addAll(queues);
         }
         pick.append(" ORDER BY priority DESC, run_at, id LIMIT ?");
         args.add(limit);
-        return selectMany(c, claimStatement(pick.toString()), args.toArray());
+        return pick.toString();
     }
 
     /**

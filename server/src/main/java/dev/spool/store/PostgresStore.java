@@ -1,6 +1,7 @@
 package dev.spool.store;
 
 import static dev.spool.store.JobRows.jobColumns;
+import static dev.spool.store.Sql.placeholders;
 import static dev.spool.store.Sql.prepare;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -14,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -156,11 +158,47 @@ public final class PostgresStore extends JdbcStore {
 
     @Override
     protected String claimStatement(String pick) {
-        // Concurrent claimers on other nodes skip the rows this one has picked instead of waiting.
         // The pick is fenced in a MATERIALIZED CTE: it runs once, so the planner cannot run it again
         // for the outer UPDATE (with SKIP LOCKED, a second run would pick other rows: more than the
         // LIMIT claimed), nor fold it into the UPDATE's plan.
-        return super.claimStatement("WITH picked AS MATERIALIZED (" + pick + " FOR UPDATE SKIP LOCKED) SELECT id FROM picked");
+        return super.claimStatement("WITH picked AS MATERIALIZED (" + pick + ") SELECT id FROM picked");
+    }
+
+    /**
+     * Each type's jobs come from its own claim index ({@code jobs_claim_by_type}: type, then the
+     * claim's order), at most {@code limit} of them, and the best {@code limit} of those are taken.
+     * One index walk per type, in exactly the claim's order, whatever the planner knows of the
+     * table: with one {@code type IN (…)} pick, a table not yet analyzed (a burst into a new
+     * database) got a plan that read and sorted every queued job of the types on every claim (45
+     * ms for 50,000 jobs instead of 0.3), and the claim rounds of one burst ranged from 2,900 to
+     * 6,000 jobs/s depending on when autovacuum had analyzed it. Concurrent claimers, here or on
+     * other nodes, skip the rows one has locked instead of waiting (a type's surplus stays locked
+     * only until this transaction commits).
+     */
+    @Override
+    protected String claimPick(List<String> types, List<String> queues, Instant now, int limit, List<Object> args) {
+        if (types.isEmpty() && queues.isEmpty()) {
+            return super.claimPick(types, queues, now, limit, args) + " FOR UPDATE SKIP LOCKED";
+        }
+        boolean byType = !types.isEmpty();
+        List<String> keys = byType ? types : queues;
+        String key = byType ? "type" : "queue";
+        StringBuilder pick = new StringBuilder("SELECT p.id FROM unnest(ARRAY[" + placeholders(keys.size())
+                + "]::text[]) AS k(v) CROSS JOIN LATERAL (SELECT id, priority, run_at FROM jobs WHERE status = 'queued' AND "
+                + key + " = k.v AND run_at <= ?");
+        args.addAll(keys);
+        args.add(now);
+        if (byType && !queues.isEmpty()) {
+            // Compared as an expression, so that the planner walks the type's claim index (in the
+            // claim's order) rather than the queue's.
+            pick.append(" AND (queue || '') IN (").append(placeholders(queues.size())).append(')');
+            args.addAll(queues);
+        }
+        pick.append(" ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED) p"
+                + " ORDER BY p.priority DESC, p.run_at, p.id LIMIT ?");
+        args.add(limit);
+        args.add(limit);
+        return pick.toString();
     }
 
     @Override

@@ -195,6 +195,31 @@ public abstract class JobStoreContract extends StorageContract {
     }
 
     @Test
+    void aClaimOfSeveralTypesTakesTheBestOfAllOfThemAndHonoursItsQueues() {
+        Job echoOld = store.jobInsert(TestJobs.with(newJob("echo"), 1, T0.minusSeconds(30)), T0, Duration.ofDays(1)).job();
+        store.jobInsert(TestJobs.with(newJob("echo"), 1, T0.minusSeconds(10)), T0, Duration.ofDays(1));
+        store.jobInsert(TestJobs.with(newJob("echo"), 1, T0.minusSeconds(5)), T0, Duration.ofDays(1));
+        Job sleepHigh = store.jobInsert(TestJobs.with(newJob("sleep"), 5, T0), T0, Duration.ofDays(1)).job();
+        store.jobInsert(TestJobs.with(newJob("sleep"), 0, T0.minusSeconds(60)), T0, Duration.ofDays(1));
+        Job elsewhere = store.jobInsert(inQueue(TestJobs.with(newJob("echo"), 9, T0), "gpu"), T0, Duration.ofDays(1)).job();
+
+        List<Job> claimed = store.jobClaim(new Store.Claim(List.of("echo", "sleep"), List.of("default"), 2, "w",
+                Duration.ofSeconds(30), Map.of()), T0);
+        assertThat(claimed).extracting(Job::id).containsExactly(sleepHigh.id(), echoOld.id());
+
+        List<Job> gpu = store.jobClaim(new Store.Claim(List.of("echo", "sleep"), List.of("gpu"), 10, "w",
+                Duration.ofSeconds(30), Map.of()), T0);
+        assertThat(gpu).extracting(Job::id).containsExactly(elsewhere.id());
+        assertThat(store.jobClaim(claim(List.of("sleep", "echo"), 10), T0)).hasSize(3);
+    }
+
+    private static NewJob inQueue(NewJob j, String queue) {
+        return new NewJob(j.tenant(), j.keyId(), j.type(), queue, j.priority(), j.title(), j.input(), j.metadata(),
+                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(),
+                j.webhook());
+    }
+
+    @Test
     void claimNeverRunsMoreJobsOfATypeThanItsConcurrencyCap() {
         for (int i = 0; i < 5; i++) {
             jobs.queued("echo", T0);
