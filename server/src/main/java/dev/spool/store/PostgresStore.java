@@ -19,6 +19,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.flywaydb.core.Flyway;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -32,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * pool, and listens for the other nodes' notifications.
  *
  * <p>Only what differs from SQLite is here: claims lock the rows they pick ({@code FOR UPDATE SKIP
- * LOCKED}), capped types take an advisory lock, a commit that made jobs claimable sends one
- * {@code NOTIFY}, and metadata is filtered with {@code ->>}.
+ * LOCKED}), one index walk per type, capped types take an advisory lock, commits that made jobs
+ * claimable or recorded events are told to the other nodes by {@code NOTIFY} after they commit,
+ * and metadata is filtered with {@code ->>}.
  */
 public final class PostgresStore extends JdbcStore {
     private static final Logger log = LoggerFactory.getLogger(PostgresStore.class);
@@ -77,11 +81,92 @@ public final class PostgresStore extends JdbcStore {
         }
     }
 
+    /** What a lane's transaction will tell the other nodes once it has committed; the lane's thread only. */
+    private static final class Telling {
+        boolean claimable;
+        boolean events;
+    }
+
+    private final ThreadLocal<Telling> telling = ThreadLocal.withInitial(Telling::new);
+    private final AtomicBoolean tellClaimable = new AtomicBoolean();
+    private final AtomicBoolean tellEvents = new AtomicBoolean();
+    private final Semaphore tell = new Semaphore(0);
+    private final Thread notifier;
+
     private PostgresStore(Settings settings, Connecting connecting, GroupCommitWriter writer, HikariDataSource readers,
                           Reachability reachability) {
         super(writer, readers, reachability);
         this.settings = settings;
         this.connecting = connecting;
+        writer.afterCommit(() -> {
+            Telling t = telling.get();
+            if (t.claimable || t.events) {
+                if (t.claimable) {
+                    tellClaimable.set(true);
+                }
+                if (t.events) {
+                    tellEvents.set(true);
+                }
+                t.claimable = false;
+                t.events = false;
+                tell.release();
+            }
+        });
+        this.notifier = Thread.ofPlatform().name("spool-postgres-notify").daemon().start(this::notifyLoop);
+    }
+
+    /**
+     * Tells the other nodes, after the commits, what the commits did: {@code NOTIFY} sent on a
+     * connection of its own in a transaction of its own, one at a time, whatever came meanwhile
+     * folded into the next. Not inside the write transactions: PostgreSQL serializes committing
+     * transactions that notify (a lock held through the commit's flush), which made the writer's
+     * lanes commit one at a time. A notification that cannot be sent is dropped (the connection is
+     * opened again for the next); the other nodes poll as well.
+     */
+    private void notifyLoop() {
+        Connection c = null;
+        long lastFailure = 0;
+        while (!closed) {
+            try {
+                if (!tell.tryAcquire(500, TimeUnit.MILLISECONDS)) {
+                    continue;
+                }
+            } catch (InterruptedException e) {
+                break;
+            }
+            tell.drainPermits();
+            boolean claimable = tellClaimable.getAndSet(false);
+            boolean events = tellEvents.getAndSet(false);
+            if (closed || !claimable && !events || System.nanoTime() - lastFailure < TimeUnit.SECONDS.toNanos(1)) {
+                continue; // nothing to say, or the database failed just now (its outage is logged by the writer)
+            }
+            String sql = claimable && events ? "SELECT pg_notify(?, ''), pg_notify(?, '')" : "SELECT pg_notify(?, '')";
+            Object[] channels = claimable && events ? new Object[] {CHANNEL, EVENTS_CHANNEL}
+                    : new Object[] {claimable ? CHANNEL : EVENTS_CHANNEL};
+            try {
+                if (c == null) {
+                    c = connecting.open();
+                }
+                try (PreparedStatement ps = prepare(c, sql, channels)) {
+                    ps.execute();
+                }
+            } catch (SQLException | RuntimeException e) {
+                lastFailure = System.nanoTime();
+                closeQuietly(c);
+                c = null;
+            }
+        }
+        closeQuietly(c);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // going anyway
+            }
+        }
     }
 
     public static PostgresStore open(Settings settings) {
@@ -207,10 +292,8 @@ public final class PostgresStore extends JdbcStore {
     }
 
     @Override
-    protected void eventsRecorded(Connection c) throws SQLException {
-        try (PreparedStatement ps = prepare(c, "SELECT pg_notify(?, '')", EVENTS_CHANNEL)) {
-            ps.execute();
-        }
+    protected void eventsRecorded(Connection c) {
+        telling.get().events = true;
     }
 
     @Override
@@ -232,11 +315,8 @@ public final class PostgresStore extends JdbcStore {
     }
 
     @Override
-    protected void claimable(Connection c) throws SQLException {
-        // PostgreSQL folds identical notifications of one transaction into one, and sends it at commit.
-        try (PreparedStatement ps = prepare(c, "SELECT pg_notify(?, '')", CHANNEL)) {
-            ps.execute();
-        }
+    protected void claimable(Connection c) {
+        telling.get().claimable = true;
     }
 
     @Override
@@ -323,6 +403,12 @@ public final class PostgresStore extends JdbcStore {
     public void close() {
         closed = true;
         super.close();
+        tell.release();
+        try {
+            notifier.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         Thread l = listener;
         if (l != null) {
             try {
