@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 
 /**
  * The worker protocol: claim (long-poll), heartbeat, complete, fail and log, every report fenced
@@ -159,21 +160,10 @@ final class WorkerRoutes {
             beats.add(new Engine.Beat(jobId(item.id(), at), attempt(item.attempt(), at), item.progress() == null
                     ? Progress.NONE : progress(item.progress(), at)));
         }
-        List<Engine.Answer<Engine.Heartbeat>> answers = engine.heartbeats(beats);
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        var results = out.putArray("results");
-        for (int i = 0; i < answers.size(); i++) {
-            ObjectNode o = results.addObject().put("id", beats.get(i).id().value());
-            var answer = answers.get(i);
-            if (answer.error() != null) {
-                o.set("error", Problems.problem(answer.error().code(), answer.error().getMessage()));
-            } else {
-                o.put("status", answer.value().job().status().wireName());
-                o.put("cancel_requested", answer.value().cancelRequested());
-                o.put("lease_expires_at", Wire.time(answer.value().job().leaseExpiresAt()));
-            }
-        }
-        ApiServer.sendJson(res, Status.OK_200, out);
+        sendAnswers(res, beats.stream().map(Engine.Beat::id).toList(), engine.heartbeats(beats), (o, beat) -> o
+                .put("status", beat.job().status().wireName())
+                .put("cancel_requested", beat.cancelRequested())
+                .put("lease_expires_at", Wire.time(beat.job().leaseExpiresAt())));
     }
 
     record ReportItem(String id, Integer attempt, String outcome, JsonNode result, UsageBody usage, ErrorBody error,
@@ -204,16 +194,21 @@ final class WorkerRoutes {
             };
             reports.add(new Engine.Report(id, attempt, outcome));
         }
-        List<Engine.Answer<Job>> answers = engine.reportAll(reports);
+        sendAnswers(res, reports.stream().map(Engine.Report::id).toList(), engine.reportAll(reports), WorkerRoutes::reported);
+    }
+
+    /** The answer of a batch call: an object per item, in order, with its id and its answer or its problem. */
+    private static <T> void sendAnswers(ServerResponse res, List<JobId> ids, List<Engine.Answer<T>> answers,
+                                        BiConsumer<ObjectNode, T> answer) {
         ObjectNode out = Json.MAPPER.createObjectNode();
         var results = out.putArray("results");
         for (int i = 0; i < answers.size(); i++) {
-            var answer = answers.get(i);
-            if (answer.error() != null) {
-                results.addObject().put("id", reports.get(i).id().value())
-                        .set("error", Problems.problem(answer.error().code(), answer.error().getMessage()));
+            ObjectNode o = results.addObject().put("id", ids.get(i).value());
+            var a = answers.get(i);
+            if (a.error() != null) {
+                o.set("error", Problems.problem(a.error().code(), a.error().getMessage()));
             } else {
-                results.add(reported(answer.value()));
+                answer.accept(o, a.value());
             }
         }
         ApiServer.sendJson(res, Status.OK_200, out);
@@ -254,16 +249,15 @@ final class WorkerRoutes {
 
     /** The job after a report, as the worker needs it: its status now and when it runs again. */
     private static void report(ServerResponse res, Job job) {
-        ApiServer.sendJson(res, Status.OK_200, reported(job));
+        ObjectNode out = Json.MAPPER.createObjectNode().put("id", job.id().value());
+        reported(out, job);
+        ApiServer.sendJson(res, Status.OK_200, out);
     }
 
-    private static ObjectNode reported(Job job) {
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("id", job.id().value());
+    private static void reported(ObjectNode out, Job job) {
         out.put("status", job.status().wireName());
         out.put("attempt", job.attempt());
         out.put("run_at", Wire.time(job.runAt()));
-        return out;
     }
 
     /** {@code field} named for the message: plain for a single call, {@code reports[3].usage.units} in a batch. */
