@@ -24,6 +24,7 @@ import dev.spool.job.Transition;
 import dev.spool.store.EventRecorder.EventRow;
 import dev.spool.webhook.WebhookStore;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -493,6 +494,20 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     }
 
     // ---------------------------------------------------------------- what differs by database
+
+    /**
+     * Inserts new queued jobs, each row the values of {@link JobInserts#INSERT_JOB} in its order:
+     * one statement run as a batch here; a database with a better way for many rows overrides it.
+     */
+    protected void insertJobs(Connection c, List<Object[]> rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(JobInserts.INSERT_JOB)) {
+            for (Object[] row : rows) {
+                Sql.bind(ps, row);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
 
     /**
      * What a pick of rows to update adds so that concurrent writers skip each other's rows: nothing

@@ -124,7 +124,7 @@ final class JobInserts {
         });
     }
 
-    private static final String INSERT_JOB = """
+    static final String INSERT_JOB = """
             INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
                               idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
                               webhook)
@@ -138,20 +138,22 @@ final class JobInserts {
     private List<Job> insert(Connection c, List<NewJob> jobs, List<JobId> ids, String batchId, Instant now) throws SQLException {
         Instant at = millis(now); // times are stored in milliseconds
         List<Job> inserted = new ArrayList<>(jobs.size());
-        try (PreparedStatement ps = c.prepareStatement(INSERT_JOB)) {
-            for (int i = 0; i < jobs.size(); i++) {
-                NewJob job = jobs.get(i);
-                Job j = new Job(ids.get(i), job.tenant(), job.type(), job.queue(), job.priority(), job.title(),
-                        JobStatus.QUEUED, false, Progress.NONE, job.input(), job.metadata(), job.idempotencyKey(), batchId,
-                        0, 0, job.maxAttempts(), job.runAt() == null ? at : millis(job.runAt()), job.timeoutSeconds(),
-                        null, null, null, null, 0, 0, job.keyId(), at, null, null, null, at, job.webhook());
-                bind(ps, j.id().value(), j.tenant(), j.keyId(), j.type(), j.queue(), j.priority(), j.title(), j.input(),
-                        json(j.metadata()), j.idempotencyKey(), batchId, j.maxAttempts(), j.timeoutSeconds(), j.runAt(),
-                        at, at, webhookJson(j.webhook()));
-                ps.addBatch();
-                inserted.add(j);
-            }
-            ps.executeBatch();
+        List<Object[]> rows = new ArrayList<>(jobs.size());
+        for (int i = 0; i < jobs.size(); i++) {
+            NewJob job = jobs.get(i);
+            Job j = new Job(ids.get(i), job.tenant(), job.type(), job.queue(), job.priority(), job.title(),
+                    JobStatus.QUEUED, false, Progress.NONE, job.input(), job.metadata(), job.idempotencyKey(), batchId,
+                    0, 0, job.maxAttempts(), job.runAt() == null ? at : millis(job.runAt()), job.timeoutSeconds(),
+                    null, null, null, null, 0, 0, job.keyId(), at, null, null, null, at, job.webhook());
+            rows.add(new Object[] {j.id().value(), j.tenant(), j.keyId(), j.type(), j.queue(), j.priority(), j.title(),
+                    j.input(), json(j.metadata()), j.idempotencyKey(), batchId, j.maxAttempts(), j.timeoutSeconds(),
+                    j.runAt(), at, at, webhookJson(j.webhook())});
+            inserted.add(j);
+        }
+        if (rows.size() == 1) {
+            update(c, INSERT_JOB, rows.getFirst());
+        } else {
+            store.insertJobs(c, rows);
         }
         for (int i = 0; i < jobs.size(); i++) {
             for (var in : jobs.get(i).inputs()) {

@@ -286,6 +286,37 @@ public final class PostgresStore extends JdbcStore {
         return pick.toString();
     }
 
+    /** The SQL types of {@link JobInserts#INSERT_JOB}'s values, in order: each goes in as one array. */
+    private static final String[] JOB_VALUE_TYPES = {"text", "text", "text", "text", "text", "int4", "text", "text", "text",
+            "text", "text", "int4", "int4", "int8", "int8", "int8", "text"};
+
+    private static final String INSERT_JOBS = """
+            INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
+                              idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
+                              webhook)
+            SELECT id, tenant, key_id, type, queue, priority, title, 'queued', input, metadata,
+                   idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at, webhook
+            FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int4[], ?::text[], ?::text[], ?::text[],
+                        ?::text[], ?::text[], ?::int4[], ?::int4[], ?::int8[], ?::int8[], ?::int8[], ?::text[])
+                 AS v(id, tenant, key_id, type, queue, priority, title, input, metadata, idempotency_key, batch_id,
+                      max_attempts, timeout_seconds, run_at, created_at, updated_at, webhook)
+            """;
+
+    /** Many jobs in one statement: each column one array, spread back into rows by {@code unnest}. */
+    @Override
+    protected void insertJobs(Connection c, List<Object[]> rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(INSERT_JOBS)) {
+            for (int col = 0; col < JOB_VALUE_TYPES.length; col++) {
+                Object[] values = new Object[rows.size()];
+                for (int r = 0; r < rows.size(); r++) {
+                    values[r] = Sql.bindable(rows.get(r)[col]);
+                }
+                ps.setArray(col + 1, c.createArrayOf(JOB_VALUE_TYPES[col], values));
+            }
+            ps.executeUpdate();
+        }
+    }
+
     @Override
     protected String lockPicked(String alias) {
         return " FOR UPDATE OF " + alias + " SKIP LOCKED";

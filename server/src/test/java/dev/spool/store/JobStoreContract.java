@@ -498,6 +498,27 @@ public abstract class JobStoreContract extends StorageContract {
     }
 
     @Test
+    void aBatchsJobsAreStoredExactlyAsReturnedEveryFieldInItsColumn() {
+        NewJob plain = newJob("echo");
+        NewJob full = TestJobs.withWebhook(TestJobs.withIdempotency(TestJobs.withMetadata(
+                TestJobs.with(newJob("sleep"), 7, T0.plusSeconds(90)), Map.of("customer", "acme")), "key-1", "hash-1"),
+                new dev.spool.job.JobWebhook("https://example.com/hook", Set.of(dev.spool.job.WebhookEvent.SUCCEEDED), "native"));
+        List<Job> members = store.jobInsertBatch(JobId.generate().value(), TENANT, List.of(plain, full, plain), T0);
+
+        for (Job returned : members) {
+            assertThat(store.jobGet(TENANT, returned.id())).hasValue(returned);
+        }
+        Job stored = store.jobGet(TENANT, members.get(1).id()).orElseThrow();
+        assertThat(stored.priority()).isEqualTo(7);
+        assertThat(stored.runAt()).isEqualTo(T0.plusSeconds(90));
+        assertThat(stored.metadata()).containsEntry("customer", "acme");
+        assertThat(stored.idempotencyKey()).isEqualTo("key-1");
+        assertThat(stored.webhook().url()).isEqualTo("https://example.com/hook");
+        assertThat(stored.type()).isEqualTo("sleep");
+        assertThat(store.jobGet(TENANT, members.get(0).id()).orElseThrow().webhook()).isNull();
+    }
+
+    @Test
     void aBatchIsStoredWholeAndCountsItsMembersByStatus() {
         String batchId = JobId.generate().value();
         List<Job> members = store.jobInsertBatch(batchId, TENANT, List.of(newJob("echo"), newJob("echo"), newJob("sleep")), T0);
