@@ -91,7 +91,7 @@ final class Coalescer<I, O> {
         }
     }
 
-    static <O> Answer<O> of(WorkerReport.Answer<O> answer) {
+    static <O> Answer<O> of(BatchAnswer<O> answer) {
         return new Answer<>(answer.value(), answer.error());
     }
 }

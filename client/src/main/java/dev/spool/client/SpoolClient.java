@@ -286,7 +286,7 @@ public final class SpoolClient {
      * Heartbeats of many running attempts in one call; each is answered on its own, in the order
      * given (an attempt that is no longer current gets its 409 as its answer's error).
      */
-    public List<WorkerReport.Answer<HeartbeatReply>> heartbeats(List<Beat> beats) {
+    public List<BatchAnswer<HeartbeatReply>> heartbeats(List<Beat> beats) {
         List<Map<String, Object>> items = new java.util.ArrayList<>(beats.size());
         for (Beat b : beats) {
             var item = new java.util.LinkedHashMap<String, Object>();
@@ -312,7 +312,7 @@ public final class SpoolClient {
      * Ends many attempts in one call; each report is fenced by its attempt and answered on its own,
      * in the order given: the job's status after it, or the item's refusal.
      */
-    public List<WorkerReport.Answer<String>> reports(List<WorkerReport> reports) {
+    public List<BatchAnswer<String>> reports(List<WorkerReport> reports) {
         List<Map<String, Object>> items = new java.util.ArrayList<>(reports.size());
         for (WorkerReport r : reports) {
             var item = new java.util.LinkedHashMap<String, Object>();
@@ -341,16 +341,16 @@ public final class SpoolClient {
         return answers(results, reports.size(), r -> r.path("status").asText());
     }
 
-    private static <T> List<WorkerReport.Answer<T>> answers(JsonNode results, int expected,
+    private static <T> List<BatchAnswer<T>> answers(JsonNode results, int expected,
                                                             java.util.function.Function<JsonNode, T> value) {
         if (!results.isArray() || results.size() != expected) {
             throw new IllegalStateException("unexpected answer from Spool: " + expected + " results expected");
         }
-        List<WorkerReport.Answer<T>> out = new java.util.ArrayList<>(expected);
+        List<BatchAnswer<T>> out = new java.util.ArrayList<>(expected);
         for (JsonNode r : results) {
             JsonNode p = r.get("error");
-            out.add(p == null ? new WorkerReport.Answer<>(r.path("id").asText(), value.apply(r), null)
-                    : new WorkerReport.Answer<>(r.path("id").asText(), null, new SpoolApiException(p.path("status").asInt(),
+            out.add(p == null ? new BatchAnswer<>(r.path("id").asText(), value.apply(r), null)
+                    : new BatchAnswer<>(r.path("id").asText(), null, new SpoolApiException(p.path("status").asInt(),
                             p.path("code").asText(), p.path("title").asText(null), p.path("detail").asText(null))));
         }
         return out;

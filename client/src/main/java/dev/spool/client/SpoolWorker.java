@@ -145,7 +145,7 @@ public final class SpoolWorker implements AutoCloseable {
                 List<SpoolClient.Beat> part = beats.subList(from, Math.min(beats.size(), from + MAX_REPORTS)).stream()
                         .map(x -> new SpoolClient.Beat(x.job().id(), x.job().attempt(), x.fraction(), x.message()))
                         .toList();
-                for (WorkerReport.Answer<HeartbeatReply> a : b.client.heartbeats(part)) {
+                for (BatchAnswer<HeartbeatReply> a : b.client.heartbeats(part)) {
                     answers.add(a.error() == null ? new WorkerRuntime.BeatAnswer(a.value().cancelRequested(), null)
                             : new WorkerRuntime.BeatAnswer(false, a.error()));
                 }

@@ -19,18 +19,4 @@ public record WorkerReport(String id, int attempt, String outcome, JsonNode resu
     public static WorkerReport released(String id, int attempt) {
         return new WorkerReport(id, attempt, "released", null, 0, null, null, false);
     }
-
-    /**
-     * What became of one item of a batch call: the answer (a {@link HeartbeatReply}, or the job's
-     * status after a report), or the item's own refusal (stale attempt, job gone).
-     */
-    public record Answer<T>(String id, T value, SpoolApiException error) {
-        /** The value, or the item's refusal thrown. */
-        public T orThrow() {
-            if (error != null) {
-                throw error;
-            }
-            return value;
-        }
-    }
 }
