@@ -2,18 +2,21 @@ package dev.spool.client;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * Combines concurrent calls into batch calls, one batch in flight at a time: a caller with nobody
- * ahead of it sends its item at once, alone (no waiting when idle); callers that come while a batch
- * is on its way wait for it, and the first of them then sends all that gathered in one call (under
- * load, the batch holds what arrived during one round trip). Each caller gets its own item's answer.
+ * Combines concurrent calls into batch calls, one batch in flight at a time: an item with nobody
+ * ahead of it goes at once, alone (no waiting when idle); items that come while a batch is on its
+ * way wait for it, and then all that gathered go in the next call (under load, a batch holds what
+ * arrived during one round trip). Each caller gets its own item's answer.
+ *
+ * <p>The calls are made by a sender thread of the coalescer's own, never by a caller's thread: an
+ * interrupt meant for one caller (its job was cancelled, timed out or lost) must not break a call
+ * that carries other callers' items. A caller waits for its answer through interrupts (the call is
+ * bounded by the client's timeout) and keeps its interrupt status.
  *
  * @param <I> an item
  * @param <O> an item's answer
@@ -32,12 +35,18 @@ final class Coalescer<I, O> {
 
     private final BatchCall<I, O> call;
     private final int maxBatch;
-    private final Queue<Pending<I, O>> waiting = new ConcurrentLinkedQueue<>();
-    private final ReentrantLock sending = new ReentrantLock();
+    private final BlockingQueue<Pending<I, O>> waiting = new LinkedBlockingQueue<>();
+    private final Thread sender;
 
-    Coalescer(BatchCall<I, O> call, int maxBatch) {
+    Coalescer(String name, BatchCall<I, O> call, int maxBatch) {
         this.call = call;
         this.maxBatch = maxBatch;
+        this.sender = Thread.ofVirtual().name(name).start(this::sendLoop);
+    }
+
+    /** Stops the sender; items still waiting fail. For when nothing will be submitted any more. */
+    void close() {
+        sender.interrupt();
     }
 
     /** Items waiting for the next call. */
@@ -49,24 +58,38 @@ final class Coalescer<I, O> {
     O submit(I item) {
         Pending<I, O> mine = new Pending<>(item, new CompletableFuture<>());
         waiting.add(mine);
-        while (!mine.done().isDone()) {
-            sending.lock();
-            try {
-                List<Pending<I, O>> batch = new ArrayList<>();
-                for (Pending<I, O> p; batch.size() < maxBatch && (p = waiting.poll()) != null; ) {
-                    batch.add(p);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return mine.done().get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the item is on its way: wait for its answer
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
                 }
-                if (!batch.isEmpty()) {
-                    send(batch);
-                }
-            } finally {
-                sending.unlock();
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
-        try {
-            return mine.done().join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+
+    private void sendLoop() {
+        List<Pending<I, O>> batch = new ArrayList<>();
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                batch.add(waiting.take());
+            } catch (InterruptedException e) {
+                break;
+            }
+            waiting.drainTo(batch, maxBatch - 1);
+            send(batch);
+            batch.clear();
+        }
+        for (Pending<I, O> left; (left = waiting.poll()) != null; ) {
+            left.done().completeExceptionally(new IllegalStateException("the worker is closed"));
         }
     }
 

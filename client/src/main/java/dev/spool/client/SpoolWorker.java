@@ -63,10 +63,12 @@ public final class SpoolWorker implements AutoCloseable {
         }
     }
 
+    private final Http http;
     private final WorkerRuntime<ClaimedJob> runtime;
 
     private SpoolWorker(Builder b) {
-        this.runtime = new WorkerRuntime<>("spool-worker", new Http(b), new Runs(b),
+        this.http = new Http(b);
+        this.runtime = new WorkerRuntime<>("spool-worker", http, new Runs(b),
                 new WorkerRuntime.Settings(b.concurrency, Duration.ofSeconds(b.waitSeconds), Duration.ofMillis(b.tick),
                         Duration.ZERO, b.grace));
     }
@@ -84,6 +86,7 @@ public final class SpoolWorker implements AutoCloseable {
     @Override
     public void close() {
         runtime.close();
+        http.reports.close();
     }
 
     /** Spool unreachable, unavailable (503) or limiting (429): a passing state, worth a line, not a stack. */
@@ -105,7 +108,8 @@ public final class SpoolWorker implements AutoCloseable {
 
         Http(Builder b) {
             this.b = b;
-            this.reports = new Coalescer<>(items -> b.client.reports(items).stream().map(Coalescer::of).toList(), MAX_REPORTS);
+            this.reports = new Coalescer<>("spool-worker-reports", items -> b.client.reports(items).stream().map(Coalescer::of).toList(),
+                    MAX_REPORTS);
         }
 
         @Override

@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +23,7 @@ class CoalescerTest {
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
     /** Answers each item with its double, refuses odd items above 100; the first call waits for {@link #release}. */
-    private final Coalescer<Integer, Integer> coalescer = new Coalescer<>(items -> {
+    private final Coalescer<Integer, Integer> coalescer = new Coalescer<>("test-sender", items -> {
         calls.add(items);
         if (calls.size() == 1) {
             try {
@@ -43,6 +44,7 @@ class CoalescerTest {
     void stop() {
         release.countDown();
         threads.close();
+        coalescer.close();
     }
 
     @Test
@@ -68,6 +70,28 @@ class CoalescerTest {
     }
 
     @Test
+    void anInterruptedCallerNeitherBreaksTheCallCarryingOthersNorLosesItsOwnAnswer() throws Exception {
+        CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> coalescer.submit(1), threads);
+        await().atMost(Duration.ofSeconds(10)).until(() -> calls.size() == 1);
+        CompletableFuture<Boolean> keptItsInterrupt = new CompletableFuture<>();
+        CompletableFuture<Integer> interrupted = new CompletableFuture<>();
+        Thread caller = Thread.ofVirtual().start(() -> {
+            interrupted.complete(coalescer.submit(7));
+            keptItsInterrupt.complete(Thread.currentThread().isInterrupted());
+        });
+        CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> coalescer.submit(8), threads);
+        await().atMost(Duration.ofSeconds(10)).until(() -> coalescer.waiting() == 2);
+        caller.interrupt(); // its job was stopped while its report waited to go
+        release.countDown();
+
+        assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(interrupted.get(10, TimeUnit.SECONDS)).isEqualTo(14);
+        assertThat(other.get(10, TimeUnit.SECONDS)).isEqualTo(16);
+        assertThat(keptItsInterrupt.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(calls.get(1)).containsExactlyInAnyOrder(7, 8);
+    }
+
+    @Test
     void eachCallerGetsItsOwnItemsAnswerOrFailure() {
         release.countDown();
         assertThat(coalescer.submit(102)).isEqualTo(204);
@@ -76,11 +100,11 @@ class CoalescerTest {
 
     @Test
     void aCallThatFailsAsAWholeFailsEveryItemOfIt() {
-        Coalescer<Integer, Integer> failing = new Coalescer<>(items -> {
+        Coalescer<Integer, Integer> failing = new Coalescer<>("failing", items -> {
             throw new IllegalStateException("unreachable");
         }, 10);
         assertThatThrownBy(() -> failing.submit(1)).isInstanceOf(IllegalStateException.class).hasMessage("unreachable");
-        Coalescer<Integer, Integer> short_ = new Coalescer<>(items -> List.of(), 10);
+        Coalescer<Integer, Integer> short_ = new Coalescer<>("short", items -> List.of(), 10);
         assertThatThrownBy(() -> short_.submit(1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("answers expected");
     }
 }
