@@ -8,12 +8,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * Combines concurrent calls into batch calls, one batch in flight at a time: an item with nobody
- * ahead of it goes at once, alone (no waiting when idle); items that come while a batch is on its
- * way wait for it, and then all that gathered go in the next call (under load, a batch holds what
- * arrived during one round trip). Each caller gets its own item's answer.
+ * Combines concurrent calls into batch calls, a few batches in flight at a time: an item with a
+ * sender free goes at once, alone (no waiting when idle); items that come while every sender has a
+ * batch on its way wait, and then all that gathered go in the next call (under load, a batch holds
+ * what arrived during a round trip). Several senders, not one, so that one slow call (a node
+ * starved of connections, say) holds only its own items. Each caller gets its own item's answer.
  *
- * <p>The calls are made by a sender thread of the coalescer's own, never by a caller's thread: an
+ * <p>The calls are made by sender threads of the coalescer's own, never by a caller's thread: an
  * interrupt meant for one caller (its job was cancelled, timed out or lost) must not break a call
  * that carries other callers' items. A caller waits for its answer through interrupts (the call is
  * bounded by the client's timeout) and keeps its interrupt status.
@@ -36,17 +37,20 @@ final class Coalescer<I, O> {
     private final BatchCall<I, O> call;
     private final int maxBatch;
     private final BlockingQueue<Pending<I, O>> waiting = new LinkedBlockingQueue<>();
-    private final Thread sender;
+    private final List<Thread> senders = new ArrayList<>();
 
-    Coalescer(String name, BatchCall<I, O> call, int maxBatch) {
+    /** @param senders calls in flight at once */
+    Coalescer(String name, BatchCall<I, O> call, int maxBatch, int senders) {
         this.call = call;
         this.maxBatch = maxBatch;
-        this.sender = Thread.ofVirtual().name(name).start(this::sendLoop);
+        for (int i = 0; i < senders; i++) {
+            this.senders.add(Thread.ofVirtual().name(name + "-" + (i + 1)).start(this::sendLoop));
+        }
     }
 
-    /** Stops the sender; items still waiting fail. For when nothing will be submitted any more. */
+    /** Stops the senders; items still waiting fail. For when nothing will be submitted any more. */
     void close() {
-        sender.interrupt();
+        senders.forEach(Thread::interrupt);
     }
 
     /** Items waiting for the next call. */

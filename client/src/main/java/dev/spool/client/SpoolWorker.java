@@ -96,12 +96,15 @@ public final class SpoolWorker implements AutoCloseable {
     }
 
     /**
-     * The worker protocol over HTTP. Heartbeats due together go in one call; reports of jobs that
-     * end while another report is on its way go together in the next call (one alone when idle).
+     * The worker protocol over HTTP. Heartbeats due together go in one call; a report goes at once
+     * while fewer than {@link #REPORT_CALLS} are on their way, else with those that ended meanwhile
+     * in the next call.
      */
     private static final class Http implements WorkerRuntime.Transport<ClaimedJob> {
         /** Most reports in one call. */
         private static final int MAX_REPORTS = 500;
+        /** Report calls in flight at once. */
+        private static final int REPORT_CALLS = 4;
 
         private final Builder b;
         private final Coalescer<WorkerReport, String> reports;
@@ -109,7 +112,7 @@ public final class SpoolWorker implements AutoCloseable {
         Http(Builder b) {
             this.b = b;
             this.reports = new Coalescer<>("spool-worker-reports", items -> b.client.reports(items).stream().map(Coalescer::of).toList(),
-                    MAX_REPORTS);
+                    MAX_REPORTS, REPORT_CALLS);
         }
 
         @Override

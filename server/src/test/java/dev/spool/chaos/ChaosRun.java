@@ -67,15 +67,17 @@ final class ChaosRun {
     /** The checker's counts. */
     record Report(Plan plan, int acknowledged, int unacknowledged, int lost, int duplicated, int doubleAccepted,
                   int stuck, int failed, int webhooksLost, int webhooksUnderTwoIds, long backlogAtLastFault,
-                  long terminalAfterLastFaultMs, Map<String, Integer> faults, long slowestRestartMs, long runMs) {
+                  long terminalAfterLastFaultMs, Map<String, Integer> faults, long slowestRestartMs, long runMs,
+                  int acceptedByWorkers) {
         @Override
         public String toString() {
             return String.format("""
                     chaos run %s: %d jobs acknowledged (%d never acknowledged), %d ms
                       faults: %s (slowest node restart %d ms)
-                      lost %d, duplicated %d, double-accepted %d, stuck %d, failed %d, webhooks lost %d, webhooks under two ids %d
+                      lost %d, duplicated %d, double-accepted %d (of %d completions the workers got accepted), stuck %d, failed %d, webhooks lost %d, webhooks under two ids %d
                       %d jobs queued or running when the faults ended; every job terminal %d ms after the last fault ended""",
-                    plan.name(), acknowledged, unacknowledged, runMs, faults, slowestRestartMs, lost, duplicated, doubleAccepted, stuck,
+                    plan.name(), acknowledged, unacknowledged, runMs, faults, slowestRestartMs, lost, duplicated, doubleAccepted,
+                    acceptedByWorkers, stuck,
                     failed, webhooksLost, webhooksUnderTwoIds, backlogAtLastFault, terminalAfterLastFaultMs);
         }
     }
@@ -610,7 +612,7 @@ final class ChaosRun {
             int underTwoIds = (int) webhookIds.values().stream().filter(ids -> ids.size() > 1).count();
             return new Report(plan, acknowledged.size(), unacknowledged.get(), lost, duplicated, doubleAccepted, stuck,
                     failed, webhooksLost, underTwoIds, backlog, terminalMs, faults, slowestRestartMs.get(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), accepted.size());
         }
     }
 }

@@ -66,6 +66,10 @@ class ChaosTest {
         assertThat(report.lost()).as("lost").isZero();
         assertThat(report.duplicated()).as("duplicated").isZero();
         assertThat(report.doubleAccepted()).as("double-accepted").isZero();
+        // The workers' own record of accepted completions must be there, or double-acceptance by a
+        // worker could not be seen: most jobs succeed, each through a worker's report.
+        assertThat(report.acceptedByWorkers()).as("completions the workers recorded as accepted")
+                .isGreaterThan(report.plan().jobs() / 2);
         assertThat(report.stuck()).as("stuck").isZero();
         assertThat(report.webhooksLost()).as("webhooks lost").isZero();
         assertThat(report.webhooksUnderTwoIds()).as("webhooks under two ids").isZero();

@@ -38,7 +38,7 @@ class CoalescerTest {
                     : new Coalescer.Answer<>(i * 2, null));
         }
         return answers;
-    }, 3);
+    }, 3, 1);
 
     @AfterEach
     void stop() {
@@ -92,6 +92,36 @@ class CoalescerTest {
     }
 
     @Test
+    void withTwoSendersOneSlowCallHoldsOnlyItsOwnItems() throws Exception {
+        CountDownLatch slow = new CountDownLatch(1);
+        Coalescer<Integer, Integer> two = new Coalescer<>("two", items -> {
+            if (items.contains(1)) {
+                waitFor(slow);
+            }
+            return items.stream().map(i -> new Coalescer.Answer<>(i * 10, null)).toList();
+        }, 10, 2);
+        try {
+            CompletableFuture<Integer> held = CompletableFuture.supplyAsync(() -> two.submit(1), threads);
+            await().atMost(Duration.ofSeconds(10)).until(() -> two.waiting() == 0);
+            assertThat(two.submit(2)).as("answered while the first call is held").isEqualTo(20);
+            assertThat(held).isNotDone();
+            slow.countDown();
+            assertThat(held.get(10, TimeUnit.SECONDS)).isEqualTo(10);
+        } finally {
+            slow.countDown();
+            two.close();
+        }
+    }
+
+    private static void waitFor(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void eachCallerGetsItsOwnItemsAnswerOrFailure() {
         release.countDown();
         assertThat(coalescer.submit(102)).isEqualTo(204);
@@ -102,9 +132,9 @@ class CoalescerTest {
     void aCallThatFailsAsAWholeFailsEveryItemOfIt() {
         Coalescer<Integer, Integer> failing = new Coalescer<>("failing", items -> {
             throw new IllegalStateException("unreachable");
-        }, 10);
+        }, 10, 1);
         assertThatThrownBy(() -> failing.submit(1)).isInstanceOf(IllegalStateException.class).hasMessage("unreachable");
-        Coalescer<Integer, Integer> short_ = new Coalescer<>("short", items -> List.of(), 10);
+        Coalescer<Integer, Integer> short_ = new Coalescer<>("short", items -> List.of(), 10, 1);
         assertThatThrownBy(() -> short_.submit(1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("answers expected");
     }
 }

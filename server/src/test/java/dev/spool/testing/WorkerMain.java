@@ -14,8 +14,8 @@ import java.time.Duration;
  * <base url> <worker key> <type> <slots>} runs the Java worker runtime on jobs of that type; each
  * job sleeps {@code input.ms}, uploads a small file when {@code input.attach}, and succeeds with
  * {@code {"n": input.n}}. It prints {@code ACCEPTED
- * <job id>} for every completion Spool accepted (2xx), the worker's own record of what it got
- * accepted, for the chaos checker.
+ * <job id>} for every completion Spool accepted (a 2xx complete, or a succeeded item of a 2xx batch
+ * of reports), the worker's own record of what it got accepted, for the chaos checker.
  */
 public final class WorkerMain {
     public static void main(String[] args) throws InterruptedException {
@@ -43,10 +43,27 @@ public final class WorkerMain {
         }
     }
 
+    /**
+     * Prints every success report Spool accepted: a 2xx single complete, or, in a 2xx batch of
+     * reports, each item that came back succeeded (a refused item carries its problem instead).
+     */
     private static void accepted(HttpResponse<byte[]> response, PrintStream out) {
-        String path = response.request().uri().getPath(); // /v1/worker/jobs/{id}/complete
-        if (response.statusCode() / 100 == 2 && path.endsWith("/complete")) {
+        String path = response.request().uri().getPath(); // /v1/worker/jobs/{id}/complete or /v1/worker/reports
+        if (response.statusCode() / 100 != 2) {
+            return;
+        }
+        if (path.endsWith("/complete")) {
             out.println("ACCEPTED " + path.split("/")[4]);
+        } else if (path.equals("/v1/worker/reports")) {
+            try {
+                for (var item : SpoolClient.JSON.readTree(response.body()).path("results")) {
+                    if (!item.has("error") && item.path("status").asText().equals("succeeded")) {
+                        out.println("ACCEPTED " + item.path("id").asText());
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
     }
 }
