@@ -28,7 +28,7 @@ import java.util.Optional;
  * variables, command-line flags. docs/configuration.md lists every key; a test keeps it in step.
  */
 public record Config(Http http, Storage storage, Artifacts artifacts, Sources sources, Webhooks webhooks, Jobs jobs,
-                     Runner runner, Auth auth, CompatSettings compat,
+                     Runner runner, Auth auth, Metrics metrics, Logging logging, Tracing tracing, CompatSettings compat,
                      Map<String, TypeSpec> types) {
 
     /**
@@ -105,6 +105,25 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
     /** @param adminKey an admin API key to accept (and store on first start); a secret, never logged */
     public record Auth(String adminKey) {}
 
+    /**
+     * @param enabled        record metrics at all (off: nothing is recorded and /metrics answers 404; for measuring their cost)
+     * @param open           {@code GET /metrics} without a key (else it needs an admin key)
+     * @param port           above 0: also serve {@code /metrics}, without a key, on this port of loopback
+     * @param perTenant      label job metrics with the tenant too (one series per tenant: mind the cardinality)
+     * @param refreshSeconds gauges read from the database (queue depths, the outbox) are read at most this often
+     */
+    public record Metrics(boolean enabled, @com.fasterxml.jackson.annotation.JsonProperty("public") boolean open, int port,
+                          boolean perTenant, int refreshSeconds) {}
+
+    /**
+     * @param format    {@code text} (one line per event) or {@code json} (one JSON object per line)
+     * @param accessLog a line per HTTP request: method, route, status, bytes, milliseconds, key id
+     */
+    public record Logging(String format, boolean accessLog) {}
+
+    /** @param otlpEndpoint where traces go over OTLP (http/protobuf); empty: off, unless OTEL_* variables say otherwise */
+    public record Tracing(String otlpEndpoint) {}
+
     /** A job type as the file declares it; unset fields keep the built-in type's value, or the defaults. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record TypeSpec(String description, String executor, String handler, List<String> command, String url,
@@ -115,16 +134,18 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
     public record PriceSpec(BigDecimal perJob, BigDecimal perSecond, BigDecimal perUnit, String currency) {}
 
     /** Environment variables read, and the key each sets. */
-    public static final Map<String, String> ENVIRONMENT = Map.of(
-            "SPOOL_HOST", "http.host",
-            "SPOOL_PORT", "http.port",
-            "SPOOL_PUBLIC_URL", "http.public_url",
-            "SPOOL_DATA_DIR", "storage.data_dir",
-            "SPOOL_DATABASE", "storage.database",
-            "SPOOL_ADMIN_KEY", "auth.admin_key",
-            "SPOOL_ARTIFACTS_SIGNING_KEY", "artifacts.signing_key",
-            "SPOOL_S3_ACCESS_KEY", "artifacts.s3.access_key",
-            "SPOOL_S3_SECRET_KEY", "artifacts.s3.secret_key");
+    public static final Map<String, String> ENVIRONMENT = Map.ofEntries(
+            Map.entry("SPOOL_HOST", "http.host"),
+            Map.entry("SPOOL_PORT", "http.port"),
+            Map.entry("SPOOL_PUBLIC_URL", "http.public_url"),
+            Map.entry("SPOOL_DATA_DIR", "storage.data_dir"),
+            Map.entry("SPOOL_DATABASE", "storage.database"),
+            Map.entry("SPOOL_ADMIN_KEY", "auth.admin_key"),
+            Map.entry("SPOOL_ARTIFACTS_SIGNING_KEY", "artifacts.signing_key"),
+            Map.entry("SPOOL_S3_ACCESS_KEY", "artifacts.s3.access_key"),
+            Map.entry("SPOOL_S3_SECRET_KEY", "artifacts.s3.secret_key"),
+            Map.entry("SPOOL_LOG_FORMAT", "logging.format"),
+            Map.entry("SPOOL_METRICS_ENABLED", "metrics.enabled"));
 
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -176,6 +197,12 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 "runner.heartbeat_ms must be at least 10 and shorter than the lease");
         require(runner.progressMs() >= 10, "runner.progress_ms must be at least 10");
         require(runner.shutdownGraceSeconds() >= 0, "runner.shutdown_grace_seconds cannot be negative");
+        require(metrics.port() >= 0 && metrics.port() <= 65535, "metrics.port must be between 0 (none) and 65535");
+        require(metrics.port() == 0 || metrics.port() != http.port(), "metrics.port must differ from http.port");
+        require(metrics.refreshSeconds() >= 1 && metrics.refreshSeconds() <= 3600, "metrics.refresh_seconds must be between 1 and 3600");
+        require(logging.format().equals("text") || logging.format().equals("json"), "logging.format must be text or json");
+        require(tracing.otlpEndpoint().isEmpty() || tracing.otlpEndpoint().matches("https?://\\S+"),
+                "tracing.otlp_endpoint must be empty or an http(s) URL");
     }
 
     public static Config defaults() {
@@ -189,6 +216,9 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
                 new Runner(Runner.BY_TYPE, 256, Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
+                new Metrics(true, false, 0, false, 15),
+                new Logging("text", false),
+                new Tracing(""),
                 CompatSettings.defaults(),
                 Map.of());
     }

@@ -12,6 +12,9 @@ import dev.spool.engine.Engine;
 import dev.spool.engine.EventFeed;
 import dev.spool.engine.Intake;
 import dev.spool.engine.JobHandler;
+import dev.spool.engine.JobMeter;
+import dev.spool.telemetry.Metrics;
+import dev.spool.telemetry.Tracing;
 import dev.spool.engine.JobType;
 import dev.spool.engine.JobTypes;
 import dev.spool.engine.LocalRunner;
@@ -84,10 +87,12 @@ public final class Server implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final EventFeed feed;
     private final SourceFetcher fetcher;
+    private final Metrics metrics;
+    private final Tracing tracing;
     private final Optional<String> createdAdminKey;
     private volatile boolean ready;
 
-    private Server(Config config, Storage storage, int port) {
+    private Server(Config config, Storage storage, int port, Tracing tracing) {
         InstantSource clock = InstantSource.system();
         this.storage = storage;
         List<LocalRunner> startedRunners = List.of();
@@ -95,7 +100,11 @@ public final class Server implements AutoCloseable {
         Dispatcher startedDispatcher = null;
         EventFeed startedFeed = null;
         SourceFetcher startedFetcher = null;
+        this.metrics = new Metrics(config.metrics().enabled());
+        this.tracing = tracing;
         try {
+            Config.Metrics m = config.metrics();
+            storage.meterInto(metrics.registry());
             Map<String, JobHandler> handlers = new HashMap<>();
             JobTypes types = types(config, handlers);
             Config.Jobs jobs = config.jobs();
@@ -112,12 +121,13 @@ public final class Server implements AutoCloseable {
             startedFetcher = new SourceFetcher(new OutboundPolicy(Set.copyOf(config.sources().allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
             Webhooks webhooks = new Webhooks(storage.webhooks(), webhookPolicy, clock);
+            JobMeter jobMeter = new JobMeter(metrics.registry(), m.perTenant());
             Engine engine = new Engine(storage, types, intake(files, startedFetcher, webhooks), clock, new Engine.Settings(
                     Duration.ofSeconds(jobs.leaseSeconds()),
                     new Backoff(Duration.ofMillis(Math.round(jobs.backoffBaseSeconds() * 1000)),
                             Duration.ofSeconds(jobs.backoffMaxSeconds())),
                     Duration.ofHours(jobs.idempotencyRetentionHours()),
-                    jobs.maxBatchSize()), ThreadLocalRandom.current());
+                    jobs.maxBatchSize()), ThreadLocalRandom.current(), jobMeter, tracing);
 
             Profiles profiles = new Profiles(engine, keys, files, webhooks, startedFeed, config.http().publicUrl(), config.compat());
             // Webhook bodies show the job as the API does, or as the profile it came through does.
@@ -125,7 +135,8 @@ public final class Server implements AutoCloseable {
                     profiles.payloads(ApiServer.payloads(types, config.http().publicUrl())));
             startedDispatcher = new Dispatcher(storage.webhooks(), fanout, webhookPolicy, clock, new Dispatcher.Settings(
                     RetrySchedule.parse(w.retrySchedule()), w.concurrency(), Duration.ofMillis(w.timeoutMs()),
-                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current()).start();
+                    Duration.ofHours(w.keepDeliveriesHours())), ThreadLocalRandom.current())
+                    .observedBy(metrics.registry(), tracing).start();
 
             startedRunners = runners(config.runner(), engine, handlers, fileAccess(files));
             Map<String, Duration> retention = new HashMap<>();
@@ -139,8 +150,12 @@ public final class Server implements AutoCloseable {
                     Duty.of("orphan-sweeper", now -> files.deleteOrphans(now, ORPHAN_GRACE, 500))),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
             Config.Http http = config.http();
+            Gauges gauges = new Gauges(storage, metrics.registry(), clock, Duration.ofSeconds(m.refreshSeconds()));
+            metrics.beforeScrape(gauges::refreshIfDue);
+            Watch watch = new Watch(storage, gauges, jobMeter, clock);
             this.api = new ApiServer(new ApiServer.Settings(http.host(), port, http.maxBodyBytes(), http.publicUrl(),
                     a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, webhooks, startedFeed),
+                    new ApiServer.Observing(metrics, m.open(), m.port(), config.logging().accessLog(), tracing, watch::problems),
                     profiles.mounts(config.compat().enabled()), () -> ready && storage.reachable());
             this.dispatcher = startedDispatcher;
             this.feed = startedFeed;
@@ -155,7 +170,7 @@ public final class Server implements AutoCloseable {
             throw new java.io.UncheckedIOException("cannot open the artifact folder: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             // A part failed to start (a taken port, say): stop what did start, in reverse order.
-            for (AutoCloseable part : Arrays.asList(startedFetcher, startedFeed, startedDispatcher)) {
+            for (AutoCloseable part : Arrays.asList(startedFetcher, startedFeed, startedDispatcher, tracing, metrics)) {
                 closeQuietly(part);
             }
             if (startedMaintenance != null) {
@@ -286,6 +301,12 @@ public final class Server implements AutoCloseable {
      * to open the database (a wrong password, a file in use) ends the start at once.
      */
     public static Server start(Config config) {
+        return start(config, Tracing.configured(config.tracing().otlpEndpoint(), System.getenv()));
+    }
+
+    /** Starts Spool with its traces going to {@code tracing} (a test's in-memory exporter, say), which it closes. */
+    public static Server start(Config config, Tracing tracing) {
+        Logs.use(config.logging().format());
         Config.Http http = config.http();
         Standby standby = null;
         long waitingSince = 0;
@@ -301,7 +322,7 @@ public final class Server implements AutoCloseable {
                         standby.close(); // the same port serves the API from here on
                         standby = null;
                     }
-                    return new Server(config, storage, port);
+                    return new Server(config, storage, port, tracing);
                 } catch (RuntimeException e) {
                     if (!Reachability.isUnreachable(e)) {
                         throw e;
@@ -448,6 +469,11 @@ public final class Server implements AutoCloseable {
         return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
+    /** The port of the {@code /metrics} listener, when {@code metrics.port} asked for one. */
+    public Optional<Integer> metricsPort() {
+        return api.metricsPort();
+    }
+
     public int port() {
         return api.port();
     }
@@ -468,6 +494,8 @@ public final class Server implements AutoCloseable {
         dispatcher.close();
         fetcher.close();
         storage.close();
+        tracing.close(); // exports the spans still buffered
+        metrics.close();
         log.info("stopped");
     }
 }

@@ -20,16 +20,17 @@ class ArchitectureTest {
             Map.entry("job", Set.of()),
             Map.entry("net", Set.of()),
             Map.entry("wake", Set.of()),
+            Map.entry("telemetry", Set.of("job")),
             // Each area owns its records and the seam it needs from persistence...
             Map.entry("auth", Set.of("job")),
             Map.entry("artifact", Set.of("job", "net")),
-            Map.entry("webhook", Set.of("artifact", "job", "net", "wake")),
+            Map.entry("webhook", Set.of("artifact", "job", "net", "telemetry", "wake")),
             // ...and the store implements them all, in SQL.
-            Map.entry("store", Set.of("artifact", "auth", "job", "webhook")),
-            Map.entry("engine", Set.of("client", "job", "store", "wake")), // client: the worker runtime it shares with SpoolWorker
+            Map.entry("store", Set.of("artifact", "auth", "job", "telemetry", "webhook")),
+            Map.entry("engine", Set.of("client", "job", "store", "telemetry", "wake")), // client: the worker runtime it shares with SpoolWorker
             Map.entry("engine.maintenance", Set.of("engine", "job", "store")),
             Map.entry("executor", Set.of("engine", "job")),
-            Map.entry("http", Set.of("artifact", "auth", "engine", "job", "webhook")),
+            Map.entry("http", Set.of("artifact", "auth", "engine", "job", "telemetry", "webhook")),
             // a transport too, built on the native one's request reading
             Map.entry("compat", Set.of("artifact", "auth", "engine", "http", "job", "webhook")));
     private static final Pattern SPOOL_IMPORT = Pattern.compile("^import (?:static )?dev\\.spool\\.([a-z.]+)\\.[A-Z]", Pattern.MULTILINE);

@@ -4,9 +4,9 @@ import dev.spool.job.Backoff;
 import dev.spool.job.Batch;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.FeedEvent;
+import dev.spool.job.InputFile;
 import dev.spool.job.Job;
 import dev.spool.job.JobError;
-import dev.spool.job.InputFile;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
@@ -23,7 +23,13 @@ import dev.spool.store.EventLog;
 import dev.spool.store.Storage;
 import dev.spool.store.Store;
 import dev.spool.store.WorkerStore;
+import dev.spool.telemetry.Tracing;
 import dev.spool.wake.WakeUp;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
@@ -106,13 +113,17 @@ public final class Engine {
     private final Intake intake;
     private final Submissions submissions;
     private final Finishes finishes;
+    private final JobMeter meter;
+    private final Tracing tracing;
 
     /**
      * @param intake where submits put their input files, fetch their URL sources and check their
      *               webhook URLs
      */
     public Engine(Storage storage, JobTypes types, Intake intake, InstantSource clock, Settings settings,
-                  RandomGenerator random) {
+                  RandomGenerator random, JobMeter meter, Tracing tracing) {
+        this.meter = meter;
+        this.tracing = tracing;
         this.store = storage.jobs();
         this.intake = intake;
         this.submissions = new Submissions(types, intake);
@@ -159,6 +170,7 @@ public final class Engine {
      */
     public List<Job> claimForWorker(WorkerClaim claim, Duration wait) {
         List<String> types = workerTypes(claim.types());
+        meter.claimAsked(claim.workerId(), claim.max());
         workers.workerSeen(claim.workerId(), claim.name(), claim.keyId(), types, clock.instant());
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
@@ -168,7 +180,12 @@ public final class Engine {
             if (!jobs.isEmpty() || left <= 0) {
                 return jobs;
             }
-            claimable.await(seen, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
+            meter.claimWaiting(1);
+            try {
+                claimable.await(seen, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())));
+            } finally {
+                meter.claimWaiting(-1);
+            }
         }
     }
 
@@ -224,12 +241,22 @@ public final class Engine {
      * idempotency key already used for the same request, finds the job made then).
      */
     public Submitted submit(String tenant, String keyId, Submission s) {
-        NewJob job = submissions.resolve(tenant, keyId, s, null);
-        Store.Inserted inserted = store.jobInsert(job, clock.instant(), settings.idempotencyRetention());
-        if (inserted.created()) {
-            wake();
+        Span span = tracing.childSpan("spool.job.submit");
+        try {
+            NewJob job = submissions.resolve(tenant, keyId, s, null).traced(Tracing.traceparent(span));
+            Store.Inserted inserted = store.jobInsert(job, clock.instant(), settings.idempotencyRetention());
+            span.setAttribute("spool.job.id", inserted.job().id().value()).setAttribute("spool.job.type", job.type());
+            if (inserted.created()) {
+                meter.submitted(inserted.job());
+                wake();
+            }
+            return new Submitted(inserted.job(), inserted.created());
+        } catch (RuntimeException e) {
+            span.recordException(e).setStatus(StatusCode.ERROR);
+            throw e;
+        } finally {
+            span.end();
         }
-        return new Submitted(inserted.job(), inserted.created());
     }
 
     /** Submits all the jobs as one batch, or none of them if any is invalid. */
@@ -239,14 +266,18 @@ public final class Engine {
         }
         String batchId = JobId.generate().value();
         List<NewJob> jobs = new ArrayList<>(submissions.size());
+        Span span = tracing.childSpan("spool.batch.submit").setAttribute("spool.batch.id", batchId);
+        String traceparent = Tracing.traceparent(span);
+        span.end(); // the batch's jobs hang under it; its time is the request's
         for (int i = 0; i < submissions.size(); i++) {
             try {
-                jobs.add(this.submissions.resolve(tenant, keyId, submissions.get(i), batchId));
+                jobs.add(this.submissions.resolve(tenant, keyId, submissions.get(i), batchId).traced(traceparent));
             } catch (SpoolException e) {
                 throw new SpoolException(e.code(), "jobs[" + i + "]: " + e.getMessage());
             }
         }
         List<Job> inserted = store.jobInsertBatch(batchId, tenant, jobs, clock.instant());
+        inserted.forEach(meter::submitted);
         wake();
         return new Batch(batchId, tenant, inserted.getFirst().createdAt(),
                 inserted.stream().map(j -> new Batch.Member(j.id(), j.status())).toList());
@@ -285,6 +316,7 @@ public final class Engine {
     public Job cancel(String tenant, JobId id) {
         var changed = store.jobCancel(tenant, id, clock.instant());
         if (changed.isPresent()) {
+            meter.ended(changed.get());
             return changed.get();
         }
         Job job = get(tenant, id);
@@ -319,7 +351,19 @@ public final class Engine {
 
     /** Claims due jobs for an executor; see {@link Store#jobClaim}. */
     public List<Job> claim(List<String> jobTypes, List<String> queues, int max, String workerId) {
-        return store.jobClaim(new Store.Claim(jobTypes, queues, max, workerId, settings.lease(), caps), clock.instant());
+        Instant now = clock.instant();
+        List<Job> claimed = store.jobClaim(new Store.Claim(jobTypes, queues, max, workerId, settings.lease(), caps), now);
+        Instant after = tracing.on() ? clock.instant() : now;
+        for (Job job : claimed) {
+            meter.started(job, now);
+            if (tracing.on() && job.traceparent() != null) {
+                Instant due = job.runAt() == null || job.runAt().isAfter(now) ? now : job.runAt();
+                tracing.jobSpan("spool.job.queued", job.traceparent(), due, SpanKind.INTERNAL).setAllAttributes(attributes(job)).end(now);
+                tracing.jobSpan("spool.job.claim", job.traceparent(), now, SpanKind.INTERNAL).setAllAttributes(attributes(job))
+                        .setAttribute("spool.worker.id", workerId).end(after);
+            }
+        }
+        return claimed;
     }
 
     /** Extends the lease of a running attempt; {@code STALE_ATTEMPT} when it is no longer current. */
@@ -352,7 +396,10 @@ public final class Engine {
 
     /** Ends a running attempt with what its executor reported. */
     public Job report(JobId id, int attempt, Outcome outcome) {
-        return finishes.finish(id, attempt, job -> decide(job, outcome, clock.instant()));
+        Instant received = clock.instant();
+        Map<JobId, Instant> started = new ConcurrentHashMap<>(1);
+        return traced(ended(finishes.finish(id, attempt, job -> decide(started(job, started), outcome, clock.instant()))),
+                started, received);
     }
 
     /**
@@ -363,17 +410,63 @@ public final class Engine {
         if (reports.stream().map(Report::id).distinct().count() != reports.size()) {
             throw SpoolException.invalid("each job may appear once in a call");
         }
+        Instant received = clock.instant();
+        Map<JobId, Instant> started = new ConcurrentHashMap<>(reports.size());
         List<Finishes.Request> requests = reports.stream()
                 .map(r -> new Finishes.Request(r.id(), r.attempt(), r.outcome() == null
-                        ? this::givenBack
-                        : job -> decide(job, r.outcome(), clock.instant())))
+                        ? job -> givenBack(started(job, started))
+                        : job -> decide(started(job, started), r.outcome(), clock.instant())))
                 .toList();
-        return finishes.finishAll(requests).stream().map(Answer::of).toList();
+        List<Answer<Job>> answers = finishes.finishAll(requests).stream().map(Answer::of).toList();
+        for (Answer<Job> a : answers) {
+            if (a.value() != null) {
+                traced(ended(a.value()), started, received);
+            }
+        }
+        return answers;
     }
 
     /** Hands a running attempt back to the queue without spending it (the executor is shutting down). */
     public Job giveBack(JobId id, int attempt) {
-        return finishes.finish(id, attempt, this::givenBack);
+        return ended(finishes.finish(id, attempt, this::givenBack));
+    }
+
+    private Job ended(Job job) {
+        meter.ended(job);
+        return job;
+    }
+
+    /** Notes when the running attempt that a report ends started (for its run span). */
+    private Job started(Job running, Map<JobId, Instant> started) {
+        if (running.attemptStartedAt() != null) {
+            started.put(running.id(), running.attemptStartedAt());
+        }
+        return running;
+    }
+
+    /** The spans of an attempt that a report ended: its run (from its start) and the report's own write. */
+    private Job traced(Job job, Map<JobId, Instant> started, Instant received) {
+        Instant runFrom = started.get(job.id());
+        if (tracing.on() && job.traceparent() != null) {
+            Instant now = clock.instant();
+            String outcome = job.status() == JobStatus.QUEUED ? (job.error() != null ? "retry" : "requeued") : job.status().wireName();
+            if (runFrom != null) {
+                tracing.jobSpan("spool.job.run", job.traceparent(), runFrom, SpanKind.INTERNAL).setAllAttributes(attributes(job))
+                        .setAttribute("spool.job.outcome", outcome).end(received);
+            }
+            Span complete = tracing.jobSpan("spool.job.complete", job.traceparent(), received, SpanKind.INTERNAL)
+                    .setAllAttributes(attributes(job)).setAttribute("spool.job.outcome", outcome);
+            if (job.error() != null && job.status() != JobStatus.CANCELLED) {
+                complete.setAttribute("spool.job.error_code", job.error().code());
+            }
+            complete.end(now);
+        }
+        return job;
+    }
+
+    private static Attributes attributes(Job job) {
+        return Attributes.of(AttributeKey.stringKey("spool.job.id"), job.id().value(), AttributeKey.stringKey("spool.job.type"),
+                job.type(), AttributeKey.longKey("spool.job.attempt"), (long) job.attempt());
     }
 
     private Transition givenBack(Job job) {
@@ -426,7 +519,18 @@ public final class Engine {
                     : afterFailure(job, expired, now)).ifLeaseExpired();
             rescues.add(new Store.Finish(job.id(), job.attempt(), job.cancelRequested(), t));
         }
-        int rescued = (int) store.jobFinish(rescues, now).stream().filter(Optional::isPresent).count();
+        int rescued = 0;
+        for (Optional<Job> done : store.jobFinish(rescues, now)) {
+            if (done.isPresent()) {
+                rescued++;
+                if (tracing.on() && done.get().traceparent() != null) {
+                    tracing.jobSpan("spool.job.rescue", done.get().traceparent(), now, SpanKind.INTERNAL)
+                            .setAllAttributes(attributes(done.get())).end(now);
+                }
+                meter.rescued(done.get());
+                meter.ended(done.get());
+            }
+        }
         if (rescued > 0) {
             wake();
         }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.MDC;
 
 /**
  * Runs the jobs of {@code builtin} types inside the server, on the same {@link WorkerRuntime} as
@@ -176,7 +177,15 @@ public final class LocalRunner implements AutoCloseable {
     private record Handlers(Map<String, JobHandler> handlers, FileAccess files) implements WorkerRuntime.Handler<Job> {
         @Override
         public JsonNode run(WorkerRuntime.Slot<Job> slot) throws Exception {
-            return handlers.get(slot.job().type()).run(new Context(slot, files));
+            // The job's thread: every line it logs says which job and attempt it is about.
+            MDC.put("job_id", slot.job().id().value());
+            MDC.put("attempt", Integer.toString(slot.job().attempt()));
+            try {
+                return handlers.get(slot.job().type()).run(new Context(slot, files));
+            } finally {
+                MDC.remove("job_id");
+                MDC.remove("attempt");
+            }
         }
 
         @Override

@@ -64,7 +64,7 @@ final class Submissions {
                 key, key == null ? null : requestHash(s), batchId,
                 s.maxAttempts() != null ? s.maxAttempts() : type.maxAttempts(),
                 s.timeoutSeconds() != null ? s.timeoutSeconds() : type.timeoutSeconds(),
-                s.runAt(), inputs, s.webhook());
+                s.runAt(), inputs, s.webhook(), null);
     }
 
     /** Every source's shape, before anything is fetched or stored. */

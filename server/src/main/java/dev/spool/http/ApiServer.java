@@ -13,6 +13,9 @@ import dev.spool.engine.EventFeed;
 import dev.spool.engine.JobTypes;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.SpoolException;
+import dev.spool.telemetry.Metrics;
+import dev.spool.telemetry.Problem;
+import dev.spool.telemetry.Tracing;
 import dev.spool.webhook.Payloads;
 import dev.spool.webhook.Webhooks;
 import io.helidon.common.media.type.MediaTypes;
@@ -24,21 +27,35 @@ import io.helidon.http.HttpMediaType;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.http1.Http1Config;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /** The HTTP server: the route table of the native API, authentication, and errors as problem+json. */
 public final class ApiServer implements AutoCloseable {
@@ -47,12 +64,27 @@ public final class ApiServer implements AutoCloseable {
     static final HeaderName IDEMPOTENT_REPLAYED = HeaderNames.create("Idempotent-Replayed");
     /** Request-context key of the JSON body limit, set by a filter on every request. */
     private static final String MAX_JSON_BYTES = "spool.max-json-bytes";
+    /** Request-context key of the id of the API key that made the request, for the access log. */
+    private static final String KEY_ID = "spool.key-id";
+    static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
+    private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
+    private static final HeaderName TRACESTATE = HeaderNames.create("tracestate");
+    /** A caller's request id is kept when it is sane: short, and only characters that are safe in logs and headers. */
+    private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._:/+=-]{1,128}");
+    private static final Logger access = LoggerFactory.getLogger("dev.spool.access");
 
     /** What the server needs to know of its surroundings. */
     public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
 
     /** The services the routes call, beside the engine. */
     public record Services(ApiKeys keys, JobFiles files, Webhooks webhooks, EventFeed feed) {}
+
+    /**
+     * What an operator sees: the metrics registry ({@code /metrics}, open without a key when
+     * {@code metricsPublic}), traces, the access log (off by default), and the problems report.
+     */
+    public record Observing(Metrics metrics, boolean metricsPublic, int metricsPort, boolean accessLog, Tracing tracing,
+                            Supplier<List<Problem>> problems) {}
 
     /**
      * Routes served under a path prefix by another transport (a compatibility profile), which
@@ -71,9 +103,12 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private final WebServer server;
+    /** {@code /metrics} alone, without a key, on loopback: when {@code metrics.port} is set. */
+    private final WebServer metricsServer;
     static final int MAX_REQUEST_LINE = 16 * 1024;
 
-    public ApiServer(Settings settings, Engine engine, Services services, List<Mount> mounts, BooleanSupplier ready) {
+    public ApiServer(Settings settings, Engine engine, Services services, Observing observing, List<Mount> mounts,
+                     BooleanSupplier ready) {
         String base = base(settings.publicUrl());
         Wire wire = new Wire(engine.types(), base);
         var files = services.files();
@@ -96,12 +131,28 @@ public final class ApiServer implements AutoCloseable {
                         .addHandler(DirectHandler.EventType.PAYLOAD_TOO_LARGE, (q, t, s, h, m) -> direct(q, t, s, h, m, mounts))
                         .addHandler(DirectHandler.EventType.BAD_REQUEST, (q, t, s, h, m) -> direct(q, t, s, h, m, mounts)))
                 .routing(r -> {
+                    HttpMeter meter = new HttpMeter(observing.metrics().registry());
                     r.addFilter((chain, req, res) -> {
                         req.context().register(MAX_JSON_BYTES, settings.maxBodyBytes());
-                        chain.proceed();
+                        observe(chain, req, res, observing, meter);
                     });
                     mounts.forEach(m -> r.register(m.prefix(), m.service()));
                     webhookRoutes(r, engine, events, hooks, jobs, keys);
+                    r.get("/metrics", (req, res) -> {
+                        if (!observing.metrics().enabled()) {
+                            throw new SpoolException(ErrorCode.NOT_FOUND, "Metrics are off here (metrics.enabled: false).");
+                        }
+                        if (!observing.metricsPublic()) {
+                            Caller caller = keys.authenticate(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
+                            if (caller.role() != ApiKey.Role.ADMIN) {
+                                throw new SpoolException(ErrorCode.FORBIDDEN, "/metrics needs an admin key (or metrics.public: true, or "
+                                        + "metrics.port for a listener of its own on loopback).");
+                            }
+                        }
+                        metrics(observing.metrics(), req, res);
+                    });
+                    r.get("/v1/admin/problems", authed(keys, admin((caller, req, res) -> sendJson(res, Status.OK_200,
+                            Json.MAPPER.createObjectNode().set("problems", Json.MAPPER.valueToTree(observing.problems().get()))))));
                     routes(r, jobs, keyRoutes, workers, fileRoutes, keys, openapi, ready);
                 })
                 .build()
@@ -112,6 +163,67 @@ public final class ApiServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + settings.host() + ":" + settings.port()
                     + " (is the port already in use? choose another with --port or http.port)");
         }
+        if (observing.metricsPort() > 0) {
+            this.metricsServer = WebServer.builder().host("127.0.0.1").port(observing.metricsPort())
+                    .routing(r -> r.get("/metrics", (req, res) -> metrics(observing.metrics(), req, res))
+                            .any((req, res) -> Problems.send(res, ErrorCode.NOT_FOUND, "This listener serves /metrics only.")))
+                    .build().start();
+            if (!metricsServer.isRunning() || metricsServer.port() < 0) {
+                metricsServer.stop();
+                server.stop();
+                throw new IllegalStateException("cannot listen on 127.0.0.1:" + observing.metricsPort()
+                        + " for /metrics (is the port already in use? choose another with metrics.port)");
+            }
+        } else {
+            this.metricsServer = null;
+        }
+    }
+
+    /**
+     * Around every request: its id (the caller's {@code X-Request-Id} when sane, else a new one),
+     * answered in the same header and put on every log line of the request as {@code request_id};
+     * a server span continuing the caller's {@code traceparent}; when the answer is sent, the
+     * request's metrics (by route template, never the raw path) and its access log line.
+     */
+    private static void observe(FilterChain chain, RoutingRequest req,
+                                RoutingResponse res, Observing observing, HttpMeter meter) {
+        String id = req.headers().first(REQUEST_ID).filter(v -> SANE_ID.matcher(v).matches())
+                .orElseGet(() -> UUID.randomUUID().toString());
+        res.header(REQUEST_ID, id);
+        MDC.put("request_id", id);
+        long started = System.nanoTime();
+        String method = req.prologue().method().text();
+        Context parent = Tracing.extract(req.headers().first(TRACEPARENT).orElse(null), req.headers().first(TRACESTATE).orElse(null));
+        Span span = observing.tracing().tracer().spanBuilder(method).setParent(parent).setSpanKind(SpanKind.SERVER)
+                .setAttribute("http.request.method", method).startSpan();
+        res.whenSent(() -> {
+            String route = req.matchingPattern().orElse("unmatched");
+            int status = res.status().code();
+            long nanos = System.nanoTime() - started;
+            meter.record(method, route, status, nanos);
+            span.updateName(method + " " + route);
+            span.setAttribute("http.route", route);
+            span.setAttribute("http.response.status_code", status);
+            if (status >= 500) {
+                span.setStatus(StatusCode.ERROR);
+            }
+            span.end();
+            if (observing.accessLog()) {
+                access.info("{} {} {} {} bytes {} ms key {}", method, route, status, res.bytesWritten(),
+                        TimeUnit.NANOSECONDS.toMillis(nanos), req.context().get(KEY_ID, String.class).orElse("-"));
+            }
+            MDC.remove("request_id");
+        });
+        try (Scope ignored = parent.with(span).makeCurrent()) {
+            chain.proceed();
+        }
+    }
+
+    /** {@code GET /metrics}: Prometheus' text format, or OpenMetrics when the scraper asks for it. */
+    static void metrics(Metrics metrics, ServerRequest req, ServerResponse res) {
+        Metrics.Scrape scrape = metrics.scrape(req.headers().first(HeaderNames.ACCEPT).orElse(null));
+        res.header(HeaderNames.CONTENT_TYPE, scrape.contentType());
+        res.send(scrape.body().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Links in answers start with this: the public URL without a trailing slash, or nothing (relative links). */
@@ -227,7 +339,11 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static Handler authed(ApiKeys keys, Authed route) {
-        return (req, res) -> route.handle(keys.authenticate(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null)), req, res);
+        return (req, res) -> {
+            Caller caller = keys.authenticate(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
+            req.context().register(KEY_ID, caller.keyId());
+            route.handle(caller, req, res);
+        };
     }
 
     private static Authed admin(Authed route) {
@@ -378,8 +494,16 @@ public final class ApiServer implements AutoCloseable {
         return server.port();
     }
 
+    /** The port of the /metrics listener, when {@code metrics.port} asked for one. */
+    public Optional<Integer> metricsPort() {
+        return Optional.ofNullable(metricsServer).map(WebServer::port);
+    }
+
     @Override
     public void close() {
         server.stop();
+        if (metricsServer != null) {
+            metricsServer.stop();
+        }
     }
 }

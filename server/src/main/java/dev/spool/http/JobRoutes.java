@@ -33,9 +33,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The jobs, batches and types routes of the native API. */
 final class JobRoutes {
+    private static final Logger log = LoggerFactory.getLogger(JobRoutes.class);
     /** The submit body; the type's defaults fill whatever is left out. */
     record SubmitBody(String type, JsonNode input, String queue, Integer priority, String title,
                       Map<String, String> metadata, Integer maxAttempts, Integer timeoutSeconds, String runAt,
@@ -69,6 +72,8 @@ final class JobRoutes {
                 : submission(Json.tree(ApiServer.body(req)), idempotencyKey, List.of());
         Engine.Submitted submitted = engine.submit(caller.tenant(), caller.keyId(), submission);
         Job job = submitted.job();
+        log.debug("{} job {} of type {} in queue {}", submitted.created() ? "submitted" : "found (idempotent replay)",
+                job.id().value(), job.type(), job.queue());
         res.header(HeaderNames.LOCATION, "/v1/jobs/" + job.id().value());
         if (!submitted.created()) {
             res.header(ApiServer.IDEMPOTENT_REPLAYED, "true");

@@ -94,6 +94,9 @@ final class WorkerRoutes {
             o.put("timeout_seconds", j.timeoutSeconds());
             o.put("lease_expires_at", Wire.time(j.leaseExpiresAt()));
             o.put("heartbeat_interval_ms", heartbeatMs);
+            if (j.traceparent() != null) {
+                o.put("traceparent", j.traceparent()); // the job's trace: the worker's spans continue it
+            }
             // The files uploaded with the job, as signed links the worker can fetch without a key.
             var inputs = o.putArray("inputs");
             for (var a : inputFiles.getOrDefault(j.id(), List.of())) {

@@ -41,7 +41,8 @@ public record Job(
         Instant attemptStartedAt,
         Instant endedAt,
         Instant updatedAt,
-        JobWebhook webhook) {
+        JobWebhook webhook,
+        String traceparent) {
 
     /** Attempts this job may still start before a failure becomes final. */
     public int attemptsLeft() {

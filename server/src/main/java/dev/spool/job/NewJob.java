@@ -31,7 +31,14 @@ public record NewJob(
         int timeoutSeconds,
         Instant runAt,
         List<InputFile> inputs,
-        JobWebhook webhook) {
+        JobWebhook webhook,
+        String traceparent) {
+
+    /** This job, keeping {@code traceparent} (its submit's trace context) with it. */
+    public NewJob traced(String traceparent) {
+        return new NewJob(tenant, keyId, type, queue, priority, title, input, metadata, idempotencyKey, requestHash, batchId,
+                maxAttempts, timeoutSeconds, runAt, inputs, webhook, traceparent);
+    }
 
     public static final int MAX_PRIORITY = 1000;
     public static final int MAX_ATTEMPTS = 100;

@@ -2,6 +2,12 @@ package dev.spool.store;
 
 import dev.spool.job.ErrorCode;
 import dev.spool.job.SpoolException;
+import dev.spool.telemetry.Metrics;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Savepoint;
@@ -84,6 +90,8 @@ final class GroupCommitWriter implements AutoCloseable {
     private volatile SqlWork<?> beforeCommit = c -> null;
     private final AtomicLong commits = new AtomicLong();
     private final AtomicLong retriedWithSavepoints = new AtomicLong();
+    private volatile DistributionSummary batchSizes;
+    private volatile Timer commitTimes;
 
     /** One writer with one lane: the embedded database's. */
     GroupCommitWriter(Connector connector, int maxBatch, Duration maxWait, Reachability reachability) throws SQLException {
@@ -135,6 +143,21 @@ final class GroupCommitWriter implements AutoCloseable {
     /** Transactions committed so far, and how many batches ran a second time with a savepoint around each piece. */
     long[] counts() {
         return new long[] {commits.get(), retriedWithSavepoints.get()};
+    }
+
+    /** Records every transaction's size and time into {@code registry}, with the writes waiting and the re-runs. */
+    void meterInto(MeterRegistry registry) {
+        commitTimes = Timer.builder("spool.store.write.transaction")
+                .description("Time of one write transaction of the group commit: its pieces and its commit")
+                .serviceLevelObjectives(Metrics.CALL_BUCKETS).register(registry);
+        batchSizes = DistributionSummary.builder("spool.store.write.batch")
+                .description("Writes committed together in one transaction")
+                .serviceLevelObjectives(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000).register(registry);
+        Gauge.builder("spool.store.write.waiting", this, GroupCommitWriter::queued)
+                .description("Writes waiting for a writer lane").register(registry);
+        FunctionCounter.builder("spool.store.write.reruns", retriedWithSavepoints, AtomicLong::get)
+                .description("Transactions run a second time with a savepoint around each write, because one failed")
+                .register(registry);
     }
 
     /** Pieces waiting for a lane. */
@@ -236,6 +259,7 @@ final class GroupCommitWriter implements AutoCloseable {
             }
             Object[] results = new Object[batch.size()];
             Throwable[] failures = new Throwable[batch.size()];
+            long started = System.nanoTime();
             try {
                 if (!runPieces(batch, results, failures, false)) {
                     // A piece failed and took the transaction with it: run the batch again, each
@@ -249,6 +273,10 @@ final class GroupCommitWriter implements AutoCloseable {
                 beforeCommit.run(connection);
                 connection.commit();
                 commits.incrementAndGet();
+                if (commitTimes != null) {
+                    commitTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                    batchSizes.record(batch.size());
+                }
                 reachability.answered();
             } catch (Throwable e) {
                 RuntimeException refusal = reachability.failed(e, "write");

@@ -23,6 +23,7 @@ import dev.spool.job.Progress;
 import dev.spool.job.Transition;
 import dev.spool.store.EventRecorder.EventRow;
 import dev.spool.webhook.WebhookStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -79,6 +80,27 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         this.files = new JdbcFiles(this);
         this.workers = new JdbcWorkers(this);
         this.events = new JdbcEventLog(this, recorder);
+    }
+
+    @Override
+    public Instant databaseNow() {
+        return read(c -> {
+            try (var ps = c.prepareStatement("SELECT " + databaseNowMillis()); var rs = ps.executeQuery()) {
+                rs.next();
+                return Instant.ofEpochMilli(rs.getLong(1));
+            }
+        });
+    }
+
+    /** An SQL expression of the database's clock, in epoch milliseconds. */
+    protected String databaseNowMillis() {
+        return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+    }
+
+    @Override
+    public void meterInto(MeterRegistry registry) {
+        writer.meterInto(registry);
+        readers.setMetricRegistry(registry);
     }
 
     @Override
@@ -436,6 +458,11 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     @Override
     public List<Job> jobListExpired(Instant now, int limit) {
         return queries.listExpired(now, limit);
+    }
+
+    @Override
+    public List<QueueCount> jobQueueCounts(Instant now) {
+        return queries.queueCounts(now);
     }
 
     // ---------------------------------------------------------------- lifecycle

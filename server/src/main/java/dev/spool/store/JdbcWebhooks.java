@@ -74,11 +74,12 @@ final class JdbcWebhooks implements WebhookStore {
                 for (Planned d : x.deliveries()) {
                     update(c, """
                             INSERT INTO webhook_deliveries (id, tenant, target, job_id, seq, event_type, url, format, payload,
-                                                            auth_header, state, attempts, next_attempt_at, created_at, updated_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+                                                            auth_header, state, attempts, next_attempt_at, created_at, updated_at,
+                                                            traceparent)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
                             """, "msg_" + JobId.generate().value().replace("-", ""), e.job().tenant(), d.target(),
                             e.job().id().value(), e.seq(), e.type().type(), d.url(), d.format(), d.payload(), d.authorization(),
-                            now, now, now);
+                            now, now, now, e.job().traceparent());
                     recorder.deliveriesWritten();
                 }
             }
@@ -348,9 +349,26 @@ final class JdbcWebhooks implements WebhookStore {
                         rs.getString("url"), rs.getString("format"), rs.getString("payload"), rs.getString("auth_header"),
                         Delivery.State.valueOf(rs.getString("state").toUpperCase(Locale.ROOT)),
                         rs.getInt("attempts"), instant(rs, "next_attempt_at"), lastStatus, rs.getString("last_error"),
-                        instant(rs, "created_at"), instant(rs, "delivered_at")));
+                        instant(rs, "created_at"), instant(rs, "delivered_at"), rs.getString("traceparent")));
             }
         }
         return out;
+    }
+
+    @Override
+    public Backlog backlog() {
+        return store.read(c -> {
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT (SELECT count(*) FROM webhook_outbox), (SELECT min(at) FROM webhook_outbox),
+                           (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'),
+                           (SELECT min(created_at) FROM webhook_deliveries WHERE state = 'pending'),
+                           (SELECT count(*) FROM webhook_endpoints WHERE disabled_at IS NOT NULL),
+                           (SELECT min(disabled_at) FROM webhook_endpoints WHERE disabled_at IS NOT NULL)
+                    """);
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new Backlog(rs.getLong(1), instant(rs, 2), rs.getLong(3), instant(rs, 4), rs.getLong(5), instant(rs, 6));
+            }
+        });
     }
 }

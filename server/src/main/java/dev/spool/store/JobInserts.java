@@ -127,8 +127,8 @@ final class JobInserts {
     static final String INSERT_JOB = """
             INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
                               idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
-                              webhook)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              webhook, traceparent)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """;
 
     /**
@@ -144,10 +144,10 @@ final class JobInserts {
             Job j = new Job(ids.get(i), job.tenant(), job.type(), job.queue(), job.priority(), job.title(),
                     JobStatus.QUEUED, false, Progress.NONE, job.input(), job.metadata(), job.idempotencyKey(), batchId,
                     0, 0, job.maxAttempts(), job.runAt() == null ? at : millis(job.runAt()), job.timeoutSeconds(),
-                    null, null, null, null, 0, 0, job.keyId(), at, null, null, null, at, job.webhook());
+                    null, null, null, null, 0, 0, job.keyId(), at, null, null, null, at, job.webhook(), job.traceparent());
             rows.add(new Object[] {j.id().value(), j.tenant(), j.keyId(), j.type(), j.queue(), j.priority(), j.title(),
                     j.input(), json(j.metadata()), j.idempotencyKey(), batchId, j.maxAttempts(), j.timeoutSeconds(),
-                    j.runAt(), at, at, webhookJson(j.webhook())});
+                    j.runAt(), at, at, webhookJson(j.webhook()), j.traceparent()});
             inserted.add(j);
         }
         if (rows.size() == 1) {

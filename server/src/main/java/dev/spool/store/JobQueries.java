@@ -122,4 +122,25 @@ final class JobQueries {
                 ORDER BY lease_expires_at LIMIT ?
                 """.formatted(JOB_COLUMNS), now, now, limit));
     }
+
+    List<Store.QueueCount> queueCounts(Instant now) {
+        return store.read(c -> {
+            List<Store.QueueCount> counts = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT queue, type,
+                           sum(CASE WHEN status = 'queued' THEN 1 ELSE 0 END),
+                           sum(CASE WHEN status = 'running' THEN 1 ELSE 0 END),
+                           min(CASE WHEN status = 'queued' AND run_at <= ? THEN run_at END)
+                    FROM jobs WHERE status IN ('queued', 'running')
+                    GROUP BY queue, type
+                    """, now);
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.add(new Store.QueueCount(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4),
+                            instant(rs, 5)));
+                }
+            }
+            return counts;
+        });
+    }
 }

@@ -83,7 +83,7 @@ final class JobRows {
             "status", "cancel_requested", "progress_fraction", "progress_message", "input", "metadata",
             "idempotency_key", "batch_id", "attempt", "attempt_offset", "max_attempts", "run_at", "timeout_seconds",
             "lease_expires_at", "worker_id", "result", "error", "run_ms", "units", "key_id", "created_at",
-            "started_at", "attempt_started_at", "ended_at", "updated_at", "webhook");
+            "started_at", "attempt_started_at", "ended_at", "updated_at", "webhook", "traceparent");
 
     /** What a statement selects, or returns, to read jobs with {@link #job}. */
     static final String JOB_COLUMNS = String.join(", ", JOB_COLUMN_NAMES);
@@ -128,7 +128,8 @@ final class JobRows {
                 instant(rs, 29),
                 instant(rs, 30),
                 instant(rs, 31),
-                webhook(rs.getString(32)));
+                webhook(rs.getString(32)),
+                rs.getString(33));
     }
 
     static String webhookJson(JobWebhook hook) {

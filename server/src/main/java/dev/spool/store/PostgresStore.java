@@ -288,18 +288,19 @@ public final class PostgresStore extends JdbcStore {
 
     /** The SQL types of {@link JobInserts#INSERT_JOB}'s values, in order: each goes in as one array. */
     private static final String[] JOB_VALUE_TYPES = {"text", "text", "text", "text", "text", "int4", "text", "text", "text",
-            "text", "text", "int4", "int4", "int8", "int8", "int8", "text"};
+            "text", "text", "int4", "int4", "int8", "int8", "int8", "text", "text"};
 
     private static final String INSERT_JOBS = """
             INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
                               idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
-                              webhook)
+                              webhook, traceparent)
             SELECT id, tenant, key_id, type, queue, priority, title, 'queued', input, metadata,
-                   idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at, webhook
+                   idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at, webhook,
+                   traceparent
             FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int4[], ?::text[], ?::text[], ?::text[],
-                        ?::text[], ?::text[], ?::int4[], ?::int4[], ?::int8[], ?::int8[], ?::int8[], ?::text[])
+                        ?::text[], ?::text[], ?::int4[], ?::int4[], ?::int8[], ?::int8[], ?::int8[], ?::text[], ?::text[])
                  AS v(id, tenant, key_id, type, queue, priority, title, input, metadata, idempotency_key, batch_id,
-                      max_attempts, timeout_seconds, run_at, created_at, updated_at, webhook)
+                      max_attempts, timeout_seconds, run_at, created_at, updated_at, webhook, traceparent)
             """;
 
     /** Many jobs in one statement: each column one array, spread back into rows by {@code unnest}. */
@@ -423,6 +424,11 @@ public final class PostgresStore extends JdbcStore {
                 }
             }
         }
+    }
+
+    @Override
+    protected String databaseNowMillis() {
+        return "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
     }
 
     @Override

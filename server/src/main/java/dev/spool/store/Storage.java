@@ -3,6 +3,8 @@ package dev.spool.store;
 import dev.spool.artifact.FileStore;
 import dev.spool.auth.KeyStore;
 import dev.spool.webhook.WebhookStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
 
 /**
  * One opened database and its seams, one per area: the job's life ({@link Store}), API keys,
@@ -31,6 +33,12 @@ public sealed interface Storage extends AutoCloseable permits JdbcStore {
      * fresh question. While it does not, every call throws {@code UNAVAILABLE}.
      */
     boolean reachable();
+
+    /** The database's own clock now: a node whose clock is far from it is a problem (leases, schedules). */
+    Instant databaseNow();
+
+    /** Records the writer's transactions and the read pool's connections into {@code registry}. */
+    void meterInto(MeterRegistry registry);
 
     /** Finishes the writes already handed in, then closes the connections. */
     @Override

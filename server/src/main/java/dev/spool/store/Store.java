@@ -110,6 +110,15 @@ public sealed interface Store permits JdbcStore {
     /** Running jobs whose lease ran out, or whose attempt ran past its timeout, before {@code now}; oldest lease first. */
     List<Job> jobListExpired(Instant now, int limit);
 
+    /** Queued and running jobs of one queue and type; {@code oldestDue}: the earliest run_at of its due queued jobs, or null. */
+    record QueueCount(String queue, String type, long queued, long running, Instant oldestDue) {}
+
+    /**
+     * Queued and running jobs per queue and type, for the metrics' gauges: one read of the jobs
+     * that are not finished, which the caller makes at most once per refresh interval.
+     */
+    List<QueueCount> jobQueueCounts(Instant now);
+
     /**
      * Cancels a queued job at once, or flags a running one for its executor. Empty when neither
      * applied (no such job, or it is in another status).

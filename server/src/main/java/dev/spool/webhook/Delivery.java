@@ -30,7 +30,8 @@ public record Delivery(
         Integer lastStatus,
         String lastError,
         Instant createdAt,
-        Instant deliveredAt) {
+        Instant deliveredAt,
+        String traceparent) {
 
     public static final String JOB_TARGET = "job";
 

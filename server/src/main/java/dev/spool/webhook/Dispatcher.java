@@ -5,7 +5,14 @@ import dev.spool.job.RetrySchedule;
 import dev.spool.job.SpoolException;
 import dev.spool.net.GuardedHttp;
 import dev.spool.net.OutboundPolicy;
+import dev.spool.telemetry.Metrics;
+import dev.spool.telemetry.Tracing;
 import dev.spool.wake.WakeUp;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +22,7 @@ import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,6 +66,9 @@ public final class Dispatcher implements AutoCloseable {
     private Instant nextPrune;
     /** The earliest retry this node's sends scheduled (epoch ms), so the loop wakes for it; MAX_VALUE when none. */
     private final AtomicLong soonestRetry = new AtomicLong(Long.MAX_VALUE);
+    private volatile MeterRegistry registry;
+    private volatile Tracing tracing = Tracing.off();
+    private final Map<String, Timer> tries = new ConcurrentHashMap<>();
 
     /** @param fanout expands the outbox into the deliveries this dispatcher sends */
     public Dispatcher(WebhookStore store, Fanout fanout, OutboundPolicy policy, InstantSource clock, Settings settings,
@@ -70,6 +81,17 @@ public final class Dispatcher implements AutoCloseable {
         this.random = random;
         this.slots = new Semaphore(settings.concurrency());
         store.afterDeliveriesCommitted(this::wake);
+    }
+
+    /**
+     * Records every try into {@code registry} ({@code spool.webhook.tries} by outcome: delivered,
+     * retrying: it failed and will be tried again, failed: given up; timed from the request to the
+     * answer) and as a span of the job's trace, whose context goes with the try as {@code traceparent}.
+     */
+    public Dispatcher observedBy(MeterRegistry registry, Tracing tracing) {
+        this.registry = registry;
+        this.tracing = tracing;
+        return this;
     }
 
     /** Starts this node's loop: a round whenever it is woken, and at least every second. */
@@ -169,6 +191,9 @@ public final class Dispatcher implements AutoCloseable {
         Instant start = clock.instant();
         long t0 = System.nanoTime();
         Delivery.Tried tried;
+        Span span = tracing.jobSpan("spool.webhook.deliver", d.traceparent(), null, SpanKind.CLIENT)
+                .setAttribute("spool.job.id", d.jobId().value()).setAttribute("spool.webhook.event", d.eventType())
+                .setAttribute("spool.webhook.id", d.id());
         try {
             byte[] body = d.payload().getBytes(StandardCharsets.UTF_8);
             List<String> secrets = store.signingSecret(Webhooks.owner(d.tenant(), d.target()), Signer::newSecret).valid(start);
@@ -180,6 +205,10 @@ public final class Dispatcher implements AutoCloseable {
             if (d.authorization() != null) {
                 headers.put("Authorization", d.authorization());
             }
+            String traceparent = Tracing.traceparent(span); // the job's own, when traces are off
+            if (traceparent != null) {
+                headers.put("traceparent", traceparent);
+            }
             GuardedHttp.Answer answer = http.post(URI.create(d.url()), headers, body, "application/json", MAX_RESPONSE_BYTES);
             int status = answer.status();
             tried = new Delivery.Tried(status, answer.body(),
@@ -189,11 +218,17 @@ public final class Dispatcher implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             tried = new Delivery.Tried(0, null, e.getClass().getSimpleName() + ": " + e.getMessage(), elapsed(t0));
         }
+        span.setAttribute("http.response.status_code", (long) tried.status());
+        if (!tried.delivered()) {
+            span.setStatus(StatusCode.ERROR, tried.error() == null ? "" : tried.error());
+        }
+        span.end();
         Instant now = clock.instant();
         Instant retryAt = tried.delivered() ? null
                 : settings.schedule().after(d.attempts() + 1, random).map(now::plus).orElse(null);
         try {
             store.deliveryTried(d, tried, retryAt, now);
+            metered(tried.delivered() ? "delivered" : retryAt != null ? "retrying" : "failed", tried.durationMs());
             if (retryAt != null) {
                 soonestRetry.accumulateAndGet(retryAt.toEpochMilli(), Math::min);
             }
@@ -203,6 +238,16 @@ public final class Dispatcher implements AutoCloseable {
             if (!SpoolException.unavailable(e)) {
                 log.warn("recording a try of webhook delivery {} failed", d.id(), e);
             }
+        }
+    }
+
+    private void metered(String outcome, long ms) {
+        MeterRegistry r = registry;
+        if (r != null) {
+            tries.computeIfAbsent(outcome, o -> Timer.builder("spool.webhook.tries")
+                    .description("Tries of webhook deliveries, by outcome (retrying: it failed and will be tried again; failed: given up)")
+                    .tag("outcome", o).serviceLevelObjectives(Metrics.CALL_BUCKETS).register(r))
+                    .record(ms, TimeUnit.MILLISECONDS);
         }
     }
 

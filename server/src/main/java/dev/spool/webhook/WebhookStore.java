@@ -88,4 +88,15 @@ public interface WebhookStore {
 
     /** Calls {@code listener} after every commit that wrote outbox events or webhook deliveries: it must only signal. */
     void afterDeliveriesCommitted(Runnable listener);
+
+    /**
+     * What waits to be sent: outbox events not yet expanded (and the oldest one's time), deliveries
+     * pending (and the oldest one's creation), endpoints disabled (and the first one's disabling).
+     * Null times when there are none.
+     */
+    record Backlog(long outbox, Instant oldestOutbox, long pending, Instant oldestPending, long disabledEndpoints,
+                   Instant firstDisabled) {}
+
+    /** The backlog now: for the metrics and the problems report, read at most once per refresh interval. */
+    Backlog backlog();
 }

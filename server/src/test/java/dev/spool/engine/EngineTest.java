@@ -18,6 +18,7 @@ import dev.spool.job.Price;
 import dev.spool.job.Progress;
 import dev.spool.job.SpoolException;
 import dev.spool.store.SqliteStore;
+import dev.spool.telemetry.Tracing;
 import dev.spool.testing.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,7 +55,8 @@ class EngineTest {
                         json("{\"type\": \"object\", \"required\": [\"n\"], \"properties\": {\"n\": {\"type\": \"integer\"}}}")),
                 JobType.of("once", "no retries", "builtin", "once", "special", 1, 10, 0, Price.FREE, null)));
         // A random source that always draws 0: the backoff is then exactly half its exponential step.
-        engine = new Engine(store, types, Intake.NONE, clock, new Engine.Settings(LEASE, BACKOFF, Duration.ofHours(24), 100), () -> 0L);
+        engine = new Engine(store, types, Intake.NONE, clock, new Engine.Settings(LEASE, BACKOFF, Duration.ofHours(24), 100), () -> 0L,
+                JobMeter.none(), Tracing.off());
         engine.onClaimable(() -> wakeUps++);
     }
 

@@ -216,7 +216,7 @@ public abstract class JobStoreContract extends StorageContract {
     private static NewJob inQueue(NewJob j, String queue) {
         return new NewJob(j.tenant(), j.keyId(), j.type(), queue, j.priority(), j.title(), j.input(), j.metadata(),
                 j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(),
-                j.webhook());
+                j.webhook(), j.traceparent());
     }
 
     @Test

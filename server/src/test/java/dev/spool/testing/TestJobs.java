@@ -34,32 +34,32 @@ public final class TestJobs {
     /** A new job of type {@code type} for {@link #TENANT}; change it with the record's fields through {@link #with}. */
     public static NewJob newJob(String type) {
         return new NewJob(TENANT, "key_test", type, "default", 0, null, json("{\"n\": 1}"), Map.of(), null, "hash",
-                null, 3, 60, null, null, null);
+                null, 3, 60, null, null, null, null);
     }
 
     public static NewJob with(NewJob j, int priority, Instant runAt) {
         return new NewJob(j.tenant(), j.keyId(), j.type(), j.queue(), priority, j.title(), j.input(), j.metadata(),
-                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), runAt, j.inputs(), j.webhook());
+                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), runAt, j.inputs(), j.webhook(), j.traceparent());
     }
 
     public static NewJob forTenant(NewJob j, String tenant) {
         return new NewJob(tenant, j.keyId(), j.type(), j.queue(), j.priority(), j.title(), j.input(), j.metadata(),
-                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), j.webhook());
+                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), j.webhook(), j.traceparent());
     }
 
     public static NewJob withMetadata(NewJob j, Map<String, String> metadata) {
         return new NewJob(j.tenant(), j.keyId(), j.type(), j.queue(), j.priority(), j.title(), j.input(), metadata,
-                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), j.webhook());
+                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), j.webhook(), j.traceparent());
     }
 
     public static NewJob withIdempotency(NewJob j, String key, String hash) {
         return new NewJob(j.tenant(), j.keyId(), j.type(), j.queue(), j.priority(), j.title(), j.input(), j.metadata(),
-                key, hash, j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), j.webhook());
+                key, hash, j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), j.webhook(), j.traceparent());
     }
 
     public static NewJob withWebhook(NewJob j, dev.spool.job.JobWebhook webhook) {
         return new NewJob(j.tenant(), j.keyId(), j.type(), j.queue(), j.priority(), j.title(), j.input(), j.metadata(),
-                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), webhook);
+                j.idempotencyKey(), j.requestHash(), j.batchId(), j.maxAttempts(), j.timeoutSeconds(), j.runAt(), j.inputs(), webhook, j.traceparent());
     }
 
     public Job queued(String type, Instant now) {

@@ -3,6 +3,7 @@ package dev.spool.testing;
 import dev.spool.Config;
 import dev.spool.Server;
 import dev.spool.client.SpoolClient;
+import dev.spool.telemetry.Tracing;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,6 +29,11 @@ public final class TestServer implements AutoCloseable {
 
     /** @param yaml a configuration file's text (for job types), or null */
     public TestServer(Path dataDir, Map<String, String> overrides, String yaml) {
+        this(dataDir, overrides, yaml, null);
+    }
+
+    /** @param tracing where the server's spans go (an in-memory exporter), or null for the configured default */
+    public TestServer(Path dataDir, Map<String, String> overrides, String yaml, Tracing tracing) {
         Map<String, String> settings = new HashMap<>(Map.of(
                 "http.host", "127.0.0.1",
                 "http.port", "0",
@@ -47,7 +53,8 @@ public final class TestServer implements AutoCloseable {
                 throw new java.io.UncheckedIOException(e);
             }
         }
-        this.server = Server.start(Config.load(file, Map.of(), settings));
+        Config config = Config.load(file, Map.of(), settings);
+        this.server = tracing == null ? Server.start(config) : Server.start(config, tracing);
         this.adminKey = server.createdAdminKey().orElseThrow();
     }
 
