@@ -151,8 +151,7 @@ public final class ApiServer implements AutoCloseable {
                         }
                         metrics(observing.metrics(), req, res);
                     });
-                    r.get("/v1/admin/problems", authed(keys, admin((caller, req, res) -> sendJson(res, Status.OK_200,
-                            Json.MAPPER.createObjectNode().set("problems", Json.MAPPER.valueToTree(observing.problems().get()))))));
+                    r.get("/v1/admin/problems", authed(keys, admin((caller, req, res) -> problems(observing.problems().get(), res))));
                     routes(r, jobs, keyRoutes, workers, fileRoutes, keys, openapi, ready);
                 })
                 .build()
@@ -217,6 +216,18 @@ public final class ApiServer implements AutoCloseable {
         try (Scope ignored = parent.with(span).makeCurrent()) {
             chain.proceed();
         }
+    }
+
+    /** {@code GET /v1/admin/problems}: what needs a human, each with its count and since. */
+    private static void problems(List<Problem> problems, ServerResponse res) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var list = out.putArray("problems");
+        for (Problem p : problems) {
+            ObjectNode o = list.addObject().put("kind", p.kind()).put("subject", p.subject()).put("count", p.count());
+            o.put("since", Wire.time(p.since()));
+            o.put("detail", p.detail());
+        }
+        sendJson(res, Status.OK_200, out);
     }
 
     /** {@code GET /metrics}: Prometheus' text format, or OpenMetrics when the scraper asks for it. */
