@@ -7,6 +7,7 @@ import dev.spool.telemetry.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,7 +21,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
+import java.util.stream.Collectors;
 
 /**
  * The job metrics of this node: what it submitted, started and finished, how long jobs waited and
@@ -40,8 +41,13 @@ public final class JobMeter {
     private final Labels queues = new Labels(100);
     private final Labels codes = new Labels(100);
     private final Labels tenants = new Labels(1_000);
-    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    /**
+     * The meters of each type and queue (and tenant), made on first use: by type, then by the
+     * queue as the job names it (only those with a label of their own; the rest share "other"'s),
+     * so the hot path is two lookups of strings it already has, nothing built per event.
+     */
+    private final Map<String, Map<String, Meters>> meters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> failures = new ConcurrentHashMap<>();
     private final AtomicInteger claimsWaiting;
     /** Per type, attempts ended and failed in each of the last 60 minutes: for the problems report. */
     private final Map<String, long[][]> minutes = new ConcurrentHashMap<>();
@@ -65,32 +71,29 @@ public final class JobMeter {
     }
 
     void submitted(Job job) {
-        counter("spool.jobs.submitted", "Jobs submitted (created; an idempotent replay is not counted)", job, null).increment();
+        of(job).submitted.increment();
     }
 
     /** A claim started an attempt: counts it, and how long the job waited since it was due. */
     void started(Job job, Instant now) {
-        counter("spool.jobs.started", "Attempts started (claimed)", job, null).increment();
+        Meters m = of(job);
+        m.started.increment();
         Instant due = job.runAt() == null ? job.createdAt() : job.runAt();
-        timer("spool.job.wait", "Time from when a job was due (submitted, or its retry's time came) to its attempt's start",
-                job, null).record(Duration.between(due, now).isNegative() ? Duration.ZERO : Duration.between(due, now));
+        m.waited.record(Math.max(0, now.toEpochMilli() - due.toEpochMilli()), TimeUnit.MILLISECONDS);
     }
 
     /** An attempt ended (reported, rescued, or the job was cancelled while queued), as {@code job} now is. */
     void ended(Job job) {
         boolean failed = job.error() != null && (job.status() == JobStatus.QUEUED || job.status() == JobStatus.FAILED);
         window(job.type(), failed);
-        if (failed) {
-            Counter.Builder b = Counter.builder("spool.attempts.failed").description("Attempts that failed, by error code");
+        Meters m = of(job);
+        if (failed) { // rare next to successes: a key built per failure is fine
             String code = codes.of(job.error().code());
-            counters.computeIfAbsent("spool.attempts.failed\0" + key(job) + "\0" + code,
-                    k -> b.tags(tags(job)).tag("code", code).register(registry)).increment();
+            failures.computeIfAbsent(m.key + "\0" + code, k -> Counter.builder("spool.attempts.failed")
+                    .description("Attempts that failed, by error code").tags(m.tags).tag("code", code).register(registry)).increment();
         }
         if (job.status().isTerminal()) {
-            String status = job.status().wireName();
-            counter("spool.jobs.finished", "Jobs that reached a final status", job, status).increment();
-            timer("spool.job.run", "Time jobs ran, over all their attempts, by final status", job, status)
-                    .record(job.runMs(), TimeUnit.MILLISECONDS);
+            m.finished(job.status()).record(job.runMs());
         }
     }
 
@@ -99,8 +102,7 @@ public final class JobMeter {
         rescues.compute(job.id().value(), (id, seen) -> seen == null
                 ? new Rescued(id, job.type(), 1, Instant.now())
                 : new Rescued(id, seen.type(), seen.times() + 1, seen.first()));
-        counter("spool.leases.rescued", "Attempts ended because their lease ran out or they passed their timeout", job, null)
-                .increment();
+        of(job).rescued().increment();
     }
 
     /** A type's attempts that ended in a stretch of minutes, and how many of them failed. */
@@ -185,30 +187,81 @@ public final class JobMeter {
         claimsWaiting.addAndGet(delta);
     }
 
-    private Counter counter(String name, String help, Job job, String status) {
-        return counters.computeIfAbsent(name + "\0" + key(job) + "\0" + status,
-                k -> with(Counter.builder(name).description(help), job, status, Counter.Builder::tags).register(registry));
+    /** The meters of a job's type and queue (and tenant). */
+    private Meters of(Job job) {
+        Map<String, Meters> byQueue = meters.computeIfAbsent(job.type(), t -> new ConcurrentHashMap<>());
+        String raw = perTenant ? job.queue() + "\0" + job.tenant() : job.queue();
+        Meters m = byQueue.get(raw);
+        if (m != null) {
+            return m;
+        }
+        String queue = queues.of(job.queue());
+        Tags tags = Tags.of("type", job.type(), "queue", queue);
+        if (perTenant) {
+            tags = tags.and("tenant", tenants.of(job.tenant()));
+        }
+        Tags labels = tags;
+        String key = labels.stream().map(Tag::getValue).collect(Collectors.joining("\0"));
+        // One Meters per set of label values (under a key no queue name can be), and the raw
+        // value kept only when its labels are its own: values past the bounds share "other"'s
+        // and are looked up again, so the map stays bounded whatever queues jobs name.
+        Meters made = byQueue.computeIfAbsent("\0" + key, k -> new Meters(key, labels));
+        if (labels.stream().noneMatch(t -> t.getValue().equals(Labels.OTHER))) {
+            byQueue.putIfAbsent(raw, made);
+        }
+        return made;
     }
 
-    private Timer timer(String name, String help, Job job, String status) {
-        return timers.computeIfAbsent(name + "\0" + key(job) + "\0" + status,
-                k -> with(Timer.builder(name).description(help).serviceLevelObjectives(Metrics.JOB_BUCKETS)
-                        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(4)),
-                        job, status, Timer.Builder::tags).register(registry));
+    /** The meters of one type and queue (and tenant): made once, then only recorded into. */
+    private final class Meters {
+        final String key;
+        final Tags tags;
+        final Counter submitted;
+        final Counter started;
+        final Timer waited;
+        private volatile Counter rescued;
+        private final Map<JobStatus, Finished> finished = new ConcurrentHashMap<>(4);
+
+        Meters(String key, Tags tags) {
+            this.key = key;
+            this.tags = tags;
+            this.submitted = Counter.builder("spool.jobs.submitted").description("Jobs submitted (created; an idempotent replay is not counted)")
+                    .tags(tags).register(registry);
+            this.started = Counter.builder("spool.jobs.started").description("Attempts started (claimed)").tags(tags).register(registry);
+            this.waited = timer("spool.job.wait", "Time from when a job was due (submitted, or its retry's time came) to its attempt's start",
+                    tags);
+        }
+
+        /** Made on first use: a counter that never counted would show a type's 0 rescues for ever. */
+        Counter rescued() {
+            Counter c = rescued;
+            if (c == null) {
+                c = Counter.builder("spool.leases.rescued").description("Attempts ended because their lease ran out or they passed their timeout")
+                        .tags(tags).register(registry);
+                rescued = c;
+            }
+            return c;
+        }
+
+        Finished finished(JobStatus status) {
+            return finished.computeIfAbsent(status, s -> {
+                Tags t = tags.and("status", s.wireName());
+                return new Finished(Counter.builder("spool.jobs.finished").description("Jobs that reached a final status")
+                        .tags(t).register(registry), timer("spool.job.run", "Time jobs ran, over all their attempts, by final status", t));
+            });
+        }
     }
 
-    private <B> B with(B builder, Job job, String status, BiFunction<B, Tags, B> tagger) {
-        Tags t = tags(job);
-        return tagger.apply(builder, status == null ? t : t.and("status", status));
+    /** A final status's count and run times. */
+    private record Finished(Counter count, Timer run) {
+        void record(long runMs) {
+            count.increment();
+            run.record(runMs, TimeUnit.MILLISECONDS);
+        }
     }
 
-    private Tags tags(Job job) {
-        Tags t = Tags.of("type", job.type(), "queue", queues.of(job.queue()));
-        return perTenant ? t.and("tenant", tenants.of(job.tenant())) : t;
-    }
-
-    private String key(Job job) {
-        // the label values, not the raw ones: a queue past the bound shares "other"'s meters
-        return job.type() + "\0" + queues.of(job.queue()) + (perTenant ? "\0" + tenants.of(job.tenant()) : "");
+    private Timer timer(String name, String help, Tags tags) {
+        return Timer.builder(name).description(help).serviceLevelObjectives(Metrics.JOB_BUCKETS)
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(4)).tags(tags).register(registry);
     }
 }

@@ -48,6 +48,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
@@ -187,7 +188,7 @@ public final class ApiServer implements AutoCloseable {
     private static void observe(FilterChain chain, RoutingRequest req,
                                 RoutingResponse res, Observing observing, HttpMeter meter) {
         String id = req.headers().first(REQUEST_ID).filter(v -> SANE_ID.matcher(v).matches())
-                .orElseGet(() -> UUID.randomUUID().toString());
+                .orElseGet(ApiServer::newRequestId);
         res.header(REQUEST_ID, id);
         MDC.put("request_id", id);
         long started = System.nanoTime();
@@ -216,6 +217,12 @@ public final class ApiServer implements AutoCloseable {
         try (Scope ignored = parent.with(span).makeCurrent()) {
             chain.proceed();
         }
+    }
+
+    /** A new request id: random, UUID-shaped; not a secret, so not from the (locking) secure generator. */
+    private static String newRequestId() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return new UUID(r.nextLong(), r.nextLong()).toString();
     }
 
     /** {@code GET /v1/admin/problems}: what needs a human, each with its count and since. */
