@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spool.testing.Receiver;
 import dev.spool.testing.TestServer;
 import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,9 +67,9 @@ class MetricsTest {
     private JsonNode call(String method, String path, String apiKey, String body, int expected) {
         var r = spool.request(path, apiKey);
         if (body != null) {
-            r.header("Content-Type", "application/json").method(method, java.net.http.HttpRequest.BodyPublishers.ofString(body));
+            r.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
         } else {
-            r.method(method, java.net.http.HttpRequest.BodyPublishers.noBody());
+            r.method(method, HttpRequest.BodyPublishers.noBody());
         }
         HttpResponse<byte[]> res = spool.send(r);
         String text = new String(res.body(), StandardCharsets.UTF_8);
@@ -203,6 +207,26 @@ class MetricsTest {
                 .header("Accept", "application/openmetrics-text; version=1.0.0").GET());
         assertThat(open.headers().firstValue("Content-Type").orElse("")).startsWith("application/openmetrics-text");
         assertThat(new String(open.body(), StandardCharsets.UTF_8)).endsWith("# EOF\n");
+    }
+
+    @Test
+    void metricsPublicOpensTheScrapeAndMetricsPortServesItAloneOnLoopback() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        try (TestServer open = new TestServer(dir.resolve("open"), Map.of("metrics.public", "true", "metrics.port",
+                Integer.toString(port)))) {
+            assertThat(open.send(open.request("/metrics", null).GET()).statusCode()).isEqualTo(200);
+            assertThat(open.server.metricsPort()).hasValue(port);
+            var http = HttpClient.newHttpClient();
+            HttpResponse<String> alone = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(alone.statusCode()).isEqualTo(200);
+            assertThat(alone.body()).contains("jvm_memory_used_bytes");
+            assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/jobs"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+        }
     }
 
     @Test
