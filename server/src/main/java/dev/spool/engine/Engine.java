@@ -397,7 +397,7 @@ public final class Engine {
     /** Ends a running attempt with what its executor reported. */
     public Job report(JobId id, int attempt, Outcome outcome) {
         Instant received = clock.instant();
-        Map<JobId, Instant> started = new ConcurrentHashMap<>(1);
+        Map<JobId, Instant> started = tracing.on() ? new ConcurrentHashMap<>(1) : null;
         return traced(ended(finishes.finish(id, attempt, job -> decide(started(job, started), outcome, clock.instant()))),
                 started, received);
     }
@@ -411,7 +411,7 @@ public final class Engine {
             throw SpoolException.invalid("each job may appear once in a call");
         }
         Instant received = clock.instant();
-        Map<JobId, Instant> started = new ConcurrentHashMap<>(reports.size());
+        Map<JobId, Instant> started = tracing.on() ? new ConcurrentHashMap<>(reports.size()) : null;
         List<Finishes.Request> requests = reports.stream()
                 .map(r -> new Finishes.Request(r.id(), r.attempt(), r.outcome() == null
                         ? job -> givenBack(started(job, started))
@@ -436,9 +436,9 @@ public final class Engine {
         return job;
     }
 
-    /** Notes when the running attempt that a report ends started (for its run span). */
+    /** Notes when the running attempt that a report ends started (for its run span; null: traces are off). */
     private Job started(Job running, Map<JobId, Instant> started) {
-        if (running.attemptStartedAt() != null) {
+        if (started != null && running.attemptStartedAt() != null) {
             started.put(running.id(), running.attemptStartedAt());
         }
         return running;
@@ -446,8 +446,8 @@ public final class Engine {
 
     /** The spans of an attempt that a report ended: its run (from its start) and the report's own write. */
     private Job traced(Job job, Map<JobId, Instant> started, Instant received) {
-        Instant runFrom = started.get(job.id());
-        if (tracing.on() && job.traceparent() != null) {
+        if (started != null && job.traceparent() != null) {
+            Instant runFrom = started.get(job.id());
             Instant now = clock.instant();
             String outcome = job.status() == JobStatus.QUEUED ? (job.error() != null ? "retry" : "requeued") : job.status().wireName();
             if (runFrom != null) {

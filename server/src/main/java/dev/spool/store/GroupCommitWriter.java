@@ -273,9 +273,11 @@ final class GroupCommitWriter implements AutoCloseable {
                 beforeCommit.run(connection);
                 connection.commit();
                 commits.incrementAndGet();
-                if (commitTimes != null) {
-                    commitTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-                    batchSizes.record(batch.size());
+                Timer times = commitTimes;
+                DistributionSummary sizes = batchSizes;
+                if (times != null && sizes != null) {
+                    times.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                    sizes.record(batch.size());
                 }
                 reachability.answered();
             } catch (Throwable e) {
