@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  * {@link JobMeter} counted them. Thresholds are fixed and documented (docs/observability.md).
  */
 final class Watch {
-    /** A job rescued this often by this node keeps losing its executor. */
+    /** A job rescued this often by this node (the last time within the hour) keeps losing its executor. */
     static final int RESCUES = 2;
     /** A failure rate over the last {@link #RECENT_MINUTES} at least this and twice the hour before's jumped. */
     static final double FAILURE_RATE = 0.5;
@@ -53,7 +53,7 @@ final class Watch {
         Instant now = clock.instant();
         List<Problem> out = new ArrayList<>();
         // Jobs whose leases keep being rescued, by type.
-        Map<String, List<JobMeter.Rescued>> rescued = jobs.rescuedRepeatedly(RESCUES).stream()
+        Map<String, List<JobMeter.Rescued>> rescued = jobs.rescuedRepeatedly(RESCUES, Duration.ofHours(1)).stream()
                 .collect(Collectors.groupingBy(JobMeter.Rescued::type));
         rescued.forEach((type, list) -> out.add(new Problem("leases_rescued_repeatedly", type, list.size(),
                 list.stream().map(JobMeter.Rescued::first).min(Instant::compareTo).orElse(now),

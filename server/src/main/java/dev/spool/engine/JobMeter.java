@@ -85,7 +85,9 @@ public final class JobMeter {
     /** An attempt ended (reported, rescued, or the job was cancelled while queued), as {@code job} now is. */
     void ended(Job job) {
         boolean failed = job.error() != null && (job.status() == JobStatus.QUEUED || job.status() == JobStatus.FAILED);
-        window(job.type(), failed);
+        if (failed || job.status() == JobStatus.SUCCEEDED) { // an attempt that ran to an outcome (not a hand-back, not a cancel)
+            window(job.type(), failed);
+        }
         Meters m = of(job);
         if (failed) { // rare next to successes: a key built per failure is fine
             String code = codes.of(job.error().code());
@@ -99,9 +101,10 @@ public final class JobMeter {
 
     /** A lease ran out (or an attempt its timeout) and this node ended the attempt. */
     void rescued(Job job) {
+        Instant now = Instant.now();
         rescues.compute(job.id().value(), (id, seen) -> seen == null
-                ? new Rescued(id, job.type(), 1, Instant.now())
-                : new Rescued(id, seen.type(), seen.times() + 1, seen.first()));
+                ? new Rescued(id, job.type(), 1, now, now)
+                : new Rescued(id, seen.type(), seen.times() + 1, seen.first(), now));
         of(job).rescued().increment();
     }
 
@@ -138,13 +141,14 @@ public final class JobMeter {
         return out;
     }
 
-    /** A job rescued more than once by this node: its type, how often, since when. */
-    public record Rescued(String jobId, String type, long times, Instant first) {}
+    /** A job rescued by this node: its type, how often, the first and the last time. */
+    public record Rescued(String jobId, String type, long times, Instant first, Instant last) {}
 
-    /** Jobs this node rescued at least {@code times} times (of the last 10,000 it rescued). */
-    public List<Rescued> rescuedRepeatedly(int times) {
+    /** Jobs this node rescued at least {@code times} times, the last within {@code recent} (of the last 10,000 it rescued). */
+    public List<Rescued> rescuedRepeatedly(int times, Duration recent) {
+        Instant since = Instant.now().minus(recent);
         synchronized (rescues) {
-            return rescues.values().stream().filter(r -> r.times() >= times).toList();
+            return rescues.values().stream().filter(r -> r.times() >= times && r.last().isAfter(since)).toList();
         }
     }
 
