@@ -49,6 +49,7 @@ class JsonLogsTest {
         pb.redirectErrorStream(true);
         Process p = pb.start();
         List<String> lines = new CopyOnWriteArrayList<>();
+        String jobId;
         Thread reader = Thread.ofVirtual().start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
@@ -69,13 +70,15 @@ class JsonLogsTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"type\": \"echo\", \"input\": {}}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(submitted.statusCode()).isEqualTo(201);
+            jobId = JSON.readTree(submitted.body()).get("id").asText();
             assertThat(submitted.headers().firstValue("X-Request-Id")).hasValue("req-logs-1");
             // An id that is not sane is replaced by a new one.
             HttpResponse<String> odd = http.send(HttpRequest.newBuilder(base.resolve("/healthz"))
                     .header("X-Request-Id", "bad id with spaces").build(), HttpResponse.BodyHandlers.ofString());
             assertThat(odd.headers().firstValue("X-Request-Id").orElseThrow()).isNotEqualTo("bad id with spaces").hasSizeGreaterThan(8);
 
-            await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().filter(l -> l.contains("req-logs-1")).count() >= 2);
+            await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().filter(l -> l.contains("req-logs-1")).count() >= 2
+                    && lines.stream().anyMatch(l -> l.contains("the handler returned")));
         } finally {
             p.destroy();
             p.waitFor();
@@ -92,6 +95,11 @@ class JsonLogsTest {
                 .contains("dev.spool.http.JobRoutes", "dev.spool.access");
         JsonNode access = request.stream().filter(e -> e.get("logger_name").asText().equals("dev.spool.access")).findFirst().orElseThrow();
         assertThat(access.get("message").asText()).contains("POST /v1/jobs 201").doesNotContain(ADMIN);
+        // The job's own lines (the server ran it: echo) carry its id and attempt.
+        List<JsonNode> job = lines.stream().map(JsonLogsTest::parse).filter(e -> jobId.equals(e.path("job_id").asText(null))).toList();
+        assertThat(job).extracting(e -> e.get("message").asText()).anyMatch(m -> m.equals("running, type echo"))
+                .anyMatch(m -> m.startsWith("the handler returned"));
+        assertThat(job).allMatch(e -> e.get("attempt").asText().equals("1"));
     }
 
     private static JsonNode parse(String line) {

@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
@@ -28,6 +30,7 @@ import org.slf4j.MDC;
  * and gives back the rest, so that no job is left running without an owner.
  */
 public final class LocalRunner implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LocalRunner.class);
     /**
      * @param slots            jobs run at once on this node
      * @param poll             longest wait between claims when nothing wakes the loop
@@ -180,8 +183,12 @@ public final class LocalRunner implements AutoCloseable {
             // The job's thread (a thread of its own): every line it logs says which job and attempt
             // it is about. One map set, not two puts: each put copies the context map.
             MDC.setContextMap(Map.of("job_id", slot.job().id().value(), "attempt", Integer.toString(slot.job().attempt())));
+            long started = System.nanoTime();
             try {
-                return handlers.get(slot.job().type()).run(new Context(slot, files));
+                log.debug("running, type {}", slot.job().type());
+                JsonNode result = handlers.get(slot.job().type()).run(new Context(slot, files));
+                log.debug("the handler returned after {} ms", (System.nanoTime() - started) / 1_000_000);
+                return result;
             } finally {
                 MDC.clear();
             }
