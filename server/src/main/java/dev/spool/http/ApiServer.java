@@ -139,19 +139,7 @@ public final class ApiServer implements AutoCloseable {
                     });
                     mounts.forEach(m -> r.register(m.prefix(), m.service()));
                     webhookRoutes(r, engine, events, hooks, jobs, keys);
-                    r.get("/metrics", (req, res) -> {
-                        if (!observing.metrics().enabled()) {
-                            throw new SpoolException(ErrorCode.NOT_FOUND, "Metrics are off here (metrics.enabled: false).");
-                        }
-                        if (!observing.metricsPublic()) {
-                            Caller caller = keys.authenticate(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
-                            if (caller.role() != ApiKey.Role.ADMIN) {
-                                throw new SpoolException(ErrorCode.FORBIDDEN, "/metrics needs an admin key (or metrics.public: true, or "
-                                        + "metrics.port for a listener of its own on loopback).");
-                            }
-                        }
-                        metrics(observing.metrics(), req, res);
-                    });
+                    r.get("/metrics", metricsRoute(observing, keys));
                     r.get("/v1/admin/problems", authed(keys, admin((caller, req, res) -> problems(observing.problems().get(), res))));
                     routes(r, jobs, keyRoutes, workers, fileRoutes, keys, openapi, ready);
                 })
@@ -235,6 +223,25 @@ public final class ApiServer implements AutoCloseable {
             o.put("detail", p.detail());
         }
         sendJson(res, Status.OK_200, out);
+    }
+
+    /** {@code GET /metrics} of the API's port: 404 when metrics are off; an admin key unless {@code metrics.public}. */
+    private static Handler metricsRoute(Observing observing, ApiKeys keys) {
+        if (!observing.metrics().enabled()) {
+            return (req, res) -> {
+                throw new SpoolException(ErrorCode.NOT_FOUND, "Metrics are off here (metrics.enabled: false).");
+            };
+        }
+        if (observing.metricsPublic()) {
+            return (req, res) -> metrics(observing.metrics(), req, res);
+        }
+        return authed(keys, (caller, req, res) -> {
+            if (caller.role() != ApiKey.Role.ADMIN) {
+                throw new SpoolException(ErrorCode.FORBIDDEN, "/metrics needs an admin key (or metrics.public: true, or "
+                        + "metrics.port for a listener of its own on loopback).");
+            }
+            metrics(observing.metrics(), req, res);
+        });
     }
 
     /** {@code GET /metrics}: Prometheus' text format, or OpenMetrics when the scraper asks for it. */

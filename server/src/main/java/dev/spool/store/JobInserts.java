@@ -4,9 +4,9 @@ import static dev.spool.store.JobRows.JOB_COLUMNS;
 import static dev.spool.store.JobRows.job;
 import static dev.spool.store.JobRows.selectOne;
 import static dev.spool.store.JobRows.webhookJson;
-import static dev.spool.store.Sql.bind;
 import static dev.spool.store.Sql.json;
 import static dev.spool.store.Sql.millis;
+import static dev.spool.store.Sql.placeholders;
 import static dev.spool.store.Sql.prepare;
 import static dev.spool.store.Sql.update;
 
@@ -124,12 +124,14 @@ final class JobInserts {
         });
     }
 
-    static final String INSERT_JOB = """
-            INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
-                              idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
-                              webhook, traceparent)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """;
+    /** The columns a new job's row is written with, in the order of the values {@link #insert} binds. */
+    static final List<String> INSERT_COLUMNS = List.of("id", "tenant", "key_id", "type", "queue", "priority", "title",
+            "input", "metadata", "idempotency_key", "batch_id", "max_attempts", "timeout_seconds", "run_at", "created_at",
+            "updated_at", "webhook", "traceparent");
+
+    /** One new queued job: {@link #INSERT_COLUMNS}' values, then its status. */
+    static final String INSERT_JOB = "INSERT INTO jobs (" + String.join(", ", INSERT_COLUMNS) + ", status) VALUES ("
+            + placeholders(INSERT_COLUMNS.size()) + ", 'queued')";
 
     /**
      * Stores new queued jobs with one statement run as a batch, with their input files and their

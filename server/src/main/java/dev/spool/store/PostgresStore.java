@@ -286,33 +286,31 @@ public final class PostgresStore extends JdbcStore {
         return pick.toString();
     }
 
-    /** The SQL types of {@link JobInserts#INSERT_JOB}'s values, in order: each goes in as one array. */
-    private static final String[] JOB_VALUE_TYPES = {"text", "text", "text", "text", "text", "int4", "text", "text", "text",
-            "text", "text", "int4", "int4", "int8", "int8", "int8", "text", "text"};
+    /** The SQL types of {@link JobInserts#INSERT_COLUMNS}' values, in order: each goes in as one array. */
+    private static final List<String> JOB_VALUE_TYPES = List.of("text", "text", "text", "text", "text", "int4", "text",
+            "text", "text", "text", "text", "int4", "int4", "int8", "int8", "int8", "text", "text");
 
-    private static final String INSERT_JOBS = """
-            INSERT INTO jobs (id, tenant, key_id, type, queue, priority, title, status, input, metadata,
-                              idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at,
-                              webhook, traceparent)
-            SELECT id, tenant, key_id, type, queue, priority, title, 'queued', input, metadata,
-                   idempotency_key, batch_id, max_attempts, timeout_seconds, run_at, created_at, updated_at, webhook,
-                   traceparent
-            FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int4[], ?::text[], ?::text[], ?::text[],
-                        ?::text[], ?::text[], ?::int4[], ?::int4[], ?::int8[], ?::int8[], ?::int8[], ?::text[], ?::text[])
-                 AS v(id, tenant, key_id, type, queue, priority, title, input, metadata, idempotency_key, batch_id,
-                      max_attempts, timeout_seconds, run_at, created_at, updated_at, webhook, traceparent)
-            """;
+    private static final String INSERT_JOBS;
+
+    static {
+        if (JOB_VALUE_TYPES.size() != JobInserts.INSERT_COLUMNS.size()) {
+            throw new IllegalStateException("a type for each column of a new job");
+        }
+        String columns = String.join(", ", JobInserts.INSERT_COLUMNS);
+        INSERT_JOBS = "INSERT INTO jobs (" + columns + ", status) SELECT " + columns + ", 'queued' FROM unnest("
+                + String.join(", ", JOB_VALUE_TYPES.stream().map(t -> "?::" + t + "[]").toList()) + ") AS v(" + columns + ")";
+    }
 
     /** Many jobs in one statement: each column one array, spread back into rows by {@code unnest}. */
     @Override
     protected void insertJobs(Connection c, List<Object[]> rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(INSERT_JOBS)) {
-            for (int col = 0; col < JOB_VALUE_TYPES.length; col++) {
+            for (int col = 0; col < JOB_VALUE_TYPES.size(); col++) {
                 Object[] values = new Object[rows.size()];
                 for (int r = 0; r < rows.size(); r++) {
                     values[r] = Sql.bindable(rows.get(r)[col]);
                 }
-                ps.setArray(col + 1, c.createArrayOf(JOB_VALUE_TYPES[col], values));
+                ps.setArray(col + 1, c.createArrayOf(JOB_VALUE_TYPES.get(col), values));
             }
             ps.executeUpdate();
         }

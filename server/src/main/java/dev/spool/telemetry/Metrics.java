@@ -13,8 +13,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The one metrics registry of a node, in Prometheus' format: every part records into
@@ -36,7 +36,7 @@ public final class Metrics implements AutoCloseable {
     public static final Duration[] CALL_BUCKETS = durations(1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final List<Runnable> beforeScrape = new ArrayList<>();
+    private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final boolean enabled;
 
@@ -78,17 +78,13 @@ public final class Metrics implements AutoCloseable {
     }
 
     /** Runs {@code hook} before every scrape (it refreshes cached gauges when they are due). */
-    public synchronized void beforeScrape(Runnable hook) {
+    public void beforeScrape(Runnable hook) {
         beforeScrape.add(hook);
     }
 
     /** The scrape in the format {@code accept} asks for: OpenMetrics when it names it, else Prometheus' text. */
     public Scrape scrape(String accept) {
-        List<Runnable> hooks;
-        synchronized (this) {
-            hooks = List.copyOf(beforeScrape);
-        }
-        hooks.forEach(Runnable::run);
+        beforeScrape.forEach(Runnable::run);
         boolean open = accept != null && accept.contains("application/openmetrics-text");
         return new Scrape(open ? OPENMETRICS : TEXT, registry.scrape(open ? OPENMETRICS : TEXT));
     }

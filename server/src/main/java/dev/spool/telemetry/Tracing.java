@@ -2,7 +2,6 @@ package dev.spool.telemetry;
 
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -12,7 +11,6 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -108,11 +106,12 @@ public final class Tracing implements AutoCloseable {
 
     /** The {@code traceparent} header of {@code span}'s context, or null when it has none. */
     public static String traceparent(Span span) {
-        SpanContext c = span.getSpanContext();
-        if (!c.isValid()) {
+        if (!span.getSpanContext().isValid()) {
             return null;
         }
-        return "00-" + c.getTraceId() + "-" + c.getSpanId() + "-" + c.getTraceFlags().asHex();
+        Map<String, String> carrier = new HashMap<>(2);
+        W3C.inject(Context.root().with(span), carrier, Map::put);
+        return carrier.get("traceparent");
     }
 
     /**
@@ -131,11 +130,6 @@ public final class Tracing implements AutoCloseable {
     /** A span that is a child of the current context (the request's), started now. */
     public Span childSpan(String name) {
         return tracer.spanBuilder(name).startSpan();
-    }
-
-    /** The names of the headers a trace context travels in. */
-    public static List<String> headers() {
-        return List.copyOf(W3C.fields());
     }
 
     @Override

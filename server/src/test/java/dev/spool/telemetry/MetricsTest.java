@@ -64,29 +64,12 @@ class MetricsTest {
         receiver.close();
     }
 
-    private JsonNode call(String method, String path, String apiKey, String body, int expected) {
-        var r = spool.request(path, apiKey);
-        if (body != null) {
-            r.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-        } else {
-            r.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<byte[]> res = spool.send(r);
-        String text = new String(res.body(), StandardCharsets.UTF_8);
-        assertThat(res.statusCode()).as(method + " " + path + ": " + text).isEqualTo(expected);
-        try {
-            return text.isEmpty() ? null : JSON.readTree(text);
-        } catch (IOException e) {
-            throw new AssertionError(text, e);
-        }
-    }
-
     private String submit(String body) {
-        return call("POST", "/v1/jobs", key, body, 201).get("id").asText();
+        return spool.call("POST", "/v1/jobs", key, body, 201).get("id").asText();
     }
 
     private JsonNode claim(int max) {
-        return call("POST", "/v1/worker/claim", workerKey, "{\"types\": [\"work\"], \"max\": " + max
+        return spool.call("POST", "/v1/worker/claim", workerKey, "{\"types\": [\"work\"], \"max\": " + max
                 + ", \"worker_id\": \"w-1\"}", 200).get("jobs");
     }
 
@@ -99,7 +82,7 @@ class MetricsTest {
 
     @Test
     void theScrapeCountsJobsWebhooksWorkersAndRequestsAsTheyHappenedAndPassesPromtool() throws Exception {
-        call("POST", "/v1/webhooks", key, "{\"url\": \"" + receiver.url("/ok") + "\", \"events\": [\"succeeded\"]}", 201);
+        spool.call("POST", "/v1/webhooks", key, "{\"url\": \"" + receiver.url("/ok") + "\", \"events\": [\"succeeded\"]}", 201);
         // Four jobs for the worker in queue q1: one succeeds, one fails for good, one fails once and
         // then succeeds, one is cancelled while queued; its own webhook of the failed one is refused.
         String ok = submit("{\"type\": \"work\", \"queue\": \"q1\", \"input\": {}}");
@@ -109,28 +92,28 @@ class MetricsTest {
         JsonNode jobs = claim(3);
         assertThat(jobs).hasSize(3);
         String cancelled = submit("{\"type\": \"work\", \"queue\": \"q1\", \"input\": {}}");
-        call("POST", "/v1/jobs/" + cancelled + "/cancel", key, null, 200);
+        spool.call("POST", "/v1/jobs/" + cancelled + "/cancel", key, null, 200);
         for (JsonNode j : jobs) {
             String id = j.get("id").asText();
             int attempt = j.get("attempt").asInt();
             if (id.equals(ok)) {
-                call("POST", "/v1/worker/jobs/" + id + "/complete", workerKey, "{\"attempt\": " + attempt + ", \"result\": {}}", 200);
+                spool.call("POST", "/v1/worker/jobs/" + id + "/complete", workerKey, "{\"attempt\": " + attempt + ", \"result\": {}}", 200);
             } else if (id.equals(bad)) {
-                call("POST", "/v1/worker/jobs/" + id + "/fail", workerKey, "{\"attempt\": " + attempt
+                spool.call("POST", "/v1/worker/jobs/" + id + "/fail", workerKey, "{\"attempt\": " + attempt
                         + ", \"error\": {\"code\": \"bad_input\", \"message\": \"no\"}, \"retryable\": false}", 200);
             } else {
-                call("POST", "/v1/worker/jobs/" + id + "/fail", workerKey, "{\"attempt\": " + attempt
+                spool.call("POST", "/v1/worker/jobs/" + id + "/fail", workerKey, "{\"attempt\": " + attempt
                         + ", \"error\": {\"code\": \"flaky\", \"message\": \"again\"}, \"retryable\": true}", 200);
             }
         }
         JsonNode again = await().atMost(Duration.ofSeconds(10)).until(() -> claim(1), a -> a.size() == 1);
         assertThat(again.get(0).get("id").asText()).isEqualTo(flaky);
-        call("POST", "/v1/worker/jobs/" + flaky + "/complete", workerKey, "{\"attempt\": 2, \"result\": {}}", 200);
+        spool.call("POST", "/v1/worker/jobs/" + flaky + "/complete", workerKey, "{\"attempt\": 2, \"result\": {}}", 200);
         // One job the server runs itself, and two that wait in q2 for nobody.
         String echo = submit("{\"type\": \"echo\", \"input\": {}}");
         submit("{\"type\": \"work\", \"queue\": \"q2\", \"input\": {}, \"run_at\": \"2020-01-01T00:00:00Z\"}");
         submit("{\"type\": \"work\", \"queue\": \"q2\", \"input\": {}}");
-        await().atMost(Duration.ofSeconds(10)).until(() -> call("GET", "/v1/jobs/" + echo, key, null, 200)
+        await().atMost(Duration.ofSeconds(10)).until(() -> spool.call("GET", "/v1/jobs/" + echo, key, null, 200)
                 .get("status").asText().equals("succeeded"));
         // ok, flaky and echo succeeded: 3 webhooks to /ok; bad's own webhook: a try, a retry, given up.
         await().atMost(Duration.ofSeconds(10)).until(() -> receiver.received("/ok").size() == 3
@@ -232,13 +215,13 @@ class MetricsTest {
     @Test
     void tenThousandJobsWithDistinctIdsAndMetadataAddNoLabelValues() {
         // A first small batch makes the meters a batch of echo jobs uses; then 10,000 more add none.
-        String warm = call("POST", "/v1/batches", key, batch(0, 10), 201).get("jobs").get(9).get("id").asText();
-        await().atMost(Duration.ofSeconds(10)).until(() -> call("GET", "/v1/jobs/" + warm, key, null, 200)
+        String warm = spool.call("POST", "/v1/batches", key, batch(0, 10), 201).get("jobs").get(9).get("id").asText();
+        await().atMost(Duration.ofSeconds(10)).until(() -> spool.call("GET", "/v1/jobs/" + warm, key, null, 200)
                 .get("status").asText().equals("succeeded"));
         scrape(); // so that the scrape's own request is counted before "before"
         Set<String> before = labelValues(Scrape.of(scrape()));
         for (int round = 1; round <= 10; round++) {
-            call("POST", "/v1/batches", key, batch(round, 1000), 201);
+            spool.call("POST", "/v1/batches", key, batch(round, 1000), 201);
         }
         Set<String> after = labelValues(Scrape.of(scrape()));
         assertThat(after).isEqualTo(before);

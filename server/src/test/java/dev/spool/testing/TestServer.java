@@ -1,5 +1,8 @@
 package dev.spool.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.Config;
 import dev.spool.Server;
 import dev.spool.client.SpoolClient;
@@ -8,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -84,6 +88,23 @@ public final class TestServer implements AutoCloseable {
     public HttpResponse<byte[]> post(String path, String apiKey, String json) {
         return send(request(path, apiKey).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    /**
+     * Sends {@code method} to {@code path} with a JSON {@code body} (or none), asserts its status is
+     * {@code expected}, and returns its JSON body (null when empty).
+     */
+    public JsonNode call(String method, String path, String apiKey, String body, int expected) {
+        HttpRequest.Builder r = request(path, apiKey);
+        if (body != null) {
+            r.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        } else {
+            r.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<byte[]> res = send(r);
+        String text = new String(res.body(), StandardCharsets.UTF_8);
+        assertThat(res.statusCode()).as(method + " " + path + ": " + text).isEqualTo(expected);
+        return text.isEmpty() ? null : TestJobs.json(text);
     }
 
     public HttpRequest.Builder request(String path, String apiKey) {

@@ -10,8 +10,6 @@ import dev.spool.client.WebhookVerifier;
 import dev.spool.testing.Receiver;
 import dev.spool.testing.TestServer;
 import java.io.IOException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,21 +55,8 @@ class WebhookTest {
         receiver.close();
     }
 
-    private JsonNode call(String method, String path, String key, String body, int expected) {
-        HttpRequest.Builder r = spool.request(path, key);
-        if (body != null) {
-            r.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
-        } else {
-            r.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<byte[]> res = spool.send(r);
-        String text = new String(res.body(), StandardCharsets.UTF_8);
-        assertThat(res.statusCode()).as(method + " " + path + ": " + text).isEqualTo(expected);
-        return text.isEmpty() ? null : json(text);
-    }
-
     private String submit(String key, String body) {
-        return call("POST", "/v1/jobs", key, body, 201).get("id").asText();
+        return spool.call("POST", "/v1/jobs", key, body, 201).get("id").asText();
     }
 
     /** Runs the spec-written Python verifier: true when a signature in the header matches. */
@@ -103,27 +88,27 @@ class WebhookTest {
                 org.assertj.core.data.Offset.offset(120L));
         assertThat(got.header("content-type")).startsWith("application/json");
 
-        String secret = call("GET", "/v1/webhooks/default/secret", keyA, null, 200).get("secret").asText();
+        String secret = spool.call("GET", "/v1/webhooks/default/secret", keyA, null, 200).get("secret").asText();
         assertThat(verifiedIndependently(secret, got)).isTrue();
         new WebhookVerifier(secret).verify(got.headers(), got.body());
         // Another tenant's secret does not verify it, and neither does a changed body.
-        String otherSecret = call("GET", "/v1/webhooks/default/secret", keyB, null, 200).get("secret").asText();
+        String otherSecret = spool.call("GET", "/v1/webhooks/default/secret", keyB, null, 200).get("secret").asText();
         assertThat(verifiedIndependently(otherSecret, got)).isFalse();
         byte[] tampered = new String(got.body()).replace("succeeded", "failed").getBytes();
         assertThat(verifiedIndependently(secret, new Receiver.Received("/own", got.headers(), tampered))).isFalse();
 
         // Only the ending was sent (the default), and the job's delivery log shows it delivered.
-        JsonNode log = call("GET", "/v1/jobs/" + id + "/deliveries", keyA, null, 200).get("data");
+        JsonNode log = spool.call("GET", "/v1/jobs/" + id + "/deliveries", keyA, null, 200).get("data");
         assertThat(log).hasSize(1);
         assertThat(log.get(0).get("state").asText()).isEqualTo("delivered");
         assertThat(log.get(0).get("id").asText()).isEqualTo(got.header("webhook-id"));
-        assertThat(call("GET", "/v1/jobs/" + id, keyA, null, 200).get("webhook").get("events"))
+        assertThat(spool.call("GET", "/v1/jobs/" + id, keyA, null, 200).get("webhook").get("events"))
                 .isEqualTo(json("[\"cancelled\", \"failed\", \"succeeded\"]"));
     }
 
     @Test
     void anEndpointGetsItsTenantsSubscribedEventsInOrderPerJobAndNoOtherTenants() {
-        JsonNode endpoint = call("POST", "/v1/webhooks", keyA, "{\"url\": \"" + receiver.url("/tenant-a")
+        JsonNode endpoint = spool.call("POST", "/v1/webhooks", keyA, "{\"url\": \"" + receiver.url("/tenant-a")
                 + "\", \"events\": [\"started\", \"succeeded\"], \"description\": \"all of a\"}", 201);
         assertThat(endpoint.get("secret").asText()).startsWith("whsec_");
         String endpointId = endpoint.get("id").asText();
@@ -143,18 +128,18 @@ class WebhookTest {
         String secret = endpoint.get("secret").asText();
         receiver.received("/tenant-a").forEach(r -> new WebhookVerifier(secret).verify(r.headers(), r.body()));
 
-        JsonNode log = call("GET", "/v1/webhooks/" + endpointId + "/deliveries?limit=15", keyA, null, 200);
+        JsonNode log = spool.call("GET", "/v1/webhooks/" + endpointId + "/deliveries?limit=15", keyA, null, 200);
         assertThat(log.get("data")).hasSize(15);
         assertThat(log.get("has_more").asBoolean()).isTrue();
-        JsonNode rest = call("GET", "/v1/webhooks/" + endpointId + "/deliveries?limit=200&cursor="
+        JsonNode rest = spool.call("GET", "/v1/webhooks/" + endpointId + "/deliveries?limit=200&cursor="
                 + log.get("next_cursor").asText(), keyA, null, 200);
         assertThat(rest.get("data").size() + 15).isGreaterThanOrEqualTo(40);
         // Tenant b sees none of it.
-        call("GET", "/v1/webhooks/" + endpointId, keyB, null, 404);
-        call("GET", "/v1/webhooks/" + endpointId + "/deliveries", keyB, null, 404);
-        call("GET", "/v1/deliveries/" + log.get("data").get(0).get("id").asText(), keyB, null, 404);
-        call("POST", "/v1/deliveries/" + log.get("data").get(0).get("id").asText() + "/replay", keyB, null, 404);
-        call("DELETE", "/v1/webhooks/" + endpointId, keyA, null, 204);
+        spool.call("GET", "/v1/webhooks/" + endpointId, keyB, null, 404);
+        spool.call("GET", "/v1/webhooks/" + endpointId + "/deliveries", keyB, null, 404);
+        spool.call("GET", "/v1/deliveries/" + log.get("data").get(0).get("id").asText(), keyB, null, 404);
+        spool.call("POST", "/v1/deliveries/" + log.get("data").get(0).get("id").asText() + "/replay", keyB, null, 404);
+        spool.call("DELETE", "/v1/webhooks/" + endpointId, keyA, null, 204);
     }
 
     @Test
@@ -171,15 +156,15 @@ class WebhookTest {
 
             String deliveryId = tries.getFirst().header("webhook-id");
             await().atMost(Duration.ofSeconds(10)).until(() ->
-                    call("GET", "/v1/deliveries/" + deliveryId, keyA, null, 200).get("state").asText().equals("delivered"));
-            JsonNode delivery = call("GET", "/v1/deliveries/" + deliveryId, keyA, null, 200);
+                    spool.call("GET", "/v1/deliveries/" + deliveryId, keyA, null, 200).get("state").asText().equals("delivered"));
+            JsonNode delivery = spool.call("GET", "/v1/deliveries/" + deliveryId, keyA, null, 200);
             assertThat(delivery.get("attempts").asInt()).isEqualTo(3);
             assertThat(delivery.get("tries").findValuesAsText("status")).isEqualTo(List.of("500", "500", "204"));
             assertThat(delivery.get("tries").get(0).get("response").asText()).isEqualTo("answer 500");
             assertThat(delivery.get("payload").get("data").get("id").asText()).isEqualTo(id);
 
             // A replay sends it once more, with the same id and body.
-            call("POST", "/v1/deliveries/" + deliveryId + "/replay", keyA, null, 202);
+            spool.call("POST", "/v1/deliveries/" + deliveryId + "/replay", keyA, null, 202);
             await().atMost(Duration.ofSeconds(10)).until(() -> receiver.received("/flaky").size() >= 4);
             assertThat(receiver.received("/flaky").get(3).header("webhook-id")).isEqualTo(deliveryId);
             assertThat(receiver.received("/flaky").get(3).body()).isEqualTo(tries.getFirst().body());
@@ -197,8 +182,8 @@ class WebhookTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> receiver.received("/moved").size() >= 5);
             String deliveryId = receiver.received("/moved").getFirst().header("webhook-id");
             await().atMost(Duration.ofSeconds(10)).until(() ->
-                    call("GET", "/v1/deliveries/" + deliveryId, keyA, null, 200).get("state").asText().equals("failed"));
-            JsonNode delivery = call("GET", "/v1/deliveries/" + deliveryId, keyA, null, 200);
+                    spool.call("GET", "/v1/deliveries/" + deliveryId, keyA, null, 200).get("state").asText().equals("failed"));
+            JsonNode delivery = spool.call("GET", "/v1/deliveries/" + deliveryId, keyA, null, 200);
             assertThat(delivery.get("attempts").asInt()).isEqualTo(5);
             assertThat(delivery.get("last_error").asText()).contains("redirects are not followed");
             assertThat(receiver.received("/redirected")).isEmpty();
@@ -211,28 +196,28 @@ class WebhookTest {
     void a410DisablesTheEndpointUntilItsOwnerEnablesItAgain() {
         receiver.answer(r -> r.path().equals("/gone") ? 410 : 204);
         try {
-            String endpointId = call("POST", "/v1/webhooks", keyB, "{\"url\": \"" + receiver.url("/gone") + "\"}", 201)
+            String endpointId = spool.call("POST", "/v1/webhooks", keyB, "{\"url\": \"" + receiver.url("/gone") + "\"}", 201)
                     .get("id").asText();
             submit(keyB, "{\"type\": \"echo\", \"input\": {}}");
             await().atMost(Duration.ofSeconds(20)).until(() ->
-                    !call("GET", "/v1/webhooks/" + endpointId, keyB, null, 200).get("enabled").asBoolean());
-            assertThat(call("GET", "/v1/webhooks/" + endpointId, keyB, null, 200).get("disabled_reason").asText())
+                    !spool.call("GET", "/v1/webhooks/" + endpointId, keyB, null, 200).get("enabled").asBoolean());
+            assertThat(spool.call("GET", "/v1/webhooks/" + endpointId, keyB, null, 200).get("disabled_reason").asText())
                     .contains("410");
             int before = receiver.received("/gone").size();
             assertThat(before).isEqualTo(1);
 
             // Disabled: new events make no deliveries, a replay is refused and stores nothing.
             submit(keyB, "{\"type\": \"echo\", \"input\": {}}");
-            JsonNode log = call("GET", "/v1/webhooks/" + endpointId + "/deliveries", keyB, null, 200).get("data");
+            JsonNode log = spool.call("GET", "/v1/webhooks/" + endpointId + "/deliveries", keyB, null, 200).get("data");
             assertThat(log).hasSize(1);
-            call("POST", "/v1/deliveries/" + log.get(0).get("id").asText() + "/replay", keyB, null, 409);
-            assertThat(call("GET", "/v1/deliveries/" + log.get(0).get("id").asText(), keyB, null, 200)
+            spool.call("POST", "/v1/deliveries/" + log.get(0).get("id").asText() + "/replay", keyB, null, 409);
+            assertThat(spool.call("GET", "/v1/deliveries/" + log.get(0).get("id").asText(), keyB, null, 200)
                     .get("state").asText()).isEqualTo("failed");
 
             receiver.answer(r -> 204);
-            JsonNode enabled = call("PATCH", "/v1/webhooks/" + endpointId, keyB, "{\"enabled\": true}", 200);
+            JsonNode enabled = spool.call("PATCH", "/v1/webhooks/" + endpointId, keyB, "{\"enabled\": true}", 200);
             assertThat(enabled.get("enabled").asBoolean()).isTrue();
-            call("POST", "/v1/deliveries/" + log.get(0).get("id").asText() + "/replay", keyB, null, 202);
+            spool.call("POST", "/v1/deliveries/" + log.get(0).get("id").asText() + "/replay", keyB, null, 202);
             await().atMost(Duration.ofSeconds(10)).until(() -> receiver.received("/gone").size() == before + 1);
         } finally {
             receiver.answer(r -> 204);
@@ -241,8 +226,8 @@ class WebhookTest {
 
     @Test
     void afterARotationBothSecretsSignUntilTheOverlapEnds() throws Exception {
-        String old = call("GET", "/v1/webhooks/default/secret", keyB, null, 200).get("secret").asText();
-        JsonNode rotated = call("POST", "/v1/webhooks/default/rotate-secret", keyB, "{\"keep_previous_seconds\": 3600}", 200);
+        String old = spool.call("GET", "/v1/webhooks/default/secret", keyB, null, 200).get("secret").asText();
+        JsonNode rotated = spool.call("POST", "/v1/webhooks/default/rotate-secret", keyB, "{\"keep_previous_seconds\": 3600}", 200);
         String fresh = rotated.get("secret").asText();
         assertThat(fresh).isNotEqualTo(old);
         assertThat(rotated.get("previous_secret").asText()).isEqualTo(old);
@@ -255,7 +240,7 @@ class WebhookTest {
         assertThat(verifiedIndependently(old, got)).isTrue();
         assertThat(new String(got.body())).contains(id);
 
-        JsonNode again = call("POST", "/v1/webhooks/default/rotate-secret", keyB, "{\"keep_previous_seconds\": 0}", 200);
+        JsonNode again = spool.call("POST", "/v1/webhooks/default/rotate-secret", keyB, "{\"keep_previous_seconds\": 0}", 200);
         String newest = again.get("secret").asText();
         String id2 = submit(keyB, "{\"type\": \"echo\", \"input\": {}, \"webhook\": {\"url\": \"" + receiver.url("/rotated") + "\"}}");
         await().atMost(Duration.ofSeconds(20)).until(() -> receiver.received("/rotated").size() >= 2);
@@ -268,7 +253,7 @@ class WebhookTest {
 
     @Test
     void badWebhookRequestsAreClearProblemsAndStoreNothing() {
-        int jobsBefore = call("GET", "/v1/jobs?limit=1000", keyA, null, 200).get("data").size();
+        int jobsBefore = spool.call("GET", "/v1/jobs?limit=1000", keyA, null, 200).get("data").size();
         for (String hook : List.of(
                 "{\"url\": \"http://169.254.169.254/latest/meta-data/\"}",
                 "{\"url\": \"http://10.0.0.1/hook\"}",
@@ -277,27 +262,27 @@ class WebhookTest {
                 "{\"url\": \"" + receiver.url("/x") + "\", \"events\": []}",
                 "{\"events\": [\"succeeded\"]}",
                 "{\"url\": \"" + receiver.url("/x") + "\", \"secret\": \"mine\"}")) {
-            JsonNode problem = call("POST", "/v1/jobs", keyA, "{\"type\": \"echo\", \"input\": {}, \"webhook\": " + hook + "}", 400);
+            JsonNode problem = spool.call("POST", "/v1/jobs", keyA, "{\"type\": \"echo\", \"input\": {}, \"webhook\": " + hook + "}", 400);
             assertThat(problem.get("detail").asText()).as(hook).isNotBlank();
         }
-        assertThat(call("GET", "/v1/jobs?limit=1000", keyA, null, 200).get("data").size()).isEqualTo(jobsBefore);
+        assertThat(spool.call("GET", "/v1/jobs?limit=1000", keyA, null, 200).get("data").size()).isEqualTo(jobsBefore);
 
-        int endpointsBefore = call("GET", "/v1/webhooks", keyA, null, 200).get("data").size();
-        assertThat(call("POST", "/v1/webhooks", keyA, "{\"url\": \"http://[::ffff:127.0.0.1]:9/\"}", 400)
+        int endpointsBefore = spool.call("GET", "/v1/webhooks", keyA, null, 200).get("data").size();
+        assertThat(spool.call("POST", "/v1/webhooks", keyA, "{\"url\": \"http://[::ffff:127.0.0.1]:9/\"}", 400)
                 .get("detail").asText()).contains("not a public address");
-        call("POST", "/v1/webhooks", keyA, "{\"url\": \"http://127.0.0.1.nip.io/\", \"events\": [\"started\"]}", 400);
-        call("POST", "/v1/webhooks", keyA, "{\"url\": \"" + receiver.url("/x") + "\", \"events\": [\"done\"]}", 400);
-        call("POST", "/v1/webhooks", keyA, "{\"url\": \"" + receiver.url("/x") + "\", \"enabled\": false}", 400);
-        call("POST", "/v1/webhooks", keyA, "{\"url\": 5}", 400);
-        call("POST", "/v1/webhooks", keyA, "not json", 400);
-        assertThat(call("GET", "/v1/webhooks", keyA, null, 200).get("data").size()).isEqualTo(endpointsBefore);
+        spool.call("POST", "/v1/webhooks", keyA, "{\"url\": \"http://127.0.0.1.nip.io/\", \"events\": [\"started\"]}", 400);
+        spool.call("POST", "/v1/webhooks", keyA, "{\"url\": \"" + receiver.url("/x") + "\", \"events\": [\"done\"]}", 400);
+        spool.call("POST", "/v1/webhooks", keyA, "{\"url\": \"" + receiver.url("/x") + "\", \"enabled\": false}", 400);
+        spool.call("POST", "/v1/webhooks", keyA, "{\"url\": 5}", 400);
+        spool.call("POST", "/v1/webhooks", keyA, "not json", 400);
+        assertThat(spool.call("GET", "/v1/webhooks", keyA, null, 200).get("data").size()).isEqualTo(endpointsBefore);
 
-        call("GET", "/v1/webhooks/wh_nope", keyA, null, 404);
-        call("PATCH", "/v1/webhooks/wh_nope", keyA, "{\"enabled\": true}", 404);
-        call("POST", "/v1/webhooks/wh_nope/rotate-secret", keyA, null, 404);
-        call("GET", "/v1/deliveries/msg_nope", keyA, null, 404);
-        call("GET", "/v1/webhooks/default/deliveries?cursor=bogus", keyA, null, 400);
-        call("GET", "/v1/webhooks/default/deliveries?limit=0", keyA, null, 400);
-        call("POST", "/v1/webhooks/default/rotate-secret", keyA, "{\"keep_previous_seconds\": -1}", 400);
+        spool.call("GET", "/v1/webhooks/wh_nope", keyA, null, 404);
+        spool.call("PATCH", "/v1/webhooks/wh_nope", keyA, "{\"enabled\": true}", 404);
+        spool.call("POST", "/v1/webhooks/wh_nope/rotate-secret", keyA, null, 404);
+        spool.call("GET", "/v1/deliveries/msg_nope", keyA, null, 404);
+        spool.call("GET", "/v1/webhooks/default/deliveries?cursor=bogus", keyA, null, 400);
+        spool.call("GET", "/v1/webhooks/default/deliveries?limit=0", keyA, null, 400);
+        spool.call("POST", "/v1/webhooks/default/rotate-secret", keyA, "{\"keep_previous_seconds\": -1}", 400);
     }
 }
