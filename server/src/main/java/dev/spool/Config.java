@@ -28,7 +28,7 @@ import java.util.Optional;
  * variables, command-line flags. docs/configuration.md lists every key; a test keeps it in step.
  */
 public record Config(Http http, Storage storage, Artifacts artifacts, Sources sources, Webhooks webhooks, Jobs jobs,
-                     Runner runner, Auth auth, Metrics metrics, Logging logging, Tracing tracing, CompatSettings compat,
+                     Runner runner, Auth auth, Limits limits, Metrics metrics, Logging logging, Tracing tracing, CompatSettings compat,
                      Map<String, TypeSpec> types) {
 
     /**
@@ -104,6 +104,38 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
 
     /** @param adminKey an admin API key to accept (and store on first start); a secret, never logged */
     public record Auth(String adminKey) {}
+
+    /**
+     * Every tenant's rate limits and quotas (0: none); {@code tenants} overrides them for some
+     * tenants (a key left out keeps the default), and the admin API over that.
+     *
+     * @param requestsPerSecond    each tenant's API requests per second, all its keys together
+     * @param burst                requests a tenant may send at once above that rate (0: one second's worth)
+     * @param submitsPerMinute     jobs each tenant may submit per minute (a batch counts each job)
+     * @param keyRequestsPerSecond each API key's requests per second
+     * @param keyBurst             each key's burst (0: one second's worth)
+     * @param keySubmitsPerMinute  jobs each key may submit per minute
+     * @param maxQueued            the most jobs a tenant may have queued at once
+     * @param maxRunning           the most jobs of a tenant that may run at once
+     * @param maxFileBytes         the most bytes of files a tenant's jobs may keep
+     */
+    public record Limits(long requestsPerSecond, long burst, long submitsPerMinute, long keyRequestsPerSecond,
+                         long keyBurst, long keySubmitsPerMinute, long maxQueued, long maxRunning, long maxFileBytes,
+                         Map<String, dev.spool.limit.Limits> tenants) {
+        public Limits {
+            tenants = tenants == null ? Map.of() : Map.copyOf(tenants);
+            for (long value : new long[] {requestsPerSecond, burst, submitsPerMinute, keyRequestsPerSecond, keyBurst,
+                    keySubmitsPerMinute, maxQueued, maxRunning, maxFileBytes}) {
+                require(value >= 0, "limits.* cannot be negative (0 means no limit)");
+            }
+        }
+
+        /** The defaults as the limits service takes them. */
+        public dev.spool.limit.Limits defaults() {
+            return new dev.spool.limit.Limits(requestsPerSecond, burst, submitsPerMinute, keyRequestsPerSecond, keyBurst,
+                    keySubmitsPerMinute, maxQueued, maxRunning, maxFileBytes);
+        }
+    }
 
     /**
      * @param enabled        record metrics at all (off: nothing is recorded and /metrics answers 404; for measuring their cost)
@@ -216,6 +248,7 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 new Jobs(30, 1.0, 3600, 24, 1000, 1000, 720),
                 new Runner(Runner.BY_TYPE, 256, Runtime.getRuntime().availableProcessors(), 500, 5000, 250, 30),
                 new Auth(""),
+                new Limits(0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of()),
                 new Metrics(true, false, 0, false, 15),
                 new Logging("text", false),
                 new Tracing(""),

@@ -13,8 +13,6 @@ import dev.spool.engine.EventFeed;
 import dev.spool.engine.Intake;
 import dev.spool.engine.JobHandler;
 import dev.spool.engine.JobMeter;
-import dev.spool.telemetry.Metrics;
-import dev.spool.telemetry.Tracing;
 import dev.spool.engine.JobType;
 import dev.spool.engine.JobTypes;
 import dev.spool.engine.LocalRunner;
@@ -27,6 +25,7 @@ import dev.spool.executor.Builtins;
 import dev.spool.executor.CommandHandler;
 import dev.spool.executor.HttpHandler;
 import dev.spool.http.ApiServer;
+import dev.spool.http.Gate;
 import dev.spool.http.Standby;
 import dev.spool.job.Backoff;
 import dev.spool.job.InputFile;
@@ -34,11 +33,16 @@ import dev.spool.job.Job;
 import dev.spool.job.JobId;
 import dev.spool.job.Price;
 import dev.spool.job.RetrySchedule;
+import dev.spool.limit.Accounts;
+import dev.spool.limit.LimitBook;
+import dev.spool.limit.RateLimiter;
 import dev.spool.net.OutboundPolicy;
 import dev.spool.store.PostgresStore;
 import dev.spool.store.Reachability;
 import dev.spool.store.SqliteStore;
 import dev.spool.store.Storage;
+import dev.spool.telemetry.Metrics;
+import dev.spool.telemetry.Tracing;
 import dev.spool.webhook.Dispatcher;
 import dev.spool.webhook.Fanout;
 import dev.spool.webhook.Webhooks;
@@ -110,10 +114,15 @@ public final class Server implements AutoCloseable {
             Config.Jobs jobs = config.jobs();
             ApiKeys keys = new ApiKeys(storage.keys(), clock);
             this.createdAdminKey = keys.bootstrap(config.auth().adminKey());
+            LimitBook limits = new LimitBook(config.limits().defaults(), config.limits().tenants(), storage.tenants());
+            storage.useRules(limits, type -> types.get(type).map(JobType::price).orElse(Price.FREE));
+            Accounts accounts = new Accounts(storage.tenants(), limits);
+            Gate gate = new Gate(keys, new RateLimiter(limits, storage.tenants().sharedBuckets()));
 
             Config.Artifacts a = config.artifacts();
             JobFiles files = new JobFiles(storage.files(), artifactStore(config), clock, new JobFiles.Settings(
                     a.maxUploadBytes(), a.maxPerJob(), a.maxBytesPerJob(), Duration.ofSeconds(a.linkTtlSeconds()), a.signingKey()));
+            files.useQuota(accounts::checkFileBytes);
             Config.Webhooks w = config.webhooks();
             OutboundPolicy webhookPolicy = new OutboundPolicy(Set.copyOf(w.allowHosts()),
                     OutboundPolicy.Resolver.SYSTEM, "webhooks.allow_hosts");
@@ -122,14 +131,14 @@ public final class Server implements AutoCloseable {
                     OutboundPolicy.Resolver.SYSTEM, "sources.allow_hosts"));
             Webhooks webhooks = new Webhooks(storage.webhooks(), webhookPolicy, clock);
             JobMeter jobMeter = new JobMeter(metrics.registry(), m.perTenant());
-            Engine engine = new Engine(storage, types, intake(files, startedFetcher, webhooks), clock, new Engine.Settings(
+            Engine engine = new Engine(storage, types, intake(files, startedFetcher, webhooks, gate.limiter(), accounts), clock, new Engine.Settings(
                     Duration.ofSeconds(jobs.leaseSeconds()),
                     new Backoff(Duration.ofMillis(Math.round(jobs.backoffBaseSeconds() * 1000)),
                             Duration.ofSeconds(jobs.backoffMaxSeconds())),
                     Duration.ofHours(jobs.idempotencyRetentionHours()),
                     jobs.maxBatchSize()), ThreadLocalRandom.current(), jobMeter, tracing);
 
-            Profiles profiles = new Profiles(engine, keys, files, webhooks, startedFeed, config.http().publicUrl(), config.compat());
+            Profiles profiles = new Profiles(engine, gate, files, webhooks, startedFeed, config.http().publicUrl(), config.compat());
             // Webhook bodies show the job as the API does, or as the profile it came through does.
             Fanout fanout = new Fanout(storage.webhooks(), storage.files(),
                     profiles.payloads(ApiServer.payloads(types, config.http().publicUrl())));
@@ -154,7 +163,7 @@ public final class Server implements AutoCloseable {
             metrics.beforeScrape(gauges::refreshIfDue);
             Watch watch = new Watch(storage, gauges, jobMeter, clock);
             this.api = new ApiServer(new ApiServer.Settings(http.host(), port, http.maxBodyBytes(), http.publicUrl(),
-                    a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, webhooks, startedFeed),
+                    a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, webhooks, startedFeed, gate, accounts),
                     new ApiServer.Observing(metrics, m.open(), m.port(), config.logging().accessLog(), tracing, watch::problems),
                     profiles.mounts(config.compat().enabled()), () -> ready && storage.reachable());
             this.dispatcher = startedDispatcher;
@@ -229,8 +238,15 @@ public final class Server implements AutoCloseable {
     }
 
     /** A submit's surroundings: input files in the artifact store, URL sources fetched under their policy, webhook URLs checked. */
-    private static Intake intake(JobFiles files, SourceFetcher fetcher, Webhooks webhooks) {
+    private static Intake intake(JobFiles files, SourceFetcher fetcher, Webhooks webhooks, RateLimiter limiter,
+                                 Accounts accounts) {
         return new Intake() {
+            @Override
+            public void admit(String tenant, String keyId, int jobs, long inputBytes) {
+                limiter.admitSubmits(tenant, keyId, jobs);
+                accounts.checkFileBytes(tenant, inputBytes);
+            }
+
             @Override
             public InputFile store(String name, String contentType, InputStream content) {
                 return files.storeInput(name, contentType, content);

@@ -49,6 +49,13 @@ public final class JobFiles {
     private final InstantSource clock;
     private final Settings settings;
     private final byte[] key;
+    private volatile Quota quota = (tenant, adding) -> {};
+
+    /** The quota on the bytes of a tenant's files: refuses {@code adding} more with {@code QUOTA_EXCEEDED}. */
+    @FunctionalInterface
+    public interface Quota {
+        void check(String tenant, long adding);
+    }
 
     public JobFiles(FileStore store, ArtifactStore blobs, InstantSource clock, Settings settings) {
         this.store = store;
@@ -68,6 +75,11 @@ public final class JobFiles {
         return settings;
     }
 
+    /** Holds executors' uploads to {@code quota} from now on. */
+    public void useQuota(Quota quota) {
+        this.quota = quota;
+    }
+
     /**
      * Streams an output file of a running attempt into the store. Checks the attempt before reading
      * a byte, so a stale executor does not upload for nothing, and again when recording it.
@@ -85,6 +97,7 @@ public final class JobFiles {
         } catch (IOException e) {
             throw storeFailed(e);
         }
+        quota.check(job.tenant(), blob.size()); // the bytes stay an orphan if refused, swept later
         Artifact artifact = new Artifact(id, Artifact.Kind.OUTPUT, name, attempt,
                 contentType == null || contentType.isBlank() ? "application/octet-stream" : contentType,
                 blob.size(), blob.sha256(), clock.instant());

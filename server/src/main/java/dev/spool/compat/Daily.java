@@ -87,6 +87,7 @@ final class Daily extends Profile {
             case FORBIDDEN -> new Shape(403, "forbidden-error");
             case NOT_FOUND -> new Shape(404, "not-found");
             case PAYLOAD_TOO_LARGE -> new Shape(413, "invalid-request-error");
+            case RATE_LIMITED, QUOTA_EXCEEDED -> new Shape(429, "rate-limit-error");
             case UNAVAILABLE, INTERNAL -> new Shape(code == ErrorCode.INTERNAL ? 500 : 503, "server-error");
             default -> new Shape(400, "invalid-request-error");
         };

@@ -98,6 +98,7 @@ final class Hamsa extends Profile {
             case 403 -> "FORBIDDEN";
             case 404 -> "NOT_FOUND";
             case 413 -> "PAYLOAD_TOO_LARGE";
+            case 429 -> "TOO_MANY_REQUESTS";
             case 500 -> "INTERNAL_SERVER_ERROR";
             case 503 -> "SERVICE_UNAVAILABLE";
             default -> "VALIDATION_ERROR"; // 400, 415

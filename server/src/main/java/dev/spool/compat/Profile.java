@@ -5,12 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spool.artifact.Artifact;
 import dev.spool.artifact.JobFiles;
 import dev.spool.auth.ApiKey;
-import dev.spool.auth.ApiKeys;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
 import dev.spool.engine.EventFeed;
 import dev.spool.engine.Submission;
 import dev.spool.http.ApiServer;
+import dev.spool.http.Gate;
 import dev.spool.http.Json;
 import dev.spool.http.Problems;
 import dev.spool.job.ErrorCode;
@@ -54,7 +54,7 @@ abstract class Profile implements HttpService {
     static final DateTimeFormatter ISO = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     /** What every profile reaches. */
-    record Context(Engine engine, ApiKeys keys, JobFiles files, Webhooks webhooks, EventFeed feed, String publicUrl,
+    record Context(Engine engine, Gate keys, JobFiles files, Webhooks webhooks, EventFeed feed, String publicUrl,
                    CompatSettings settings) {}
 
     /** A route that needs an API key. */
@@ -95,6 +95,7 @@ abstract class Profile implements HttpService {
             case NOT_FOUND -> 404;
             case PAYLOAD_TOO_LARGE -> 413;
             case UNSUPPORTED_MEDIA_TYPE -> 415;
+            case RATE_LIMITED, QUOTA_EXCEEDED -> 429;
             case UNAVAILABLE -> 503;
             case INTERNAL -> 500;
             case INVALID_JSON, INVALID_REQUEST, INVALID_INPUT, UNKNOWN_TYPE, INVALID_CURSOR, INVALID_STATE, STALE_ATTEMPT,
@@ -122,7 +123,7 @@ abstract class Profile implements HttpService {
             if (key == null || key.isBlank()) {
                 throw new SpoolException(ErrorCode.UNAUTHENTICATED, NO_KEY);
             }
-            Caller caller = ctx.keys().authenticate("Bearer " + key.trim());
+            Caller caller = ctx.keys().enter("Bearer " + key.trim(), res);
             if (caller.role() == ApiKey.Role.WORKER) {
                 throw new SpoolException(ErrorCode.FORBIDDEN, "A worker key may only use the /v1/worker routes.");
             }
@@ -137,6 +138,7 @@ abstract class Profile implements HttpService {
                 handler.handle(req, res);
             } catch (SpoolException e) {
                 if (!res.isSent()) {
+                    e.headers().forEach((name, value) -> res.header(io.helidon.http.HeaderNames.create(name), value));
                     if (e.code() == ErrorCode.UNAVAILABLE) {
                         Problems.retryAfter(res);
                     }

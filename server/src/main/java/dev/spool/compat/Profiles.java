@@ -1,10 +1,10 @@
 package dev.spool.compat;
 
 import dev.spool.artifact.JobFiles;
-import dev.spool.auth.ApiKeys;
 import dev.spool.engine.Engine;
 import dev.spool.engine.EventFeed;
 import dev.spool.http.ApiServer;
+import dev.spool.http.Gate;
 import dev.spool.webhook.Payloads;
 import dev.spool.webhook.Webhooks;
 import java.util.LinkedHashMap;
@@ -18,7 +18,7 @@ import java.util.Map;
 public final class Profiles {
     private final Map<String, Profile> byVendor = new LinkedHashMap<>();
 
-    public Profiles(Engine engine, ApiKeys keys, JobFiles files, Webhooks webhooks, EventFeed feed, String publicUrl,
+    public Profiles(Engine engine, Gate keys, JobFiles files, Webhooks webhooks, EventFeed feed, String publicUrl,
                     CompatSettings settings) {
         var ctx = new Profile.Context(engine, keys, files, webhooks, feed, publicUrl, settings);
         for (Profile p : List.of(new Hamsa(ctx), new Hume(ctx), new Rodin(ctx), new Gepetto(ctx), new Daily(ctx))) {

@@ -83,6 +83,9 @@ final class Rodin extends Profile {
             case FORBIDDEN -> new ApiServer.Refusal(403, object().put("error", "FORBIDDEN").put("message", message));
             case NOT_FOUND -> new ApiServer.Refusal(201, object().put("error", "NO_SUCH_TASK").put("message", message));
             case PAYLOAD_TOO_LARGE -> new ApiServer.Refusal(413, object().put("error", "INVALID_REQUEST").put("message", message));
+            // Rodin answers a rate limit with 429 and Retry-After; its documented code for too many tasks at once.
+            case RATE_LIMITED -> new ApiServer.Refusal(429, object().put("error", "TOO_MANY_REQUESTS").put("message", message));
+            case QUOTA_EXCEEDED -> new ApiServer.Refusal(429, object().put("error", "API_PARALLELISM_LIMIT_REACHED").put("message", message));
             case INTERNAL, UNAVAILABLE -> new ApiServer.Refusal(code == ErrorCode.INTERNAL ? 500 : 503,
                     object().put("error", "SERVER_ERROR").put("message", message));
             default -> new ApiServer.Refusal(201, object().put("error", "INVALID_REQUEST").put("message", message));

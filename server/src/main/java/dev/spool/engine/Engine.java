@@ -244,6 +244,7 @@ public final class Engine {
         Span span = tracing.childSpan("spool.job.submit");
         try {
             NewJob job = submissions.resolve(tenant, keyId, s, null).traced(Tracing.traceparent(span));
+            intake.admit(tenant, keyId, 1, inputBytes(job));
             Store.Inserted inserted = store.jobInsert(job, clock.instant(), settings.idempotencyRetention());
             span.setAttribute("spool.job.id", inserted.job().id().value()).setAttribute("spool.job.type", job.type());
             if (inserted.created()) {
@@ -257,6 +258,10 @@ public final class Engine {
         } finally {
             span.end();
         }
+    }
+
+    private static long inputBytes(NewJob job) {
+        return job.inputs().stream().mapToLong(InputFile::size).sum();
     }
 
     /** Submits all the jobs as one batch, or none of them if any is invalid. */
@@ -276,6 +281,7 @@ public final class Engine {
                 throw new SpoolException(e.code(), "jobs[" + i + "]: " + e.getMessage());
             }
         }
+        intake.admit(tenant, keyId, jobs.size(), jobs.stream().mapToLong(Engine::inputBytes).sum());
         List<Job> inserted = store.jobInsertBatch(batchId, tenant, jobs, clock.instant());
         inserted.forEach(meter::submitted);
         wake();

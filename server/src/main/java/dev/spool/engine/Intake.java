@@ -23,6 +23,13 @@ public interface Intake {
     /** Refuses, as {@code INVALID_REQUEST} naming {@code field}, a webhook URL that would never be called. */
     void checkWebhookUrl(String field, String url);
 
+    /**
+     * Admits {@code jobs} new jobs of {@code tenant}, submitted with {@code keyId}, whose input
+     * files hold {@code inputBytes}, or refuses them: {@code RATE_LIMITED} past the submit rates,
+     * {@code QUOTA_EXCEEDED} past the file quota. Called before anything of them is stored.
+     */
+    default void admit(String tenant, String keyId, int jobs, long inputBytes) {}
+
     /** For an engine that takes no files, no URL sources and no webhooks (some tests): each is refused. */
     Intake NONE = new Intake() {
         @Override

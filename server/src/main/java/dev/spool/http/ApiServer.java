@@ -13,6 +13,7 @@ import dev.spool.engine.EventFeed;
 import dev.spool.engine.JobTypes;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.SpoolException;
+import dev.spool.limit.Accounts;
 import dev.spool.telemetry.Metrics;
 import dev.spool.telemetry.Problem;
 import dev.spool.telemetry.Tracing;
@@ -78,7 +79,7 @@ public final class ApiServer implements AutoCloseable {
     public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
 
     /** The services the routes call, beside the engine. */
-    public record Services(ApiKeys keys, JobFiles files, Webhooks webhooks, EventFeed feed) {}
+    public record Services(ApiKeys keys, JobFiles files, Webhooks webhooks, EventFeed feed, Gate gate, Accounts accounts) {}
 
     /**
      * What an operator sees: the metrics registry ({@code /metrics}, open without a key when
@@ -119,7 +120,8 @@ public final class ApiServer implements AutoCloseable {
         FileRoutes fileRoutes = new FileRoutes(engine, files, base);
         EventRoutes events = new EventRoutes(engine, services.feed(), wire);
         WebhookRoutes hooks = new WebhookRoutes(services.webhooks());
-        ApiKeys keys = services.keys();
+        Gate keys = services.gate();
+        TenantRoutes tenants = new TenantRoutes(services.accounts(), engine.clock());
         byte[] openapi = openapi();
         this.server = WebServer.builder()
                 .host(settings.host())
@@ -141,7 +143,7 @@ public final class ApiServer implements AutoCloseable {
                     webhookRoutes(r, engine, events, hooks, jobs, keys);
                     r.get("/metrics", metricsRoute(observing, keys));
                     r.get("/v1/admin/problems", authed(keys, admin((caller, req, res) -> problems(observing.problems().get(), res))));
-                    routes(r, jobs, keyRoutes, workers, fileRoutes, keys, openapi, ready);
+                    routes(r, jobs, keyRoutes, tenants, workers, fileRoutes, keys, openapi, ready);
                 })
                 .build()
                 .start();
@@ -226,7 +228,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** {@code GET /metrics} of the API's port: 404 when metrics are off; an admin key unless {@code metrics.public}. */
-    private static Handler metricsRoute(Observing observing, ApiKeys keys) {
+    private static Handler metricsRoute(Observing observing, Gate keys) {
         if (!observing.metrics().enabled()) {
             return (req, res) -> {
                 throw new SpoolException(ErrorCode.NOT_FOUND, "Metrics are off here (metrics.enabled: false).");
@@ -264,7 +266,7 @@ public final class ApiServer implements AutoCloseable {
 
     /** Live events and webhooks (registered before the others, whose last route answers 404 to anything). */
     private static void webhookRoutes(HttpRouting.Builder r, Engine engine, EventRoutes events, WebhookRoutes hooks,
-                                      JobRoutes jobs, ApiKeys keys) {
+                                      JobRoutes jobs, Gate keys) {
         r.get("/v1/jobs/{id}", authed(keys, tenant(events::get)))
          .get("/v1/jobs/{id}/events", authed(keys, tenant((caller, req, res) -> {
              if (EventRoutes.wantsStream(req)) {
@@ -287,8 +289,8 @@ public final class ApiServer implements AutoCloseable {
          .post("/v1/deliveries/{id}/replay", authed(keys, tenant(hooks::replay)));
     }
 
-    private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, WorkerRoutes workers,
-                               FileRoutes files, ApiKeys keys, byte[] openapi, BooleanSupplier ready) {
+    private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, TenantRoutes tenants, WorkerRoutes workers,
+                               FileRoutes files, Gate keys, byte[] openapi, BooleanSupplier ready) {
         r.get("/healthz", ApiServer::alive)
          .get("/readyz", (req, res) -> {
              if (!ready.getAsBoolean()) {
@@ -329,6 +331,12 @@ public final class ApiServer implements AutoCloseable {
          .put("/v1/worker/jobs/{id}/artifacts/{name}", authed(keys, worker(files::upload)))
          .get("/v1/workers", authed(keys, admin(jobs::workers)))
 
+         .get("/v1/usage", authed(keys, tenant(tenants::usage)))
+         .get("/v1/limits", authed(keys, tenant(tenants::ownLimits)))
+         .get("/v1/tenants/{id}/limits", authed(keys, admin(tenants::getLimits)))
+         .put("/v1/tenants/{id}/limits", authed(keys, admin(tenants::putLimits)))
+         .delete("/v1/tenants/{id}/limits", authed(keys, admin(tenants::deleteLimits)))
+
          .post("/v1/keys", authed(keys, admin(keyRoutes::create)))
          .get("/v1/keys", authed(keys, admin(keyRoutes::list)))
          .delete("/v1/keys/{id}", authed(keys, admin(keyRoutes::revoke)))
@@ -363,9 +371,9 @@ public final class ApiServer implements AutoCloseable {
         };
     }
 
-    private static Handler authed(ApiKeys keys, Authed route) {
+    private static Handler authed(Gate keys, Authed route) {
         return (req, res) -> {
-            Caller caller = keys.authenticate(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
+            Caller caller = keys.enter(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), res);
             req.context().register(KEY_ID, caller.keyId());
             route.handle(caller, req, res);
         };

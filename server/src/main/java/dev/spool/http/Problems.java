@@ -28,6 +28,7 @@ public final class Problems {
             case RANGE_NOT_SATISFIABLE -> Status.REQUESTED_RANGE_NOT_SATISFIABLE_416;
             case UNSUPPORTED_MEDIA_TYPE -> Status.UNSUPPORTED_MEDIA_TYPE_415;
             case INVALID_INPUT, UNKNOWN_TYPE, IDEMPOTENCY_MISMATCH -> Status.UNPROCESSABLE_CONTENT_422;
+            case RATE_LIMITED, QUOTA_EXCEEDED -> Status.TOO_MANY_REQUESTS_429;
             case UNAVAILABLE -> Status.SERVICE_UNAVAILABLE_503;
             case INTERNAL -> Status.INTERNAL_SERVER_ERROR_500;
         };
@@ -49,6 +50,8 @@ public final class Problems {
             case PAYLOAD_TOO_LARGE -> "Request body too large";
             case RANGE_NOT_SATISFIABLE -> "Range not satisfiable";
             case UNSUPPORTED_MEDIA_TYPE -> "Unsupported content type";
+            case RATE_LIMITED -> "Rate limit exceeded";
+            case QUOTA_EXCEEDED -> "Quota exceeded";
             case UNAVAILABLE -> "Service unavailable";
             case INTERNAL -> "Internal error";
         };
@@ -78,6 +81,7 @@ public final class Problems {
     }
 
     static void send(ServerResponse res, SpoolException e) {
+        e.headers().forEach((name, value) -> res.header(HeaderNames.create(name), value));
         send(res, e.code(), e.getMessage());
     }
 

@@ -35,6 +35,10 @@ public enum ErrorCode {
     RANGE_NOT_SATISFIABLE,
     /** The content type is not one this route accepts. */
     UNSUPPORTED_MEDIA_TYPE,
+    /** The caller sent more requests or submits than its rate limit allows; {@code Retry-After} says when to try again. */
+    RATE_LIMITED,
+    /** The tenant is at a quota (jobs queued at once, file bytes kept); it frees up as its work finishes. */
+    QUOTA_EXCEEDED,
     /** The server is shutting down or not ready. */
     UNAVAILABLE,
     /** A bug or an unexpected failure; details are in the server log, never in the answer. */

@@ -19,7 +19,7 @@ import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
 import dev.spool.job.NewJob;
 import dev.spool.job.Page;
-import dev.spool.job.Progress;
+import dev.spool.job.Price;
 import dev.spool.job.Transition;
 import dev.spool.store.EventRecorder.EventRow;
 import dev.spool.webhook.WebhookStore;
@@ -38,6 +38,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The SQL every database shares, written once, and how it runs: every write of every seam through
@@ -63,6 +64,9 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     private final FileStore files;
     private final WorkerStore workers;
     private final EventLog events;
+    private final JdbcTenants tenants;
+    private volatile Quotas quotas = Quotas.NONE;
+    private volatile Function<String, Price> prices = type -> Price.FREE;
 
     protected JdbcStore(GroupCommitWriter writer, HikariDataSource readers, Reachability reachability) {
         this.writer = writer;
@@ -80,6 +84,22 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         this.files = new JdbcFiles(this);
         this.workers = new JdbcWorkers(this);
         this.events = new JdbcEventLog(this, recorder);
+        this.tenants = new JdbcTenants(this);
+    }
+
+    @Override
+    public void useRules(Quotas quotas, Function<String, Price> prices) {
+        this.quotas = quotas;
+        this.prices = prices;
+    }
+
+    Quotas quotas() {
+        return quotas;
+    }
+
+    @Override
+    public TenantStore tenants() {
+        return tenants;
     }
 
     @Override
@@ -131,6 +151,16 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     @Override
     public EventLog events() {
         return events;
+    }
+
+    /** The pool reads run on. */
+    protected final javax.sql.DataSource readers() {
+        return readers;
+    }
+
+    /** Connections for rate-limit buckets every node shares; none where one process has the database. */
+    protected Optional<javax.sql.DataSource> sharedBuckets() {
+        return Optional.empty();
     }
 
     /**
@@ -249,18 +279,21 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         if (claim.max() <= 0) {
             return List.of();
         }
+        Quotas tenantQuotas = quotas;
         return write(c -> {
+            // Room under each tenant's running quota, found as its tenants come up; null when no tenant has one.
+            Map<String, Long> room = tenantQuotas.capsRunning() ? new HashMap<>() : null;
             List<Job> claimed = new ArrayList<>();
             List<String> unlimited = claim.types().stream().filter(t -> !claim.concurrency().containsKey(t)).toList();
             // Types without a cap are claimed together, so priority orders them against each other;
             // each capped type is claimed on its own, up to the room its cap leaves.
             if (!unlimited.isEmpty() || claim.types().isEmpty()) {
-                claimed.addAll(claimSome(c, claim, unlimited, claim.max(), now));
+                claimed.addAll(claimSome(c, claim, unlimited, claim.max(), now, tenantQuotas, room));
             }
             for (String type : claim.types()) {
                 Integer cap = claim.concurrency().get(type);
-                int room = claim.max() - claimed.size();
-                if (cap == null || room <= 0) {
+                int left = claim.max() - claimed.size();
+                if (cap == null || left <= 0) {
                     continue;
                 }
                 lockType(c, type);
@@ -269,9 +302,9 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
                 // would be one more row that every claim and finish of the type must lock.
                 long running = count(c, "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'running' AND type = ? LIMIT ?) r",
                         type, cap);
-                int take = (int) Math.min(room, cap - running);
+                int take = (int) Math.min(left, cap - running);
                 if (take > 0) {
-                    claimed.addAll(claimSome(c, claim, List.of(type), take, now));
+                    claimed.addAll(claimSome(c, claim, List.of(type), take, now, tenantQuotas, room));
                 }
             }
             claimed.sort(Comparator.comparing(Job::priority).reversed().thenComparing(Job::runAt).thenComparing(Job::id));
@@ -280,34 +313,146 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         });
     }
 
-    private List<Job> claimSome(Connection c, Claim claim, List<String> types, int limit, Instant now)
-            throws SQLException {
+    /** The most tenants with queued work under one key that a claim shares between; past them, the first in name order. */
+    static final int FAIR_TENANTS = 256;
+
+    /**
+     * What a claim picks from: due queued jobs of {@code types} (any when empty) in {@code queues}
+     * (any when empty), at most {@code limit}. Tenants are found under the claim's key: each type,
+     * else each queue, else none (every queued job).
+     */
+    protected record Pick(List<String> types, List<String> queues, Instant now, int limit) {
+        /** The column the claim indexes lead with, or null when the claim names neither types nor queues. */
+        String keyColumn() {
+            return !types.isEmpty() ? "type" : !queues.isEmpty() ? "queue" : null;
+        }
+
+        List<String> keys() {
+            return !types.isEmpty() ? types : !queues.isEmpty() ? queues : List.of("");
+        }
+
+        /** The queue filter when the claim is keyed by type and names queues as well. */
+        boolean filtersQueues() {
+            return !types.isEmpty() && !queues.isEmpty();
+        }
+    }
+
+    /** A tenant with queued work under one key of a pick, and the most of its jobs this claim takes there. */
+    protected record Share(String key, String tenant, int limit) {}
+
+    private List<Job> claimSome(Connection c, Claim claim, List<String> types, int limit, Instant now, Quotas tenantQuotas,
+                                Map<String, Long> room) throws SQLException {
+        Pick pick = new Pick(types, claim.queues(), now, limit);
+        List<Share> shares = shares(c, pick);
+        if (shares.isEmpty()) {
+            return List.of();
+        }
+        // Each tenant's fair part of the claim; turns by rank give the claim's order across tenants.
+        long tenants = shares.stream().map(Share::tenant).distinct().count();
+        int fair = (int) ((limit + tenants - 1) / tenants);
+        if (room != null) {
+            List<String> unseen = shares.stream().map(Share::tenant).distinct()
+                    .filter(t -> !room.containsKey(t) && tenantQuotas.maxRunning(t) > 0).sorted().toList();
+            lockTenants(c, "running", unseen);
+            for (String tenant : unseen) {
+                long cap = tenantQuotas.maxRunning(tenant);
+                room.put(tenant, cap - count(c, "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'running' AND tenant = ? LIMIT ?) r",
+                        tenant, cap));
+            }
+        }
+        List<Share> taking = new ArrayList<>(shares.size());
+        for (Share s : shares) {
+            long most = room == null ? fair : Math.min(fair, room.getOrDefault(s.tenant(), (long) fair));
+            if (most > 0) {
+                taking.add(new Share(s.key(), s.tenant(), (int) most));
+            }
+        }
+        if (taking.isEmpty()) {
+            return List.of();
+        }
         // Arguments in statement order: the SET values first, then the inner pick's.
         List<Object> args = new ArrayList<>(List.of(claim.workerId(), now.plus(claim.lease()), now, now, now));
-        String pick = claimPick(types, claim.queues(), now, limit, args);
-        return selectMany(c, claimStatement(pick), args.toArray());
+        List<Job> jobs = selectMany(c, claimStatement(claimPick(pick, taking, args)), args.toArray());
+        if (room != null) {
+            for (Job job : jobs) {
+                room.computeIfPresent(job.tenant(), (t, r) -> r - 1);
+            }
+        }
+        return jobs;
     }
 
     /**
-     * The ids of up to {@code limit} due queued jobs of {@code types} (any when empty) in {@code
-     * queues} (any when empty), highest priority first, then oldest {@code run_at}; its arguments
-     * are appended to {@code args}.
+     * The tenants with queued work under each key of {@code pick}, in key then tenant order: a
+     * skip scan of the key's claim index (type or queue, then tenant), one probe per tenant.
      */
-    protected String claimPick(List<String> types, List<String> queues, Instant now, int limit, List<Object> args) {
-        StringBuilder pick = new StringBuilder("SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?");
-        args.add(now);
-        if (!types.isEmpty()) {
-            pick.append(" AND type IN (").append(placeholders(types.size())).append(')');
-            args.addAll(types);
+    private List<Share> shares(Connection c, Pick pick) throws SQLException {
+        String column = pick.keyColumn();
+        String byKey = column == null ? "" : " AND " + column + " = t.k";
+        List<Object> args = new ArrayList<>(pick.keys());
+        args.add(Math.max(1, FAIR_TENANTS / pick.keys().size()));
+        String keys = String.join(" UNION ALL ", Collections.nCopies(pick.keys().size(), "SELECT CAST(? AS TEXT) AS k"));
+        String sql = """
+                WITH RECURSIVE t (k, tenant, depth) AS (
+                    SELECT t.k, (SELECT tenant FROM jobs WHERE status = 'queued'%1$s ORDER BY tenant LIMIT 1), 1 FROM (%2$s) t
+                    UNION ALL
+                    SELECT t.k, (SELECT tenant FROM jobs WHERE status = 'queued'%1$s AND tenant > t.tenant ORDER BY tenant LIMIT 1),
+                           t.depth + 1
+                    FROM t WHERE t.tenant IS NOT NULL AND t.depth < ?
+                )
+                SELECT k, tenant FROM t WHERE tenant IS NOT NULL
+                """.formatted(byKey, keys);
+        List<Share> shares = new ArrayList<>();
+        try (PreparedStatement ps = Sql.prepare(c, sql, args.toArray()); var rs = ps.executeQuery()) {
+            while (rs.next()) {
+                shares.add(new Share(rs.getString(1), rs.getString(2), 0));
+            }
         }
-        if (!queues.isEmpty()) {
-            pick.append(" AND queue IN (").append(placeholders(queues.size())).append(')');
-            args.addAll(queues);
-        }
-        pick.append(" ORDER BY priority DESC, run_at, id LIMIT ?");
-        args.add(limit);
-        return pick.toString();
+        return shares;
     }
+
+    /**
+     * The ids of up to {@code pick.limit()} due queued jobs, at most each share's limit of each
+     * share's tenant and key, ordered by priority, then by each job's rank among its tenant's jobs
+     * of that priority (so tenants take turns), then oldest {@code run_at}; its arguments are
+     * appended to {@code args}. Here one ordered subquery per share, merged: SQLite has no LATERAL.
+     */
+    protected String claimPick(Pick pick, List<Share> shares, List<Object> args) {
+        String column = pick.keyColumn();
+        StringBuilder each = new StringBuilder("SELECT * FROM (SELECT id, tenant, priority, run_at FROM jobs WHERE status = 'queued'");
+        if (column != null) {
+            each.append(" AND ").append(column).append(" = ?");
+        }
+        each.append(" AND tenant = ? AND run_at <= ?");
+        if (pick.filtersQueues()) {
+            each.append(" AND queue IN (").append(placeholders(pick.queues().size())).append(')');
+        }
+        each.append(" ORDER BY priority DESC, run_at, id LIMIT ?)");
+        for (Share s : shares) {
+            if (column != null) {
+                args.add(s.key());
+            }
+            args.add(s.tenant());
+            args.add(pick.now());
+            if (pick.filtersQueues()) {
+                args.addAll(pick.queues());
+            }
+            args.add(s.limit());
+        }
+        args.add(pick.limit());
+        return """
+                SELECT id FROM (
+                    SELECT id, priority, run_at, row_number() OVER (PARTITION BY tenant, priority ORDER BY run_at, id) AS turn
+                    FROM (%s) u
+                ) x ORDER BY priority DESC, turn, run_at, id LIMIT ?
+                """.formatted(String.join(" UNION ALL ", Collections.nCopies(shares.size(), each.toString())));
+    }
+
+    /**
+     * Serializes, until the transaction ends, the claims of tenants that have a running quota, so
+     * that two nodes cannot both see room under it; {@code tenants} come sorted, so that claims
+     * take them in one order. Nothing to do where there is one writer.
+     */
+    protected void lockTenants(Connection c, String purpose, List<String> tenants) throws SQLException {}
 
     /**
      * Marks the jobs that {@code pick} selects as running. The SQLite store runs every write on one
@@ -401,8 +546,9 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
                 WHERE jobs.id = f.id AND jobs.status = 'running' AND jobs.attempt = f.attempt
                   AND jobs.cancel_requested = f.cancel_requested
                   AND (f.only_expired = 0 OR jobs.lease_expires_at < ? OR jobs.attempt_started_at + jobs.timeout_seconds * 1000 < ?)
-                RETURNING %s
-                """.formatted(String.join(", ", Collections.nCopies(finishes.size(), row)), returningJobs());
+                RETURNING %s, %s
+                """.formatted(String.join(", ", Collections.nCopies(finishes.size(), row)), returningJobs(),
+                UsageLedger.BILLED_COLUMNS);
         List<Object> args = new ArrayList<>(finishes.size() * 10 + 5);
         for (Finish f : finishes) {
             Transition t = f.transition();
@@ -418,11 +564,14 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
             args.add(t.onlyIfExpired() ? 1 : 0);
         }
         args.addAll(List.of(now, now, now, now, now, now));
+        Function<String, Price> pricing = prices;
         return write(c -> {
             Map<JobId, Job> finished = new HashMap<>();
-            for (Job job : selectMany(c, sql, args.toArray())) {
-                finished.put(job.id(), job);
+            List<UsageLedger.Ended> ended = UsageLedger.selectEnded(c, sql, args.toArray());
+            for (UsageLedger.Ended e : ended) {
+                finished.put(e.job().id(), e.job());
             }
+            UsageLedger.bill(c, ended, pricing);
             List<Optional<Job>> results = new ArrayList<>(finishes.size());
             List<EventRow> events = new ArrayList<>(finished.size());
             for (Finish f : finishes) {
@@ -469,15 +618,18 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
 
     @Override
     public Optional<Job> jobCancel(String tenant, JobId id, Instant now) {
+        Function<String, Price> pricing = prices;
         return write(c -> {
-            Optional<Job> cancelled = selectOne(c, """
+            // A queued job may have run before (an attempt that failed and waits for its retry): billed now.
+            List<UsageLedger.Ended> cancelled = UsageLedger.selectEnded(c, """
                     UPDATE jobs SET status = 'cancelled', ended_at = ?, updated_at = ?
                     WHERE id = ? AND tenant = ? AND status = 'queued'
-                    RETURNING %s
-                    """.formatted(JOB_COLUMNS), now, now, id.value(), tenant);
-            if (cancelled.isPresent()) {
-                recorder.event(c, cancelled.get(), "cancelled", now, null);
-                return cancelled;
+                    RETURNING %s, %s
+                    """.formatted(JOB_COLUMNS, UsageLedger.BILLED_COLUMNS), now, now, id.value(), tenant);
+            if (!cancelled.isEmpty()) {
+                UsageLedger.bill(c, cancelled, pricing);
+                recorder.event(c, cancelled.getFirst().job(), "cancelled", now, null);
+                return Optional.of(cancelled.getFirst().job());
             }
             Optional<Job> flagged = selectOne(c, """
                     UPDATE jobs SET cancel_requested = 1, updated_at = ?

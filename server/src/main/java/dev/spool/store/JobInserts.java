@@ -4,6 +4,7 @@ import static dev.spool.store.JobRows.JOB_COLUMNS;
 import static dev.spool.store.JobRows.job;
 import static dev.spool.store.JobRows.selectOne;
 import static dev.spool.store.JobRows.webhookJson;
+import static dev.spool.store.Sql.count;
 import static dev.spool.store.Sql.json;
 import static dev.spool.store.Sql.millis;
 import static dev.spool.store.Sql.placeholders;
@@ -124,6 +125,27 @@ final class JobInserts {
         });
     }
 
+    /**
+     * Refuses {@code adding} more queued jobs of {@code tenant} past its quota. Submits of a tenant
+     * with a quota take its lock, so that concurrent submits, on this node's lanes or on others,
+     * count one after the other and the quota holds exactly; the count reads at most {@code quota}
+     * entries of the tenant's queued jobs, never all of them.
+     */
+    private void checkQueuedQuota(Connection c, String tenant, int adding) throws SQLException {
+        long quota = store.quotas().maxQueued(tenant);
+        if (quota <= 0) {
+            return;
+        }
+        store.lockTenants(c, "queued", List.of(tenant));
+        long queued = count(c, "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'queued' AND tenant = ? LIMIT ?) q",
+                tenant, quota);
+        if (queued + adding > quota) {
+            throw new SpoolException(ErrorCode.QUOTA_EXCEEDED, "This tenant may have at most " + quota
+                    + " jobs queued at once (limits.max_queued); " + (adding == 1 ? "this job" : "these " + adding + " jobs")
+                    + " would pass it. Retry when some have started.");
+        }
+    }
+
     /** The columns a new job's row is written with, in the order of the values {@link #insert} binds. */
     static final List<String> INSERT_COLUMNS = List.of("id", "tenant", "key_id", "type", "queue", "priority", "title",
             "input", "metadata", "idempotency_key", "batch_id", "max_attempts", "timeout_seconds", "run_at", "created_at",
@@ -138,6 +160,9 @@ final class JobInserts {
      * submitted events. The jobs returned are made here, as the rows were written, not read back.
      */
     private List<Job> insert(Connection c, List<NewJob> jobs, List<JobId> ids, String batchId, Instant now) throws SQLException {
+        if (!jobs.isEmpty()) {
+            checkQueuedQuota(c, jobs.getFirst().tenant(), jobs.size());
+        }
         Instant at = millis(now); // times are stored in milliseconds
         List<Job> inserted = new ArrayList<>(jobs.size());
         List<Object[]> rows = new ArrayList<>(jobs.size());

@@ -15,7 +15,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -250,40 +249,43 @@ public final class PostgresStore extends JdbcStore {
     }
 
     /**
-     * Each type's jobs come from its own claim index ({@code jobs_claim_by_type}: type, then the
-     * claim's order), at most {@code limit} of them, and the best {@code limit} of those are taken.
-     * One index walk per type, in exactly the claim's order, whatever the planner knows of the
-     * table: with one {@code type IN (…)} pick, a table not yet analyzed (a burst into a new
-     * database) got a plan that read and sorted every queued job of the types on every claim (45
-     * ms for 50,000 jobs instead of 0.3), and the claim rounds of one burst ranged from 2,900 to
-     * 6,000 jobs/s depending on when autovacuum had analyzed it. Concurrent claimers, here or on
-     * other nodes, skip the rows one has locked instead of waiting (a type's surplus stays locked
-     * only until this transaction commits).
+     * Each share's jobs come from its key's claim index (type or queue, then tenant, then the
+     * claim's order), at most the share's limit of them, in one LATERAL walk per share, and the
+     * best of those are taken by turns. One index walk per share in exactly the claim's order,
+     * whatever the planner knows of the table: with one {@code type IN (…)} pick, a table not yet
+     * analyzed (a burst into a new database) got a plan that read and sorted every queued job of
+     * the types on every claim (45 ms for 50,000 jobs instead of 0.3). Concurrent claimers, here or
+     * on other nodes, skip the rows one has locked instead of waiting (a share's surplus stays
+     * locked only until this transaction commits).
      */
     @Override
-    protected String claimPick(List<String> types, List<String> queues, Instant now, int limit, List<Object> args) {
-        if (types.isEmpty() && queues.isEmpty()) {
-            return super.claimPick(types, queues, now, limit, args) + " FOR UPDATE SKIP LOCKED";
+    protected String claimPick(Pick pick, List<Share> shares, List<Object> args) {
+        String column = pick.keyColumn();
+        StringBuilder each = new StringBuilder("SELECT id, priority, run_at FROM jobs WHERE status = 'queued'");
+        if (column != null) {
+            each.append(" AND ").append(column).append(" = s.k");
         }
-        boolean byType = !types.isEmpty();
-        List<String> keys = byType ? types : queues;
-        String key = byType ? "type" : "queue";
-        StringBuilder pick = new StringBuilder("SELECT p.id FROM unnest(ARRAY[" + placeholders(keys.size())
-                + "]::text[]) AS k(v) CROSS JOIN LATERAL (SELECT id, priority, run_at FROM jobs WHERE status = 'queued' AND "
-                + key + " = k.v AND run_at <= ?");
-        args.addAll(keys);
-        args.add(now);
-        if (byType && !queues.isEmpty()) {
+        each.append(" AND tenant = s.tenant AND run_at <= ?");
+        args.add(shares.stream().map(Share::key).toArray(String[]::new));
+        args.add(shares.stream().map(Share::tenant).toArray(String[]::new));
+        args.add(shares.stream().map(Share::limit).toArray(Integer[]::new));
+        args.add(pick.now());
+        if (pick.filtersQueues()) {
             // Compared as an expression, so that the planner walks the type's claim index (in the
             // claim's order) rather than the queue's.
-            pick.append(" AND (queue || '') IN (").append(placeholders(queues.size())).append(')');
-            args.addAll(queues);
+            each.append(" AND (queue || '') IN (").append(placeholders(pick.queues().size())).append(')');
+            args.addAll(pick.queues());
         }
-        pick.append(" ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED) p"
-                + " ORDER BY p.priority DESC, p.run_at, p.id LIMIT ?");
-        args.add(limit);
-        args.add(limit);
-        return pick.toString();
+        each.append(" ORDER BY priority DESC, run_at, id LIMIT s.lim FOR UPDATE SKIP LOCKED");
+        args.add(pick.limit());
+        return """
+                SELECT id FROM (
+                    SELECT p.id, p.priority, p.run_at,
+                           row_number() OVER (PARTITION BY s.tenant, p.priority ORDER BY p.run_at, p.id) AS turn
+                    FROM unnest(?::text[], ?::text[], ?::int4[]) AS s (k, tenant, lim)
+                    CROSS JOIN LATERAL (%s) p
+                ) x ORDER BY priority DESC, turn, run_at, id LIMIT ?
+                """.formatted(each);
     }
 
     /** The SQL types of {@link JobInserts#INSERT_COLUMNS}' values, in order: each goes in as one array. */
@@ -321,6 +323,12 @@ public final class PostgresStore extends JdbcStore {
         return " FOR UPDATE OF " + alias + " SKIP LOCKED";
     }
 
+    /** The read pool: a bucket's read-modify-write is one short transaction of its own. */
+    @Override
+    protected java.util.Optional<javax.sql.DataSource> sharedBuckets() {
+        return java.util.Optional.of(readers());
+    }
+
     @Override
     protected void eventsRecorded(Connection c) {
         telling.get().events = true;
@@ -341,6 +349,16 @@ public final class PostgresStore extends JdbcStore {
     protected void lockType(Connection c, String type) throws SQLException {
         try (PreparedStatement ps = prepare(c, "SELECT pg_advisory_xact_lock(hashtext(?))", "spool.type:" + type)) {
             ps.execute();
+        }
+    }
+
+    @Override
+    protected void lockTenants(Connection c, String purpose, List<String> tenants) throws SQLException {
+        for (String tenant : tenants) {
+            try (PreparedStatement ps = prepare(c, "SELECT pg_advisory_xact_lock(hashtext(?))",
+                    "spool.tenant." + purpose + ":" + tenant)) {
+                ps.execute();
+            }
         }
     }
 

@@ -2,9 +2,11 @@ package dev.spool.store;
 
 import dev.spool.artifact.FileStore;
 import dev.spool.auth.KeyStore;
+import dev.spool.job.Price;
 import dev.spool.webhook.WebhookStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
+import java.util.function.Function;
 
 /**
  * One opened database and its seams, one per area: the job's life ({@link Store}), API keys,
@@ -24,6 +26,15 @@ public sealed interface Storage extends AutoCloseable permits JdbcStore {
     WorkerStore workers();
 
     EventLog events();
+
+    /** Tenants' limits set through the admin API, their usage, and what they hold now. */
+    TenantStore tenants();
+
+    /**
+     * The rules the store applies inside its transactions: tenants' quotas on submits and claims,
+     * and the prices by job type that a job's usage is billed at when it ends.
+     */
+    void useRules(Store.Quotas quotas, Function<String, Price> prices);
 
     /** A short description for logs: the kind of database and where it is, without secrets. */
     String describe();

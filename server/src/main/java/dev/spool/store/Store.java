@@ -44,6 +44,39 @@ public sealed interface Store permits JdbcStore {
     }
 
     /**
+     * The quotas a tenant's jobs are held to, enforced inside the transactions that submit and
+     * claim (0: none). Every node must answer the same for a tenant, within the time a change
+     * takes to reach it.
+     */
+    interface Quotas {
+        Quotas NONE = new Quotas() {
+            @Override
+            public long maxQueued(String tenant) {
+                return 0;
+            }
+
+            @Override
+            public long maxRunning(String tenant) {
+                return 0;
+            }
+
+            @Override
+            public boolean capsRunning() {
+                return false;
+            }
+        };
+
+        /** The most jobs the tenant may have queued at once; a submit past it is refused as {@code QUOTA_EXCEEDED}. */
+        long maxQueued(String tenant);
+
+        /** The most jobs of the tenant that may run at once; claims leave the rest queued. */
+        long maxRunning(String tenant);
+
+        /** Whether any tenant may have a {@link #maxRunning} cap; when none can, claims skip looking. */
+        boolean capsRunning();
+    }
+
+    /**
      * Stores a new queued job. With an idempotency key that is still kept, returns the job made
      * under it instead, or throws {@code IDEMPOTENCY_MISMATCH} if that was made from another request.
      *
@@ -64,7 +97,9 @@ public sealed interface Store permits JdbcStore {
     /**
      * Moves up to {@code claim.max()} due queued jobs to running, highest priority first, then
      * oldest {@code run_at}; each gets {@code attempt + 1} and a lease until {@code now + lease}. A
-     * job is never handed to two claimers.
+     * job is never handed to two claimers. Tenants with due work of the same priority share a
+     * claim in turns (each one's oldest first, then each one's second, …), so that a tenant with
+     * many queued jobs delays another's by about one claim; a tenant at its running quota gets none.
      */
     List<Job> jobClaim(Claim claim, Instant now);
 

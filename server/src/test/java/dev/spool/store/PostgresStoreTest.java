@@ -72,4 +72,12 @@ class PostgresStoreTest {
             return new OnPostgres();
         }
     }
+
+    @Nested
+    class Tenants extends TenantStoreContract {
+        @Override
+        protected Database database() {
+            return new OnPostgres();
+        }
+    }
 }

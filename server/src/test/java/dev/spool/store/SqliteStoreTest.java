@@ -61,4 +61,12 @@ class SqliteStoreTest {
             return new OnSqlite();
         }
     }
+
+    @Nested
+    class Tenants extends TenantStoreContract {
+        @Override
+        protected Database database() {
+            return new OnSqlite();
+        }
+    }
 }

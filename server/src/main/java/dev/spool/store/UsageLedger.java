@@ -1,0 +1,142 @@
+package dev.spool.store;
+
+import static dev.spool.store.Sql.update;
+
+import dev.spool.job.Job;
+import dev.spool.job.Price;
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Usage, written as jobs end: in the transaction that ends them, each ended job adds to its
+ * tenant's row of the day it ended (by type, queue, key and currency) its outcome, and the run
+ * time, units and cost it has not yet been billed for. A job carries what it was billed
+ * ({@code billed_*}), so a job retried by hand and ended again adds only the difference, and the
+ * usage table sums exactly what the jobs show. Costs are kept in millionths of the currency, the
+ * scale {@link Price#cost} computes at.
+ */
+final class UsageLedger {
+    /** What the statements that end jobs return after the job's columns, to {@link #read} with it. */
+    static final String BILLED_COLUMNS = "billed_run_ms, billed_units, billed_micros";
+
+    /** A job as a statement ended it, with what it had been billed before. */
+    record Ended(Job job, long billedRunMs, long billedUnits, long billedMicros) {}
+
+    /** Rows of different lanes go to different shards of a usage row, so lanes never wait for one row's lock. */
+    private static final int SHARDS = 16;
+
+    private record Row(String tenant, String day, String type, String queue, String keyId, String currency, int shard)
+            implements Comparable<Row> {
+        @Override
+        public int compareTo(Row o) {
+            return java.util.Comparator.comparing(Row::tenant).thenComparing(Row::day).thenComparing(Row::type)
+                    .thenComparing(Row::queue).thenComparing(Row::keyId).thenComparing(Row::currency)
+                    .thenComparingInt(Row::shard).compare(this, o);
+        }
+    }
+
+    private static final class Sums {
+        long succeeded, failed, cancelled, runMs, units, micros;
+    }
+
+    private UsageLedger() {}
+
+    /** A job and what it was billed, read from a row of {@link JobRows#JOB_COLUMNS} then {@link #BILLED_COLUMNS}. */
+    static Ended read(ResultSet rs) throws SQLException {
+        int at = JobRows.JOB_COLUMN_NAMES.size();
+        return new Ended(JobRows.job(rs), rs.getLong(at + 1), rs.getLong(at + 2), rs.getLong(at + 3));
+    }
+
+    static List<Ended> selectEnded(Connection c, String sql, Object... args) throws SQLException {
+        List<Ended> ended = new java.util.ArrayList<>();
+        try (PreparedStatement ps = Sql.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                ended.add(read(rs));
+            }
+        }
+        return ended;
+    }
+
+    /** Bills the jobs among {@code ended} that are now finished; the others are billed when they finish. */
+    static void bill(Connection c, List<Ended> ended, Function<String, Price> prices) throws SQLException {
+        Map<Row, Sums> rows = new TreeMap<>(); // sorted: concurrent transactions lock rows in one order
+        List<Object[]> billed = new java.util.ArrayList<>();
+        int shard = (int) Math.floorMod(Thread.currentThread().threadId(), (long) SHARDS);
+        for (Ended e : ended) {
+            Job job = e.job();
+            if (!job.status().isTerminal()) {
+                continue;
+            }
+            Price price = prices.apply(job.type());
+            long micros = micros(price.cost(job.attempt(), job.runMs(), job.units()));
+            Instant endedAt = job.endedAt() == null ? job.updatedAt() : job.endedAt();
+            Row row = new Row(job.tenant(), endedAt.atOffset(ZoneOffset.UTC).toLocalDate().toString(), job.type(),
+                    job.queue(), job.keyId() == null ? "" : job.keyId(), price.currency(), shard);
+            Sums sums = rows.computeIfAbsent(row, r -> new Sums());
+            switch (job.status()) {
+                case SUCCEEDED -> sums.succeeded++;
+                case FAILED -> sums.failed++;
+                default -> sums.cancelled++;
+            }
+            sums.runMs += job.runMs() - e.billedRunMs();
+            sums.units += job.units() - e.billedUnits();
+            sums.micros += micros - e.billedMicros();
+            billed.add(new Object[] {job.runMs(), job.units(), micros, job.id().value()});
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        String upsert = """
+                INSERT INTO usage (tenant, day, type, queue, key_id, currency, shard, succeeded, failed, cancelled,
+                                   run_ms, units, cost_micros)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant, day, type, queue, key_id, currency, shard) DO UPDATE SET
+                    succeeded = usage.succeeded + excluded.succeeded, failed = usage.failed + excluded.failed,
+                    cancelled = usage.cancelled + excluded.cancelled, run_ms = usage.run_ms + excluded.run_ms,
+                    units = usage.units + excluded.units, cost_micros = usage.cost_micros + excluded.cost_micros
+                """;
+        if (rows.size() == 1) {
+            var only = rows.entrySet().iterator().next();
+            update(c, upsert, values(only.getKey(), only.getValue()));
+        } else {
+            try (PreparedStatement ps = c.prepareStatement(upsert)) {
+                for (var r : rows.entrySet()) {
+                    Sql.bind(ps, values(r.getKey(), r.getValue()));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        String mark = "UPDATE jobs SET billed_run_ms = ?, billed_units = ?, billed_micros = ? WHERE id = ?";
+        if (billed.size() == 1) {
+            update(c, mark, billed.getFirst());
+        } else {
+            try (PreparedStatement ps = c.prepareStatement(mark)) {
+                for (Object[] b : billed) {
+                    Sql.bind(ps, b);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+    }
+
+    private static Object[] values(Row r, Sums s) {
+        return new Object[] {r.tenant(), r.day(), r.type(), r.queue(), r.keyId(), r.currency(), r.shard(), s.succeeded,
+                s.failed, s.cancelled, s.runMs, s.units, s.micros};
+    }
+
+    /** An amount in millionths of its currency, exactly (costs are computed at that scale). */
+    static long micros(BigDecimal amount) {
+        return amount.movePointRight(6).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
+    }
+}
