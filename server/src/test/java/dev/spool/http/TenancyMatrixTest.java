@@ -62,7 +62,7 @@ class TenancyMatrixTest {
     private static String lookalike(String real) {
         String alphabet = "0123456789abcdef";
         StringBuilder s = new StringBuilder(real);
-        for (int i = s.length() - 6; i < s.length(); i++) {
+        for (int i = Math.max(0, s.length() - 6); i < s.length(); i++) {
             if (Character.isLetterOrDigit(s.charAt(i))) {
                 char c;
                 do {

@@ -26,7 +26,7 @@ public record TenantObjects(String tenant, String key, ApiKey apiKey, Map<String
 
     /** The kinds of object, as the tests name them. */
     public static final String JOB = "job", RUNNING_JOB = "running job", BATCH = "batch", WEBHOOK = "webhook",
-            DELIVERY = "delivery", KEY = "key";
+            DELIVERY = "delivery", KEY = "key", TENANT = "tenant";
 
     public String id(String kind) {
         return ids.get(kind);
@@ -40,6 +40,7 @@ public record TenantObjects(String tenant, String key, ApiKey apiKey, Map<String
         SpoolClient client = spool.client(key);
         Map<String, String> ids = new LinkedHashMap<>();
         ids.put(KEY, apiKey.id());
+        ids.put(TENANT, tenant);
         ids.put(WEBHOOK, field(call(spool, spool.request("/v1/webhooks", key).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"url\": \"" + receiver.url("/" + tenant) + "\"}")), 201), "id"));
 

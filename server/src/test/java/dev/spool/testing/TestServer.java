@@ -59,7 +59,8 @@ public final class TestServer implements AutoCloseable {
         }
         Config config = Config.load(file, Map.of(), settings);
         this.server = tracing == null ? Server.start(config) : Server.start(config, tracing);
-        this.adminKey = server.createdAdminKey().orElseThrow();
+        // The key it made on first start, or the one it was configured with (a second node of one database).
+        this.adminKey = server.createdAdminKey().or(() -> Optional.ofNullable(settings.get("auth.admin_key"))).orElseThrow();
     }
 
     public URI uri() {
