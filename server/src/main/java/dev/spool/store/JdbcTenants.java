@@ -53,7 +53,7 @@ final class JdbcTenants implements TenantStore {
     @Override
     public Usage.Held held(String tenant) {
         return store.read(c -> new Usage.Held(
-                count(c, "SELECT count(*) FROM jobs WHERE status = 'queued' AND tenant = ?", tenant),
+                count(c, "SELECT COALESCE(sum(queued), 0) FROM tenant_queued WHERE tenant = ?", tenant),
                 count(c, "SELECT count(*) FROM jobs WHERE status = 'running' AND tenant = ?", tenant),
                 count(c, FILE_BYTES, tenant)));
     }

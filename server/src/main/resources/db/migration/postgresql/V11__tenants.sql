@@ -51,3 +51,53 @@ CREATE TABLE rate_buckets (
     id    TEXT  NOT NULL PRIMARY KEY,
     state BYTEA
 );
+
+-- Each tenant's queued jobs, counted as they come and go, so that a quota on them is checked
+-- in constant time however deep the queue (a count of the jobs would read every one of them).
+-- Kept by statement triggers, so that no path that moves a job can forget it: one row change per
+-- tenant per statement, whatever number of jobs the statement moved. Each transaction adds to the
+-- shard of its own transaction id, so that concurrent transactions rarely wait for one row and
+-- never take two shards in opposite orders; the count is the sum of the shards.
+CREATE TABLE tenant_queued (
+    tenant TEXT    NOT NULL,
+    shard  INTEGER NOT NULL,
+    queued BIGINT  NOT NULL,
+    PRIMARY KEY (tenant, shard)
+);
+INSERT INTO tenant_queued (tenant, shard, queued)
+SELECT tenant, 0, count(*) FROM jobs WHERE status = 'queued' GROUP BY tenant;
+
+CREATE FUNCTION spool_queued_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO tenant_queued (tenant, shard, queued)
+    SELECT tenant, (txid_current() % 64)::int, count(*) FROM added WHERE status = 'queued' GROUP BY tenant
+    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION spool_queued_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO tenant_queued (tenant, shard, queued)
+    SELECT tenant, (txid_current() % 64)::int, sum(d) FROM (
+        SELECT tenant, 1 AS d FROM after_rows WHERE status = 'queued'
+        UNION ALL
+        SELECT tenant, -1 FROM before_rows WHERE status = 'queued'
+    ) moved GROUP BY tenant HAVING sum(d) <> 0
+    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION spool_queued_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO tenant_queued (tenant, shard, queued)
+    SELECT tenant, (txid_current() % 64)::int, -count(*) FROM removed WHERE status = 'queued' GROUP BY tenant
+    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER jobs_queued_added AFTER INSERT ON jobs REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION spool_queued_added();
+CREATE TRIGGER jobs_queued_changed AFTER UPDATE ON jobs REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION spool_queued_changed();
+CREATE TRIGGER jobs_queued_removed AFTER DELETE ON jobs REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION spool_queued_removed();

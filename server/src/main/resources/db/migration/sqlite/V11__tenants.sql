@@ -45,3 +45,34 @@ CREATE TABLE tenant_limits (
     limits     TEXT   NOT NULL,
     updated_at INTEGER NOT NULL
 );
+
+-- Each tenant's queued jobs, counted as they come and go, so that a quota on them is checked
+-- in constant time however deep the queue (a count of the jobs would read every one of them).
+-- Kept by triggers, so that no path that moves a job can forget it; one shard here (one writer).
+CREATE TABLE tenant_queued (
+    tenant TEXT    NOT NULL,
+    shard  INTEGER NOT NULL,
+    queued INTEGER NOT NULL,
+    PRIMARY KEY (tenant, shard)
+);
+INSERT INTO tenant_queued (tenant, shard, queued)
+SELECT tenant, 0, count(*) FROM jobs WHERE status = 'queued' GROUP BY tenant;
+
+CREATE TRIGGER jobs_queued_added AFTER INSERT ON jobs WHEN NEW.status = 'queued'
+BEGIN
+    INSERT OR IGNORE INTO tenant_queued (tenant, shard, queued) VALUES (NEW.tenant, 0, 0);
+    UPDATE tenant_queued SET queued = queued + 1 WHERE tenant = NEW.tenant AND shard = 0;
+END;
+
+CREATE TRIGGER jobs_queued_changed AFTER UPDATE OF status ON jobs
+    WHEN (OLD.status = 'queued') <> (NEW.status = 'queued')
+BEGIN
+    INSERT OR IGNORE INTO tenant_queued (tenant, shard, queued) VALUES (NEW.tenant, 0, 0);
+    UPDATE tenant_queued SET queued = queued + CASE WHEN NEW.status = 'queued' THEN 1 ELSE -1 END
+    WHERE tenant = NEW.tenant AND shard = 0;
+END;
+
+CREATE TRIGGER jobs_queued_removed AFTER DELETE ON jobs WHEN OLD.status = 'queued'
+BEGIN
+    UPDATE tenant_queued SET queued = queued - 1 WHERE tenant = OLD.tenant AND shard = 0;
+END;

@@ -148,6 +148,34 @@ public abstract class TenantStoreContract extends StorageContract {
     }
 
     @Test
+    void theQueuedCountAQuotaReadsFollowsEveryWayAJobMoves() {
+        TenantStore tenants = storage.tenants();
+        store.jobInsertBatch(JobId.generate().value(), TestJobs.TENANT, many(TestJobs.TENANT, "echo", 6), T0);
+        jobs.queued("echo", T0);
+        assertThat(tenants.held(TestJobs.TENANT).queued()).isEqualTo(7);
+        List<Job> claimed = store.jobClaim(claim(List.of("echo"), 4), T0);
+        assertThat(tenants.held(TestJobs.TENANT).queued()).isEqualTo(3);
+        // back to the queue: a retry scheduled, a release; ended: a failure, a success
+        store.jobFinish(claimed.get(0).id(), claimed.get(0).attempt(), false,
+                Transition.retry(new JobError("e", "again", true), T0.plusSeconds(1)), T0);
+        store.jobFinish(claimed.get(1).id(), claimed.get(1).attempt(), false, Transition.requeue(T0, "released"), T0);
+        store.jobFinish(claimed.get(2).id(), claimed.get(2).attempt(), false, Transition.fail(new JobError("e", "no", false)), T0);
+        store.jobFinish(claimed.get(3).id(), claimed.get(3).attempt(), false, Transition.succeed(TestJobs.json("{}"), 0), T0);
+        assertThat(tenants.held(TestJobs.TENANT).queued()).isEqualTo(5);
+        store.jobRetry(TestJobs.TENANT, claimed.get(2).id(), T0);
+        assertThat(tenants.held(TestJobs.TENANT).queued()).isEqualTo(6);
+        List<Job> queued = store.jobList(new dev.spool.job.JobQuery(TestJobs.TENANT, Set.of(JobStatus.QUEUED), null, null, null,
+                null, null, Map.of(), null, 100)).items();
+        assertThat(queued).hasSize(6);
+        store.jobCancel(TestJobs.TENANT, queued.get(0).id(), T0);
+        store.jobDelete(TestJobs.TENANT, queued.get(1).id(), T0);
+        assertThat(tenants.held(TestJobs.TENANT).queued()).isEqualTo(4);
+        store.jobPruneFinished(new Store.Prune(null, Set.of(), T0.plusSeconds(1), 100), T0.plusSeconds(1));
+        assertThat(tenants.held(TestJobs.TENANT).queued()).isEqualTo(4);
+        assertThat(tenants.held("nobody").queued()).isZero();
+    }
+
+    @Test
     void aRunningQuotaHoldsAcrossConcurrentClaimersOnEveryNode() throws Exception {
         store.jobInsertBatch(JobId.generate().value(), "capped", many("capped", "echo", 30), T0);
         store.jobInsertBatch(JobId.generate().value(), "free", many("free", "echo", 30), T0);
