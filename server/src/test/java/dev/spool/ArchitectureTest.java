@@ -26,14 +26,14 @@ class ArchitectureTest {
             Map.entry("artifact", Set.of("job", "net")),
             Map.entry("webhook", Set.of("artifact", "job", "net", "telemetry", "wake")),
             // ...and the store implements them all, in SQL.
-            Map.entry("store", Set.of("artifact", "auth", "job", "telemetry", "webhook")),
+            Map.entry("store", Set.of("artifact", "auth", "job", "limit", "telemetry", "webhook")),
             Map.entry("engine", Set.of("client", "job", "store", "telemetry", "wake")), // client: the worker runtime it shares with SpoolWorker
-            Map.entry("limit", Set.of("auth", "job", "store")),
+            Map.entry("limit", Set.of("auth", "job")),
             Map.entry("engine.maintenance", Set.of("engine", "job", "store")),
             Map.entry("executor", Set.of("engine", "job")),
-            Map.entry("http", Set.of("artifact", "auth", "engine", "job", "limit", "store", "telemetry", "webhook")),
+            Map.entry("http", Set.of("artifact", "auth", "engine", "job", "limit", "telemetry", "webhook")),
             // a transport too, built on the native one's request reading
-            Map.entry("compat", Set.of("artifact", "auth", "engine", "http", "job", "limit", "webhook")));
+            Map.entry("compat", Set.of("artifact", "auth", "engine", "http", "job", "webhook")));
     private static final Pattern SPOOL_IMPORT = Pattern.compile("^import (?:static )?dev\\.spool\\.([a-z.]+)\\.[A-Z]", Pattern.MULTILINE);
     private static final Pattern QUALIFIED_USE = Pattern.compile("\\bdev\\.spool\\.([a-z.]+)\\.[A-Z]");
 

@@ -3,7 +3,6 @@ package dev.spool.limit;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.SpoolException;
 import dev.spool.job.Usage;
-import dev.spool.store.TenantStore;
 import java.util.List;
 
 /**

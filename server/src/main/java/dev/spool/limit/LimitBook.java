@@ -5,12 +5,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.spool.store.Store;
-import dev.spool.store.TenantStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * at most every {@link #REFRESH} (a change is seen at once on the node that made it). A node
  * that cannot read them keeps what it read last.
  */
-public final class LimitBook implements Store.Quotas {
+public final class LimitBook implements Quotas {
     private static final Logger log = LoggerFactory.getLogger(LimitBook.class);
     static final Duration REFRESH = Duration.ofSeconds(2);
     static final ObjectMapper JSON = JsonMapper.builder()
@@ -33,7 +32,12 @@ public final class LimitBook implements Store.Quotas {
     private final Map<String, Limits> configured;
     private final TenantStore store;
 
-    private record Snapshot(Map<String, Limits> stored, long until, boolean capsRunning) {}
+    /** The overrides as read, and what they mean for every tenant (kept, not worked out on every request). */
+    private record Snapshot(Map<String, Limits> stored, long until, boolean capsRunning, boolean anyRates,
+                            Map<String, Limits> effective) {}
+
+    /** The most tenants whose effective limits a snapshot remembers. */
+    private static final int REMEMBERED = 100_000;
 
     private volatile Snapshot snapshot;
     private final AtomicBoolean refreshing = new AtomicBoolean();
@@ -46,14 +50,24 @@ public final class LimitBook implements Store.Quotas {
         this.defaults = defaults;
         this.configured = Map.copyOf(configured);
         this.store = store;
-        this.snapshot = read(new Snapshot(Map.of(), 0, capsRunning(Map.of())));
+        this.snapshot = read(new Snapshot(Map.of(), 0, false, false, Map.of()));
     }
 
-    /** The limits that apply to {@code tenant} now. */
+    /** The limits that apply to {@code tenant} now (worked out once per tenant and snapshot). */
     public Limits effective(String tenant) {
+        Snapshot s = current();
+        Limits known = s.effective().get(tenant);
+        if (known != null) {
+            return known;
+        }
         Limits base = configured.getOrDefault(tenant, Limits.INHERIT).over(defaults);
-        Limits set = current().stored().get(tenant);
-        return set == null ? base : set.over(base);
+        Limits set = s.stored().get(tenant);
+        Limits worked = set == null ? base : set.over(base);
+        if (s.effective().size() >= REMEMBERED) {
+            s.effective().clear();
+        }
+        s.effective().put(tenant, worked);
+        return worked;
     }
 
     /** What an operator set for {@code tenant} through the admin API; fields it left unset are null. */
@@ -130,7 +144,8 @@ public final class LimitBook implements Store.Quotas {
         } catch (RuntimeException e) {
             log.debug("cannot read tenants' limits; keeping the last read: {}", e.getMessage());
         }
-        Snapshot next = new Snapshot(stored, System.nanoTime() + REFRESH.toNanos(), capsRunning(stored));
+        Snapshot next = new Snapshot(stored, System.nanoTime() + REFRESH.toNanos(), capsRunning(stored), anyRates(stored),
+                new ConcurrentHashMap<>());
         snapshot = next;
         return next;
     }
@@ -143,7 +158,11 @@ public final class LimitBook implements Store.Quotas {
 
     /** Whether any tenant can have a request or submit rate limit (none: the limiter is skipped). */
     public boolean anyRates() {
+        return current().anyRates();
+    }
+
+    private boolean anyRates(Map<String, Limits> stored) {
         return defaults.limitsRates() || configured.values().stream().anyMatch(Limits::limitsRates)
-                || current().stored().values().stream().anyMatch(Limits::limitsRates);
+                || stored.values().stream().anyMatch(Limits::limitsRates);
     }
 }

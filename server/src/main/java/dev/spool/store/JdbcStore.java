@@ -17,10 +17,13 @@ import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
+import dev.spool.job.JobStatus;
 import dev.spool.job.NewJob;
 import dev.spool.job.Page;
 import dev.spool.job.Price;
 import dev.spool.job.Transition;
+import dev.spool.limit.Quotas;
+import dev.spool.limit.TenantStore;
 import dev.spool.store.EventRecorder.EventRow;
 import dev.spool.webhook.WebhookStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -343,42 +346,71 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     private List<Job> claimSome(Connection c, Claim claim, List<String> types, int limit, Instant now, Quotas tenantQuotas,
                                 Map<String, Long> room) throws SQLException {
         Pick pick = new Pick(types, claim.queues(), now, limit);
+        if (room == null) {
+            return claimShared(c, claim, pick);
+        }
         List<Share> shares = shares(c, pick);
         if (shares.isEmpty()) {
             return List.of();
         }
-        // Each tenant's fair part of the claim; turns by rank give the claim's order across tenants.
-        long tenants = shares.stream().map(Share::tenant).distinct().count();
-        int fair = (int) ((limit + tenants - 1) / tenants);
-        if (room != null) {
-            List<String> unseen = shares.stream().map(Share::tenant).distinct()
-                    .filter(t -> !room.containsKey(t) && tenantQuotas.maxRunning(t) > 0).sorted().toList();
-            lockTenants(c, "running", unseen);
-            for (String tenant : unseen) {
-                long cap = tenantQuotas.maxRunning(tenant);
-                room.put(tenant, cap - count(c, "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'running' AND tenant = ? LIMIT ?) r",
-                        tenant, cap));
-            }
+        List<String> unseen = shares.stream().map(Share::tenant).distinct()
+                .filter(t -> !room.containsKey(t) && tenantQuotas.maxRunning(t) > 0).sorted().toList();
+        lockTenants(c, "running", unseen);
+        for (String tenant : unseen) {
+            long cap = tenantQuotas.maxRunning(tenant);
+            room.put(tenant, cap - count(c, "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'running' AND tenant = ? LIMIT ?) r",
+                    tenant, cap));
         }
+        int fair = fairPart(limit, shares);
         List<Share> taking = new ArrayList<>(shares.size());
         for (Share s : shares) {
-            long most = room == null ? fair : Math.min(fair, room.getOrDefault(s.tenant(), (long) fair));
+            long most = Math.min(fair, room.getOrDefault(s.tenant(), (long) fair));
             if (most > 0) {
                 taking.add(new Share(s.key(), s.tenant(), (int) most));
             }
         }
-        if (taking.isEmpty()) {
+        List<Job> jobs = claimShares(c, claim, pick, taking);
+        for (Job job : jobs) {
+            room.computeIfPresent(job.tenant(), (t, r) -> r - 1);
+        }
+        return jobs;
+    }
+
+    /** Each tenant's fair part of a claim of {@code limit}: turns by rank give the claim's order across tenants. */
+    private static int fairPart(int limit, List<Share> shares) {
+        long tenants = shares.stream().map(Share::tenant).distinct().count();
+        return (int) ((limit + tenants - 1) / tenants);
+    }
+
+    /**
+     * Claims {@code pick} in fair shares when no tenant has a running quota: the tenants with work
+     * are found, then each one's share taken. Here two statements; a database that can do it in
+     * one overrides it (the queued counts must change with the claim, see {@link QueuedCounts}).
+     */
+    protected List<Job> claimShared(Connection c, Claim claim, Pick pick) throws SQLException {
+        List<Share> shares = shares(c, pick);
+        if (shares.isEmpty()) {
+            return List.of();
+        }
+        int fair = fairPart(pick.limit(), shares);
+        return claimShares(c, claim, pick, shares.stream().map(s -> new Share(s.key(), s.tenant(), fair)).toList());
+    }
+
+    /** Marks running what {@link #claimPick} picks of {@code shares}, and counts them out of their tenants' queues. */
+    private List<Job> claimShares(Connection c, Claim claim, Pick pick, List<Share> shares) throws SQLException {
+        if (shares.isEmpty()) {
             return List.of();
         }
         // Arguments in statement order: the SET values first, then the inner pick's.
-        List<Object> args = new ArrayList<>(List.of(claim.workerId(), now.plus(claim.lease()), now, now, now));
-        List<Job> jobs = selectMany(c, claimStatement(claimPick(pick, taking, args)), args.toArray());
-        if (room != null) {
-            for (Job job : jobs) {
-                room.computeIfPresent(job.tenant(), (t, r) -> r - 1);
-            }
-        }
+        List<Object> args = new ArrayList<>(claimSets(claim, pick.now()));
+        List<Job> jobs = selectMany(c, claimStatement(claimPick(pick, shares, args)), args.toArray());
+        QueuedCounts.add(c, QueuedCounts.of(jobs, JobStatus.RUNNING, -1));
         return jobs;
+    }
+
+    /** The values {@link #claimStatement} sets, in its order. */
+    protected static List<Object> claimSets(Claim claim, Instant now) {
+        return List.of(claim.workerId(), now.plus(claim.lease()), now, now, now);
     }
 
     /**
@@ -386,21 +418,8 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
      * skip scan of the key's claim index (type or queue, then tenant), one probe per tenant.
      */
     private List<Share> shares(Connection c, Pick pick) throws SQLException {
-        String column = pick.keyColumn();
-        String byKey = column == null ? "" : " AND " + column + " = t.k";
-        List<Object> args = new ArrayList<>(pick.keys());
-        args.add(Math.max(1, FAIR_TENANTS / pick.keys().size()));
-        String keys = String.join(" UNION ALL ", Collections.nCopies(pick.keys().size(), "SELECT CAST(? AS TEXT) AS k"));
-        String sql = """
-                WITH RECURSIVE t (k, tenant, depth) AS (
-                    SELECT t.k, (SELECT tenant FROM jobs WHERE status = 'queued'%1$s ORDER BY tenant LIMIT 1), 1 FROM (%2$s) t
-                    UNION ALL
-                    SELECT t.k, (SELECT tenant FROM jobs WHERE status = 'queued'%1$s AND tenant > t.tenant ORDER BY tenant LIMIT 1),
-                           t.depth + 1
-                    FROM t WHERE t.tenant IS NOT NULL AND t.depth < ?
-                )
-                SELECT k, tenant FROM t WHERE tenant IS NOT NULL
-                """.formatted(byKey, keys);
+        List<Object> args = new ArrayList<>();
+        String sql = "WITH RECURSIVE " + tenantsWithWork(pick, args) + " SELECT k, tenant FROM t WHERE tenant IS NOT NULL";
         List<Share> shares = new ArrayList<>();
         try (PreparedStatement ps = Sql.prepare(c, sql, args.toArray()); var rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -408,6 +427,27 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
             }
         }
         return shares;
+    }
+
+    /**
+     * The recursive query {@code t (k, tenant, depth)} of the tenants with queued work under each
+     * key of {@code pick} (rows whose tenant is null end each key's walk); its arguments are
+     * appended to {@code args}.
+     */
+    protected static String tenantsWithWork(Pick pick, List<Object> args) {
+        String column = pick.keyColumn();
+        String byKey = column == null ? "" : " AND " + column + " = t.k";
+        args.addAll(pick.keys());
+        args.add(Math.max(1, FAIR_TENANTS / pick.keys().size()));
+        String keys = String.join(" UNION ALL ", Collections.nCopies(pick.keys().size(), "SELECT CAST(? AS TEXT) AS k"));
+        return """
+                t (k, tenant, depth) AS (
+                    SELECT t.k, (SELECT tenant FROM jobs WHERE status = 'queued'%1$s ORDER BY tenant LIMIT 1), 1 FROM (%2$s) t
+                    UNION ALL
+                    SELECT t.k, (SELECT tenant FROM jobs WHERE status = 'queued'%1$s AND tenant > t.tenant ORDER BY tenant LIMIT 1),
+                           t.depth + 1
+                    FROM t WHERE t.tenant IS NOT NULL AND t.depth < ?
+                )""".formatted(byKey, keys);
     }
 
     /**
@@ -540,6 +580,8 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
                 UPDATE jobs SET status = f.status, run_at = COALESCE(f.run_at, jobs.run_at), result = f.result,
                        error = f.error, units = jobs.units + f.units, attempt_offset = jobs.attempt_offset + f.free_attempt,
                        run_ms = jobs.run_ms + CASE WHEN ? > jobs.attempt_started_at THEN ? - jobs.attempt_started_at ELSE 0 END,
+                       unbilled_units = jobs.unbilled_units + f.units,
+                       unbilled_run_ms = jobs.unbilled_run_ms + CASE WHEN ? > jobs.attempt_started_at THEN ? - jobs.attempt_started_at ELSE 0 END,
                        ended_at = CASE WHEN f.status IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE NULL END,
                        lease_expires_at = NULL, worker_id = NULL, attempt_started_at = NULL, updated_at = ?
                 FROM f
@@ -563,7 +605,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
             args.add(t.freeAttempt() ? 1 : 0);
             args.add(t.onlyIfExpired() ? 1 : 0);
         }
-        args.addAll(List.of(now, now, now, now, now, now));
+        args.addAll(List.of(now, now, now, now, now, now, now, now));
         Function<String, Price> pricing = prices;
         return write(c -> {
             Map<JobId, Job> finished = new HashMap<>();
@@ -572,6 +614,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
                 finished.put(e.job().id(), e.job());
             }
             UsageLedger.bill(c, ended, pricing);
+            QueuedCounts.add(c, QueuedCounts.of(finished.values(), JobStatus.QUEUED, 1)); // retries and hand-backs
             List<Optional<Job>> results = new ArrayList<>(finishes.size());
             List<EventRow> events = new ArrayList<>(finished.size());
             for (Finish f : finishes) {
@@ -628,6 +671,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
                     """.formatted(JOB_COLUMNS, UsageLedger.BILLED_COLUMNS), now, now, id.value(), tenant);
             if (!cancelled.isEmpty()) {
                 UsageLedger.bill(c, cancelled, pricing);
+                QueuedCounts.add(c, tenant, -1);
                 recorder.event(c, cancelled.getFirst().job(), "cancelled", now, null);
                 return Optional.of(cancelled.getFirst().job());
             }
@@ -645,6 +689,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
 
     @Override
     public Optional<Job> jobRetry(String tenant, JobId id, Instant now) {
+        Function<String, Price> pricing = prices;
         return write(c -> {
             Optional<Job> job = selectOne(c, """
                     UPDATE jobs SET status = 'queued', attempt_offset = attempt, run_at = ?, cancel_requested = 0,
@@ -654,6 +699,8 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
                     RETURNING %s
                     """.formatted(JOB_COLUMNS), now, now, id.value(), tenant);
             if (job.isPresent()) {
+                UsageLedger.rebill(c, job.get(), pricing);
+                QueuedCounts.add(c, tenant, 1);
                 recorder.event(c, job.get(), "retried", now, null);
                 claimable(c);
             }

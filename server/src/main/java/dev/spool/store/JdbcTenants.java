@@ -5,6 +5,7 @@ import static dev.spool.store.Sql.prepare;
 import static dev.spool.store.Sql.update;
 
 import dev.spool.job.Usage;
+import dev.spool.limit.TenantStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Instant;
@@ -53,7 +54,7 @@ final class JdbcTenants implements TenantStore {
     @Override
     public Usage.Held held(String tenant) {
         return store.read(c -> new Usage.Held(
-                count(c, "SELECT COALESCE(sum(queued), 0) FROM tenant_queued WHERE tenant = ?", tenant),
+                count(c, QueuedCounts.SUM, tenant),
                 count(c, "SELECT count(*) FROM jobs WHERE status = 'running' AND tenant = ?", tenant),
                 count(c, FILE_BYTES, tenant)));
     }

@@ -128,9 +128,9 @@ final class JobInserts {
     /**
      * Refuses {@code adding} more queued jobs of {@code tenant} past its quota. Submits of a tenant
      * with a quota take its lock, so that concurrent submits, on this node's lanes or on others,
-     * count one after the other and the quota holds exactly; the count is the tenant's row of
-     * {@code tenant_queued}, which triggers keep as jobs come and go (concurrent claims can only
-     * make it smaller: a submit may be refused a moment early, never let in past the bound).
+     * count one after the other and the quota holds exactly; the count is kept in {@link
+     * QueuedCounts} as jobs come and go (concurrent claims can only make it smaller: a submit may
+     * be refused a moment early, never let in past the bound).
      */
     private void checkQueuedQuota(Connection c, String tenant, int adding) throws SQLException {
         long quota = store.quotas().maxQueued(tenant);
@@ -138,7 +138,7 @@ final class JobInserts {
             return;
         }
         store.lockTenants(c, "queued", List.of(tenant));
-        long queued = count(c, "SELECT COALESCE(sum(queued), 0) FROM tenant_queued WHERE tenant = ?", tenant);
+        long queued = count(c, QueuedCounts.SUM, tenant);
         if (queued + adding > quota) {
             throw new SpoolException(ErrorCode.QUOTA_EXCEEDED, "This tenant may have at most " + quota
                     + " jobs queued at once (limits.max_queued); " + (adding == 1 ? "this job" : "these " + adding + " jobs")
@@ -190,6 +190,7 @@ final class JobInserts {
                         """, inserted.get(i).id().value(), in.name(), in.contentType(), in.size(), in.sha256(), now);
             }
         }
+        QueuedCounts.add(c, QueuedCounts.of(inserted, JobStatus.QUEUED, 1));
         recorder.events(c, inserted.stream().map(j -> new EventRow(j, "submitted", null)).toList(), now);
         return inserted;
     }

@@ -27,12 +27,21 @@ final class JobRemovals {
 
     boolean delete(String tenant, JobId id, Instant now) {
         return store.write(c -> {
-            int deleted = update(c, "DELETE FROM jobs WHERE id = ? AND tenant = ? AND status <> 'running'",
-                    id.value(), tenant);
-            if (deleted > 0) {
-                forget(c, id.value(), now);
+            String status = null;
+            try (PreparedStatement ps = prepare(c, "DELETE FROM jobs WHERE id = ? AND tenant = ? AND status <> 'running' RETURNING status",
+                    id.value(), tenant); ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    status = rs.getString(1);
+                }
             }
-            return deleted > 0;
+            if (status == null) {
+                return false;
+            }
+            if (status.equals("queued")) {
+                QueuedCounts.add(c, tenant, -1);
+            }
+            forget(c, id.value(), now);
+            return true;
         });
     }
 

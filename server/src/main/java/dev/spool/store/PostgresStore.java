@@ -6,6 +6,7 @@ import static dev.spool.store.Sql.prepare;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.spool.job.Job;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -260,15 +262,23 @@ public final class PostgresStore extends JdbcStore {
      */
     @Override
     protected String claimPick(Pick pick, List<Share> shares, List<Object> args) {
+        args.add(shares.stream().map(Share::key).toArray(String[]::new));
+        args.add(shares.stream().map(Share::tenant).toArray(String[]::new));
+        args.add(shares.stream().map(Share::limit).toArray(Integer[]::new));
+        return lateralPick(pick, "unnest(?::text[], ?::text[], ?::int4[]) AS s (k, tenant, lim)", args);
+    }
+
+    /**
+     * The pick of {@link #claimPick} over shares {@code s (k, tenant, lim)} from {@code source}
+     * (whose arguments the caller has added); its own arguments are appended to {@code args}.
+     */
+    private static String lateralPick(Pick pick, String source, List<Object> args) {
         String column = pick.keyColumn();
         StringBuilder each = new StringBuilder("SELECT id, priority, run_at FROM jobs WHERE status = 'queued'");
         if (column != null) {
             each.append(" AND ").append(column).append(" = s.k");
         }
         each.append(" AND tenant = s.tenant AND run_at <= ?");
-        args.add(shares.stream().map(Share::key).toArray(String[]::new));
-        args.add(shares.stream().map(Share::tenant).toArray(String[]::new));
-        args.add(shares.stream().map(Share::limit).toArray(Integer[]::new));
         args.add(pick.now());
         if (pick.filtersQueues()) {
             // Compared as an expression, so that the planner walks the type's claim index (in the
@@ -282,10 +292,43 @@ public final class PostgresStore extends JdbcStore {
                 SELECT id FROM (
                     SELECT p.id, p.priority, p.run_at,
                            row_number() OVER (PARTITION BY s.tenant, p.priority ORDER BY p.run_at, p.id) AS turn
-                    FROM unnest(?::text[], ?::text[], ?::int4[]) AS s (k, tenant, lim)
+                    FROM %s
                     CROSS JOIN LATERAL (%s) p
                 ) x ORDER BY priority DESC, turn, run_at, id LIMIT ?
-                """.formatted(each);
+                """.formatted(source, each);
+    }
+
+    /**
+     * A claim in fair shares as one statement: the tenants with work found by the skip scan, each
+     * one's share taken by its LATERAL walk, the jobs marked running, and their tenants' queued
+     * counts lowered, in one round trip. (Two statements and a third for the counts cost a burst
+     * on PostgreSQL about a tenth of its rate.)
+     */
+    @Override
+    protected List<Job> claimShared(Connection c, Claim claim, Pick pick) throws SQLException {
+        List<Object> args = new ArrayList<>();
+        String tenants = tenantsWithWork(pick, args);
+        args.add(pick.limit());
+        String picked = lateralPick(pick, "s", args);
+        args.addAll(claimSets(claim, pick.now()));
+        args.add(UsageLedger.shard());
+        String sql = """
+                WITH RECURSIVE %s,
+                s AS (
+                    SELECT t.k, t.tenant, ((?::int + n.n - 1) / n.n)::int AS lim
+                    FROM t, (SELECT greatest(count(DISTINCT tenant), 1) AS n FROM t WHERE tenant IS NOT NULL) n
+                    WHERE t.tenant IS NOT NULL
+                ),
+                picked AS MATERIALIZED (%s),
+                claimed AS (%s),
+                counted AS (
+                    INSERT INTO tenant_queued (tenant, shard, queued)
+                    SELECT tenant, ?, -count(*) FROM claimed GROUP BY tenant ORDER BY tenant
+                    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued
+                )
+                SELECT %s FROM claimed
+                """.formatted(tenants, picked, super.claimStatement("SELECT id FROM picked").strip(), JobRows.JOB_COLUMNS);
+        return JobRows.selectMany(c, sql, args.toArray());
     }
 
     /** The SQL types of {@link JobInserts#INSERT_COLUMNS}' values, in order: each goes in as one array. */

@@ -3,6 +3,8 @@ package dev.spool.store;
 import dev.spool.artifact.FileStore;
 import dev.spool.auth.KeyStore;
 import dev.spool.job.Price;
+import dev.spool.limit.Quotas;
+import dev.spool.limit.TenantStore;
 import dev.spool.webhook.WebhookStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
@@ -34,7 +36,7 @@ public sealed interface Storage extends AutoCloseable permits JdbcStore {
      * The rules the store applies inside its transactions: tenants' quotas on submits and claims,
      * and the prices by job type that a job's usage is billed at when it ends.
      */
-    void useRules(Store.Quotas quotas, Function<String, Price> prices);
+    void useRules(Quotas quotas, Function<String, Price> prices);
 
     /** A short description for logs: the kind of database and where it is, without secrets. */
     String describe();

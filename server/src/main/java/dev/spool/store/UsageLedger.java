@@ -19,20 +19,26 @@ import java.util.function.Function;
 /**
  * Usage, written as jobs end: in the transaction that ends them, each ended job adds to its
  * tenant's row of the day it ended (by type, queue, key and currency) its outcome, and the run
- * time, units and cost it has not yet been billed for. A job carries what it was billed
- * ({@code billed_*}), so a job retried by hand and ended again adds only the difference, and the
- * usage table sums exactly what the jobs show. Costs are kept in millionths of the currency, the
- * scale {@link Price#cost} computes at.
+ * time, units and cost it has not yet been billed for. The statement that ends an attempt adds its
+ * run time and units to the job's {@code unbilled_*} as well; the cost billed so far is {@code
+ * billed_micros}. A job retried by hand starts again from what was billed ({@link #rebill}), so
+ * it adds only the difference when it ends again, and the usage table sums exactly what the jobs
+ * show. Costs are kept in millionths of the currency, the scale {@link Price#cost} computes at.
  */
 final class UsageLedger {
     /** What the statements that end jobs return after the job's columns, to {@link #read} with it. */
-    static final String BILLED_COLUMNS = "billed_run_ms, billed_units, billed_micros";
+    static final String BILLED_COLUMNS = "unbilled_run_ms, unbilled_units, billed_micros";
 
-    /** A job as a statement ended it, with what it had been billed before. */
-    record Ended(Job job, long billedRunMs, long billedUnits, long billedMicros) {}
+    /** A job as a statement ended it, with what it has not been billed for, and the cost it was billed so far. */
+    record Ended(Job job, long unbilledRunMs, long unbilledUnits, long billedMicros) {}
 
     /** Rows of different lanes go to different shards of a usage row, so lanes never wait for one row's lock. */
     private static final int SHARDS = 16;
+
+    /** The shard of the lane (the writer's thread) this runs on. */
+    static int shard() {
+        return (int) Math.floorMod(Thread.currentThread().threadId(), (long) SHARDS);
+    }
 
     private record Row(String tenant, String day, String type, String queue, String keyId, String currency, int shard)
             implements Comparable<Row> {
@@ -69,8 +75,7 @@ final class UsageLedger {
     /** Bills the jobs among {@code ended} that are now finished; the others are billed when they finish. */
     static void bill(Connection c, List<Ended> ended, Function<String, Price> prices) throws SQLException {
         Map<Row, Sums> rows = new TreeMap<>(); // sorted: concurrent transactions lock rows in one order
-        List<Object[]> billed = new java.util.ArrayList<>();
-        int shard = (int) Math.floorMod(Thread.currentThread().threadId(), (long) SHARDS);
+        int shard = shard();
         for (Ended e : ended) {
             Job job = e.job();
             if (!job.status().isTerminal()) {
@@ -87,10 +92,9 @@ final class UsageLedger {
                 case FAILED -> sums.failed++;
                 default -> sums.cancelled++;
             }
-            sums.runMs += job.runMs() - e.billedRunMs();
-            sums.units += job.units() - e.billedUnits();
+            sums.runMs += e.unbilledRunMs();
+            sums.units += e.unbilledUnits();
             sums.micros += micros - e.billedMicros();
-            billed.add(new Object[] {job.runMs(), job.units(), micros, job.id().value()});
         }
         if (rows.isEmpty()) {
             return;
@@ -107,27 +111,25 @@ final class UsageLedger {
         if (rows.size() == 1) {
             var only = rows.entrySet().iterator().next();
             update(c, upsert, values(only.getKey(), only.getValue()));
-        } else {
-            try (PreparedStatement ps = c.prepareStatement(upsert)) {
-                for (var r : rows.entrySet()) {
-                    Sql.bind(ps, values(r.getKey(), r.getValue()));
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
+            return;
         }
-        String mark = "UPDATE jobs SET billed_run_ms = ?, billed_units = ?, billed_micros = ? WHERE id = ?";
-        if (billed.size() == 1) {
-            update(c, mark, billed.getFirst());
-        } else {
-            try (PreparedStatement ps = c.prepareStatement(mark)) {
-                for (Object[] b : billed) {
-                    Sql.bind(ps, b);
-                    ps.addBatch();
-                }
-                ps.executeBatch();
+        try (PreparedStatement ps = c.prepareStatement(upsert)) {
+            for (var r : rows.entrySet()) {
+                Sql.bind(ps, values(r.getKey(), r.getValue()));
+                ps.addBatch();
             }
+            ps.executeBatch();
         }
+    }
+
+    /**
+     * A job that ended and is queued again by hand ({@code job}, as the retry left it) starts
+     * again from what it was billed: nothing unbilled, its cost so far billed.
+     */
+    static void rebill(Connection c, Job job, Function<String, Price> prices) throws SQLException {
+        long micros = micros(prices.apply(job.type()).cost(job.attempt(), job.runMs(), job.units()));
+        update(c, "UPDATE jobs SET unbilled_run_ms = 0, unbilled_units = 0, billed_micros = ? WHERE id = ?", micros,
+                job.id().value());
     }
 
     private static Object[] values(Row r, Sums s) {

@@ -11,11 +11,12 @@ CREATE INDEX jobs_claim_by_tenant ON jobs (tenant, priority DESC, run_at, id) WH
 -- A tenant's running jobs, counted (at most up to its cap) when it has a quota on them.
 CREATE INDEX jobs_running_tenant  ON jobs (tenant) WHERE status = 'running';
 
--- What of a job's run time, units and cost is already in the usage table: a job is billed when it
--- ends, and again only by the difference if it is retried by hand and ends again.
-ALTER TABLE jobs ADD COLUMN billed_run_ms BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE jobs ADD COLUMN billed_units  BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE jobs ADD COLUMN billed_micros BIGINT NOT NULL DEFAULT 0;
+-- What of a job's usage is not yet in the usage table: the run time and units of its attempts since
+-- it was last billed (added by the statement that ends each attempt), and the cost it was billed
+-- so far. A job is billed when it ends; retried by hand, it starts again from what was billed.
+ALTER TABLE jobs ADD COLUMN unbilled_run_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN unbilled_units  BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN billed_micros   BIGINT NOT NULL DEFAULT 0;
 
 -- Usage by tenant, UTC day, type, queue, key and currency, added to in the transaction that ends
 -- each job; it outlives the jobs (retention never touches it). Costs are in millionths of the
@@ -52,12 +53,10 @@ CREATE TABLE rate_buckets (
     state BYTEA
 );
 
--- Each tenant's queued jobs, counted as they come and go, so that a quota on them is checked
--- in constant time however deep the queue (a count of the jobs would read every one of them).
--- Kept by statement triggers, so that no path that moves a job can forget it: one row change per
--- tenant per statement, whatever number of jobs the statement moved. Each transaction adds to the
--- shard of its own transaction id, so that concurrent transactions rarely wait for one row and
--- never take two shards in opposite orders; the count is the sum of the shards.
+
+-- Each tenant's queued jobs, counted as they come and go (by the statements that move them, one
+-- row change per tenant per statement), so that a quota on them is checked in constant time
+-- however deep the queue. Each writer lane adds to a shard of its own; the count is their sum.
 CREATE TABLE tenant_queued (
     tenant TEXT    NOT NULL,
     shard  INTEGER NOT NULL,
@@ -66,38 +65,3 @@ CREATE TABLE tenant_queued (
 );
 INSERT INTO tenant_queued (tenant, shard, queued)
 SELECT tenant, 0, count(*) FROM jobs WHERE status = 'queued' GROUP BY tenant;
-
-CREATE FUNCTION spool_queued_added() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO tenant_queued (tenant, shard, queued)
-    SELECT tenant, (txid_current() % 64)::int, count(*) FROM added WHERE status = 'queued' GROUP BY tenant
-    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION spool_queued_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO tenant_queued (tenant, shard, queued)
-    SELECT tenant, (txid_current() % 64)::int, sum(d) FROM (
-        SELECT tenant, 1 AS d FROM after_rows WHERE status = 'queued'
-        UNION ALL
-        SELECT tenant, -1 FROM before_rows WHERE status = 'queued'
-    ) moved GROUP BY tenant HAVING sum(d) <> 0
-    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION spool_queued_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO tenant_queued (tenant, shard, queued)
-    SELECT tenant, (txid_current() % 64)::int, -count(*) FROM removed WHERE status = 'queued' GROUP BY tenant
-    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued;
-    RETURN NULL;
-END $$;
-
-CREATE TRIGGER jobs_queued_added AFTER INSERT ON jobs REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION spool_queued_added();
-CREATE TRIGGER jobs_queued_changed AFTER UPDATE ON jobs REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION spool_queued_changed();
-CREATE TRIGGER jobs_queued_removed AFTER DELETE ON jobs REFERENCING OLD TABLE AS removed
-    FOR EACH STATEMENT EXECUTE FUNCTION spool_queued_removed();

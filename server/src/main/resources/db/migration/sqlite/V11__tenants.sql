@@ -11,11 +11,12 @@ CREATE INDEX jobs_claim_by_tenant ON jobs (tenant, priority DESC, run_at, id) WH
 -- A tenant's running jobs, counted (at most up to its cap) when it has a quota on them.
 CREATE INDEX jobs_running_tenant  ON jobs (tenant) WHERE status = 'running';
 
--- What of a job's run time, units and cost is already in the usage table: a job is billed when it
--- ends, and again only by the difference if it is retried by hand and ends again.
-ALTER TABLE jobs ADD COLUMN billed_run_ms INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE jobs ADD COLUMN billed_units  INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE jobs ADD COLUMN billed_micros INTEGER NOT NULL DEFAULT 0;
+-- What of a job's usage is not yet in the usage table: the run time and units of its attempts since
+-- it was last billed (added by the statement that ends each attempt), and the cost it was billed
+-- so far. A job is billed when it ends; retried by hand, it starts again from what was billed.
+ALTER TABLE jobs ADD COLUMN unbilled_run_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN unbilled_units  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN billed_micros   INTEGER NOT NULL DEFAULT 0;
 
 -- Usage by tenant, UTC day, type, queue, key and currency, added to in the transaction that ends
 -- each job; it outlives the jobs (retention never touches it). Costs are in millionths of the
@@ -46,33 +47,15 @@ CREATE TABLE tenant_limits (
     updated_at INTEGER NOT NULL
 );
 
--- Each tenant's queued jobs, counted as they come and go, so that a quota on them is checked
--- in constant time however deep the queue (a count of the jobs would read every one of them).
--- Kept by triggers, so that no path that moves a job can forget it; one shard here (one writer).
+
+-- Each tenant's queued jobs, counted as they come and go (by the statements that move them, one
+-- row change per tenant per statement), so that a quota on them is checked in constant time
+-- however deep the queue. Each writer lane adds to a shard of its own; the count is their sum.
 CREATE TABLE tenant_queued (
     tenant TEXT    NOT NULL,
     shard  INTEGER NOT NULL,
-    queued INTEGER NOT NULL,
+    queued INTEGER  NOT NULL,
     PRIMARY KEY (tenant, shard)
 );
 INSERT INTO tenant_queued (tenant, shard, queued)
 SELECT tenant, 0, count(*) FROM jobs WHERE status = 'queued' GROUP BY tenant;
-
-CREATE TRIGGER jobs_queued_added AFTER INSERT ON jobs WHEN NEW.status = 'queued'
-BEGIN
-    INSERT OR IGNORE INTO tenant_queued (tenant, shard, queued) VALUES (NEW.tenant, 0, 0);
-    UPDATE tenant_queued SET queued = queued + 1 WHERE tenant = NEW.tenant AND shard = 0;
-END;
-
-CREATE TRIGGER jobs_queued_changed AFTER UPDATE OF status ON jobs
-    WHEN (OLD.status = 'queued') <> (NEW.status = 'queued')
-BEGIN
-    INSERT OR IGNORE INTO tenant_queued (tenant, shard, queued) VALUES (NEW.tenant, 0, 0);
-    UPDATE tenant_queued SET queued = queued + CASE WHEN NEW.status = 'queued' THEN 1 ELSE -1 END
-    WHERE tenant = NEW.tenant AND shard = 0;
-END;
-
-CREATE TRIGGER jobs_queued_removed AFTER DELETE ON jobs WHEN OLD.status = 'queued'
-BEGIN
-    UPDATE tenant_queued SET queued = queued - 1 WHERE tenant = OLD.tenant AND shard = 0;
-END;

@@ -16,6 +16,8 @@ import dev.spool.job.Price;
 import dev.spool.job.SpoolException;
 import dev.spool.job.Transition;
 import dev.spool.job.Usage;
+import dev.spool.limit.Quotas;
+import dev.spool.limit.TenantStore;
 import dev.spool.testing.TestJobs;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -36,7 +38,7 @@ import org.junit.jupiter.api.Test;
 /** What every database must do for tenants: fair claims, quotas held inside its transactions, usage as jobs end. */
 public abstract class TenantStoreContract extends StorageContract {
     /** Quotas from two maps, for the tests. */
-    record TestQuotas(Map<String, Long> queued, Map<String, Long> running) implements Store.Quotas {
+    record TestQuotas(Map<String, Long> queued, Map<String, Long> running) implements Quotas {
         @Override
         public long maxQueued(String tenant) {
             return queued.getOrDefault(tenant, 0L);
@@ -102,7 +104,7 @@ public abstract class TenantStoreContract extends StorageContract {
     @Test
     void aQueuedQuotaRefusesExactlyAtItsBoundUnderConcurrentSubmitsOnEveryNode() throws Exception {
         long quota = 40;
-        Store.Quotas quotas = new TestQuotas(Map.of("capped", quota), Map.of());
+        Quotas quotas = new TestQuotas(Map.of("capped", quota), Map.of());
         List<Storage> nodes = new ArrayList<>(List.of(storage));
         nodes.addAll(otherNodes(1));
         nodes.forEach(n -> n.useRules(quotas, t -> Price.FREE));
@@ -179,7 +181,7 @@ public abstract class TenantStoreContract extends StorageContract {
     void aRunningQuotaHoldsAcrossConcurrentClaimersOnEveryNode() throws Exception {
         store.jobInsertBatch(JobId.generate().value(), "capped", many("capped", "echo", 30), T0);
         store.jobInsertBatch(JobId.generate().value(), "free", many("free", "echo", 30), T0);
-        Store.Quotas quotas = new TestQuotas(Map.of(), Map.of("capped", 4L));
+        Quotas quotas = new TestQuotas(Map.of(), Map.of("capped", 4L));
         List<Storage> nodes = new ArrayList<>(List.of(storage));
         nodes.addAll(otherNodes(1));
         nodes.forEach(n -> n.useRules(quotas, t -> Price.FREE));
@@ -220,7 +222,7 @@ public abstract class TenantStoreContract extends StorageContract {
     @Test
     void usageAddsUpEveryEndedJobExactlyAndOutlivesTheJobs() {
         Price price = new Price(new BigDecimal("0.01"), new BigDecimal("0.000333"), new BigDecimal("0.0000007"), "EUR");
-        storage.useRules(Store.Quotas.NONE, type -> type.equals("priced") ? price : Price.FREE);
+        storage.useRules(Quotas.NONE, type -> type.equals("priced") ? price : Price.FREE);
         List<Job> ended = new ArrayList<>();
         // Succeeded with units, after a failed attempt that was retried (its run time counts too).
         Job first = run("priced", 0);

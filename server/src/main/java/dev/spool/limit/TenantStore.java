@@ -1,4 +1,4 @@
-package dev.spool.store;
+package dev.spool.limit;
 
 import dev.spool.job.Usage;
 import java.time.Instant;
