@@ -21,20 +21,21 @@ public final class Bench {
     /** The sizes of a run; {@link #quick()} is the smoke run CI does. */
     record Options(List<String> dbs, int rounds, int ceilingJobs, int burst, int single, int clients, int workers,
                    int workerJobs, int workerConcurrency, int rate, int latencySeconds, int readSeconds, int readConnections,
-                   List<Long> scale, int scaleOps, int slots, List<String> serverJvm, Path out, List<String> only) {
+                   List<Long> scale, int scaleOps, int slots, List<String> serverJvm, Path out, List<String> only,
+                   String serverYaml) {
         static Options full() {
             return new Options(List.of("sqlite", "postgres"), 3, 100_000, 100_000, 10_000, 64, 4, 20_000, 64, 500, 20, 10, 64,
-                    List.of(10_000L, 1_000_000L, 10_000_000L), 500, -1, List.of(), Path.of("target/bench"), List.of());
+                    List.of(10_000L, 1_000_000L, 10_000_000L), 500, -1, List.of(), Path.of("target/bench"), List.of(), "");
         }
 
         static Options quick() {
             return new Options(List.of("sqlite", "postgres"), 1, 2_000, 2_000, 500, 8, 2, 1_000, 8, 100, 2, 1, 8,
-                    List.of(1_000L, 5_000L), 50, 64, List.of(), Path.of("target/bench"), List.of());
+                    List.of(1_000L, 5_000L), 50, 64, List.of(), Path.of("target/bench"), List.of(), "");
         }
 
         Options withRounds(int n) {
             return new Options(dbs, n, ceilingJobs, burst, single, clients, workers, workerJobs, workerConcurrency, rate,
-                    latencySeconds, readSeconds, readConnections, scale, scaleOps, slots, serverJvm, out, only);
+                    latencySeconds, readSeconds, readConnections, scale, scaleOps, slots, serverJvm, out, only, serverYaml);
         }
     }
 
@@ -269,6 +270,7 @@ public final class Bench {
         List<String> serverJvm = o.serverJvm();
         Path out = o.out();
         List<String> only = o.only();
+        String serverYaml = o.serverYaml();
         int rounds = o.rounds();
         int burst = o.burst();
         int single = o.single();
@@ -304,6 +306,7 @@ public final class Bench {
                 case "--server-jvm" -> serverJvm = List.of(v.trim().split("\\s+"));
                 case "--out" -> out = Path.of(v);
                 case "--only" -> only = List.of(v.split(","));
+                case "--server-yaml" -> serverYaml = read(v);
                 default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
             }
         }
@@ -314,7 +317,15 @@ public final class Bench {
         }
         return new Options(dbs, rounds, o.ceilingJobs(), burst, single, o.clients(), o.workers(), workerJobs,
                 o.workerConcurrency(), rate, latencySeconds, readSeconds, o.readConnections(), scale, o.scaleOps(), slots,
-                serverJvm, out, only);
+                serverJvm, out, only, serverYaml);
+    }
+
+    private static String read(String file) {
+        try {
+            return java.nio.file.Files.readString(Path.of(file));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+        }
     }
 
     private static int positive(String name, String value) {
@@ -342,6 +353,7 @@ public final class Bench {
                   --slots N             in-process runner slots of the nodes that run jobs, all types in one pool
                                         (default: sized by type as ./spool serve does; echo gets runner.io_slots, 256)
                   --server-jvm "OPTS"   JVM options of the Spool nodes (default none, as ./spool serve)
+                  --server-yaml FILE    more configuration for every Spool node (limits, say), added to its file
                   --out DIR             where results.md, results.json and chart.svg go (default target/bench)
                   --only LIST           run only the scenarios whose names start so (ceiling, burst, single,
                                         workers, latency, reads, scale), to profile one

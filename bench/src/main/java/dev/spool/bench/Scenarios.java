@@ -40,7 +40,7 @@ final class Scenarios {
     }
 
     private SpoolNode node(Db.Instance db, String name, int slots, String yaml) throws Exception {
-        return new SpoolNode(db, name, slots, yaml, options.serverJvm());
+        return new SpoolNode(db, name, slots, yaml + "\n" + options.serverYaml(), options.serverJvm());
     }
 
     // ---------------------------------------------------------------- throughput

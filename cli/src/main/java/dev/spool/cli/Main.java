@@ -7,6 +7,7 @@ import dev.spool.Server;
 import dev.spool.auth.ApiKeys;
 import dev.spool.client.Job;
 import dev.spool.client.JobPage;
+import dev.spool.client.Limits;
 import dev.spool.client.ListQuery;
 import dev.spool.client.SpoolApiException;
 import dev.spool.client.SpoolClient;
@@ -19,16 +20,18 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** The {@code spool} command: the server, and a client for its API. */
 @Command(name = "spool", mixinStandardHelpOptions = true, version = "spool 0.1.0",
@@ -79,6 +82,61 @@ public final class Main {
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a job that is not running.")
     int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id) {
         client.client().delete(id);
+        return 0;
+    }
+
+    @Command(name = "usage", mixinStandardHelpOptions = true,
+            description = "Print what the tenant's jobs used: jobs by outcome, run time, units and cost by currency.")
+    int usage(@Mixin ClientOptions client,
+              @Option(names = "--from", description = "First day, YYYY-MM-DD (default: the first of the month of --to).") LocalDate from,
+              @Option(names = "--to", description = "Last day, YYYY-MM-DD (default: today, UTC).") LocalDate to,
+              @Option(names = "--group-by", split = ",", paramLabel = "GROUP",
+                      description = "Any of day, type, queue, key (and tenant with --tenant '*'), comma-separated.") List<String> groupBy,
+              @Option(names = "--tenant", description = "Admin keys: another tenant, or '*' for every tenant.") String tenant,
+              @Option(names = "--csv", description = "Print CSV instead of JSON.") boolean csv) {
+        String[] groups = groupBy == null ? new String[0] : groupBy.toArray(String[]::new);
+        if (csv) {
+            spec.commandLine().getOut().print(client.client().usageCsv(from, to, tenant, groups));
+            spec.commandLine().getOut().flush();
+        } else {
+            printJson(spec.commandLine().getOut(), client.client().usage(from, to, tenant, groups));
+        }
+        return 0;
+    }
+
+    /** The fields {@code spool limits --set} takes, as the API names them. */
+    static final List<String> LIMIT_FIELDS = List.of("requests_per_second", "burst", "submits_per_minute",
+            "key_requests_per_second", "key_burst", "key_submits_per_minute", "max_queued", "max_running", "max_file_bytes");
+
+    @Command(name = "limits", mixinStandardHelpOptions = true,
+            description = "Print the tenant's rate limits and quotas and what it holds against them; "
+                    + "with an admin key, print, set or clear another tenant's.")
+    int limits(@Mixin ClientOptions client,
+               @Option(names = "--tenant", description = "Admin keys: the tenant to print, set or clear.") String tenant,
+               @Option(names = "--set", paramLabel = "FIELD=N",
+                       description = "With --tenant: set FIELD (requests_per_second, burst, submits_per_minute, key_requests_per_second, "
+                               + "key_burst, key_submits_per_minute, max_queued, max_running, max_file_bytes) to N, replacing what was "
+                               + "set before; 0 lifts that limit. Repeat for several.") Map<String, Long> set,
+               @Option(names = "--clear", description = "With --tenant: remove what was set; the configuration's limits apply again.")
+               boolean clear) {
+        SpoolClient spool = client.client();
+        if ((set != null || clear) && tenant == null) {
+            throw new IllegalArgumentException("--set and --clear need --tenant");
+        }
+        if (clear) {
+            spool.deleteTenantLimits(tenant);
+            return 0;
+        }
+        if (set != null) {
+            for (String field : set.keySet()) {
+                if (!LIMIT_FIELDS.contains(field)) {
+                    throw new IllegalArgumentException("--set takes one of " + String.join(", ", LIMIT_FIELDS) + ", not " + field);
+                }
+            }
+            printJson(spec.commandLine().getOut(), spool.setTenantLimits(tenant, SpoolClient.JSON.convertValue(set, Limits.class)));
+            return 0;
+        }
+        printJson(spec.commandLine().getOut(), tenant == null ? spool.limits() : spool.tenantLimits(tenant));
         return 0;
     }
 

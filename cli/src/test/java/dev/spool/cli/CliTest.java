@@ -65,6 +65,31 @@ class CliTest {
     }
 
     @Test
+    void usagePrintsTheTenantsJobsAsJsonOrCsvAndLimitsAreShownSetAndCleared() {
+        assertThat(spool("submit", "echo", "--input", "{\"n\": 1}", "--wait").code()).isZero();
+
+        Run usage = spool("usage", "--group-by", "type");
+        assertThat(usage.code()).as(usage.err()).isZero();
+        JsonNode echo = usage.json().get("data").findParents("type").stream()
+                .filter(r -> r.get("type").asText().equals("echo")).findFirst().orElseThrow();
+        assertThat(echo.get("jobs").get("succeeded").asLong()).isPositive();
+        assertThat(echo.get("cost").get("currency").asText()).isEqualTo("USD");
+        Run csv = spool("usage", "--group-by", "day,type", "--csv");
+        assertThat(csv.out()).startsWith("day,type,currency,succeeded,failed,cancelled,run_ms,units,cost\r\n").contains(",echo,USD,");
+
+        Run set = spool("limits", "--tenant", "cli-tenant", "--set", "max_queued=5", "--set", "requests_per_second=100");
+        assertThat(set.code()).as(set.err()).isZero();
+        assertThat(set.json().get("set").get("max_queued").asLong()).isEqualTo(5);
+        assertThat(spool("limits", "--tenant", "cli-tenant").json().get("limits").get("requests_per_second").asLong()).isEqualTo(100);
+        assertThat(spool("limits").json().get("held").has("queued")).isTrue();
+        assertThat(spool("limits", "--tenant", "cli-tenant", "--clear").code()).isZero();
+        assertThat(spool("limits", "--tenant", "cli-tenant").json().get("set").isEmpty()).isTrue();
+        Run bad = spool("limits", "--tenant", "cli-tenant", "--set", "max_queue=5");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("max_queued");
+    }
+
+    @Test
     void submitWithWaitShowsProgressAndPrintsTheFinishedJob() {
         Run run = spool("submit", "sleep", "--input", "{\"seconds\": 1}", "--wait");
 

@@ -10,6 +10,7 @@ public final class SpoolApiException extends RuntimeException {
     private final String code;
     private final String title;
     private final String detail;
+    private volatile java.time.Duration retryAfter;
 
     public SpoolApiException(int status, String code, String title, String detail) {
         super(status + " " + code + ": " + (detail == null ? title : detail));
@@ -35,5 +36,17 @@ public final class SpoolApiException extends RuntimeException {
 
     public String detail() {
         return detail;
+    }
+
+    /**
+     * How long the server asked to wait before trying again ({@code Retry-After}): set on {@code
+     * 429 rate_limited} and {@code 503 unavailable} answers; empty otherwise.
+     */
+    public java.util.Optional<java.time.Duration> retryAfter() {
+        return java.util.Optional.ofNullable(retryAfter);
+    }
+
+    void retryAfter(java.time.Duration wait) {
+        this.retryAfter = wait;
     }
 }

@@ -17,6 +17,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -244,6 +246,62 @@ public final class SpoolClient {
         send("DELETE", "/v1/keys/" + segment(id), null, null);
     }
 
+    // ---------------------------------------------------------------- usage and limits
+
+    /**
+     * The caller's tenant's usage of the days {@code from} to {@code to} (null: the server's
+     * defaults, this month), grouped by {@code groupBy} ({@code day}, {@code type}, {@code queue},
+     * {@code key}; none: one row per currency). An admin may name another {@code tenantId}, or
+     * {@code *} for every tenant; null is the caller's own.
+     */
+    public Usage usage(LocalDate from, LocalDate to, String tenantId, String... groupBy) {
+        return read(send("GET", usagePath(from, to, tenantId, groupBy), null, null), Usage.class);
+    }
+
+    /** {@link #usage} as CSV ({@code Accept: text/csv}): a header line, then one line per group. */
+    public String usageCsv(LocalDate from, LocalDate to, String tenantId, String... groupBy) {
+        HttpResponse<byte[]> response = exchange(request(usagePath(from, to, tenantId, groupBy)).timeout(timeout)
+                .header("Accept", "text/csv").GET());
+        return new String(response.body(), StandardCharsets.UTF_8);
+    }
+
+    private static String usagePath(LocalDate from, LocalDate to, String tenantId, String... groupBy) {
+        List<String> query = new ArrayList<>();
+        if (from != null) {
+            query.add("from=" + from);
+        }
+        if (to != null) {
+            query.add("to=" + to);
+        }
+        if (tenantId != null) {
+            query.add("tenant_id=" + segment(tenantId));
+        }
+        if (groupBy.length > 0) {
+            query.add("group_by=" + segment(String.join(",", groupBy)));
+        }
+        return "/v1/usage" + (query.isEmpty() ? "" : "?" + String.join("&", query));
+    }
+
+    /** The caller's tenant's limits in effect, and the queued and running jobs and file bytes it holds. */
+    public Limits.OfTenant limits() {
+        return read(send("GET", "/v1/limits", null, null), Limits.OfTenant.class);
+    }
+
+    /** (admin) A tenant's limits in effect, and what was set for it through the API. */
+    public Limits.OfTenant tenantLimits(String tenant) {
+        return read(send("GET", "/v1/tenants/" + segment(tenant) + "/limits", null, null), Limits.OfTenant.class);
+    }
+
+    /** (admin) Sets what applies to {@code tenant} over the configuration: null fields keep the configuration's. */
+    public Limits.OfTenant setTenantLimits(String tenant, Limits limits) {
+        return read(send("PUT", "/v1/tenants/" + segment(tenant) + "/limits", limits, null), Limits.OfTenant.class);
+    }
+
+    /** (admin) Removes what was set for {@code tenant}; the configuration's limits apply again. */
+    public void deleteTenantLimits(String tenant) {
+        send("DELETE", "/v1/tenants/" + segment(tenant) + "/limits", null, null);
+    }
+
     // ---------------------------------------------------------------- the worker protocol (worker keys)
 
     private record Claimed(List<ClaimedJob> jobs) {}
@@ -417,6 +475,11 @@ public final class SpoolClient {
         } else {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         }
+        return exchange(request);
+    }
+
+    /** Sends {@code request}; an error answer is thrown as its problem. */
+    private HttpResponse<byte[]> exchange(HttpRequest.Builder request) {
         HttpResponse<byte[]> response;
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -443,7 +506,15 @@ public final class SpoolClient {
     }
 
     private static SpoolApiException problem(HttpResponse<byte[]> response) {
-        return problem(response.statusCode(), response.body());
+        SpoolApiException problem = problem(response.statusCode(), response.body());
+        response.headers().firstValue("Retry-After").ifPresent(seconds -> {
+            try {
+                problem.retryAfter(Duration.ofSeconds(Long.parseLong(seconds.trim())));
+            } catch (NumberFormatException ignored) {
+                // an HTTP date: not one Spool sends
+            }
+        });
+        return problem;
     }
 
     private static SpoolApiException problem(int status, byte[] body) {
