@@ -156,11 +156,6 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         return events;
     }
 
-    /** The pool reads run on. */
-    protected final javax.sql.DataSource readers() {
-        return readers;
-    }
-
     /** Connections for rate-limit buckets every node shares; none where one process has the database. */
     protected Optional<javax.sql.DataSource> sharedBuckets() {
         return Optional.empty();
@@ -318,20 +313,22 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
 
     /** The most tenants with queued work under one key that a claim shares between; past them, the first in name order. */
     static final int FAIR_TENANTS = 256;
+    /** The most shares one claim reads on SQLite: each is a term of one compound SELECT, which SQLite caps at 500. */
+    private static final int MOST_SHARES = 400;
 
     /**
      * What a claim picks from: due queued jobs of {@code types} (any when empty) in {@code queues}
-     * (any when empty), at most {@code limit}. Tenants are found under the claim's key: each type,
-     * else each queue, else none (every queued job).
+     * (any when empty; never both empty), at most {@code limit}. Tenants are found under the
+     * claim's key: each type, else each queue.
      */
     protected record Pick(List<String> types, List<String> queues, Instant now, int limit) {
-        /** The column the claim indexes lead with, or null when the claim names neither types nor queues. */
+        /** The column the claim index it walks leads with. */
         String keyColumn() {
-            return !types.isEmpty() ? "type" : !queues.isEmpty() ? "queue" : null;
+            return !types.isEmpty() ? "type" : "queue";
         }
 
         List<String> keys() {
-            return !types.isEmpty() ? types : !queues.isEmpty() ? queues : List.of("");
+            return !types.isEmpty() ? types : queues;
         }
 
         /** The queue filter when the claim is keyed by type and names queues as well. */
@@ -345,7 +342,14 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
 
     private List<Job> claimSome(Connection c, Claim claim, List<String> types, int limit, Instant now, Quotas tenantQuotas,
                                 Map<String, Long> room) throws SQLException {
-        Pick pick = new Pick(types, claim.queues(), now, limit);
+        List<String> queues = claim.queues();
+        if (types.isEmpty() && queues.isEmpty()) {
+            queues = queuesWithWork(c); // a claim of any job: keyed by the queues that have some
+            if (queues.isEmpty()) {
+                return List.of();
+            }
+        }
+        Pick pick = new Pick(types, queues, now, limit);
         if (room == null) {
             return claimShared(c, claim, pick);
         }
@@ -353,17 +357,17 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         if (shares.isEmpty()) {
             return List.of();
         }
-        List<String> unseen = shares.stream().map(Share::tenant).distinct()
-                .filter(t -> !room.containsKey(t) && tenantQuotas.maxRunning(t) > 0).sorted().toList();
-        lockTenants(c, "running", unseen);
-        for (String tenant : unseen) {
-            long cap = tenantQuotas.maxRunning(tenant);
-            room.put(tenant, cap - count(c, "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'running' AND tenant = ? LIMIT ?) r",
-                    tenant, cap));
+        Map<String, Long> caps = new java.util.TreeMap<>();
+        for (Share s : shares) {
+            long cap = tenantQuotas.maxRunning(s.tenant());
+            if (cap > 0 && !room.containsKey(s.tenant())) {
+                caps.put(s.tenant(), cap);
+            }
         }
+        room.putAll(roomUnder(c, caps));
         int fair = fairPart(limit, shares);
         List<Share> taking = new ArrayList<>(shares.size());
-        for (Share s : shares) {
+        for (Share s : shares.subList(0, Math.min(shares.size(), MOST_SHARES))) {
             long most = Math.min(fair, room.getOrDefault(s.tenant(), (long) fair));
             if (most > 0) {
                 taking.add(new Share(s.key(), s.tenant(), (int) most));
@@ -376,10 +380,18 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         return jobs;
     }
 
-    /** Each tenant's fair part of a claim of {@code limit}: turns by rank give the claim's order across tenants. */
+    /**
+     * The most of one tenant's jobs a claim of {@code limit} reads: twice its even part, so that a
+     * tenant with little work leaves its turns to the others (the turns order the claim across
+     * tenants; the claim takes the best {@code limit} of what was read), but never more than
+     * {@code limit}, so that a claim reads and locks at most about twice what it takes.
+     */
+    static int fairPart(int limit, long tenants) {
+        return (int) Math.min(limit, 2 * ((limit + tenants - 1) / tenants));
+    }
+
     private static int fairPart(int limit, List<Share> shares) {
-        long tenants = shares.stream().map(Share::tenant).distinct().count();
-        return (int) ((limit + tenants - 1) / tenants);
+        return fairPart(limit, shares.stream().map(Share::tenant).distinct().count());
     }
 
     /**
@@ -393,11 +405,27 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
             return List.of();
         }
         int fair = fairPart(pick.limit(), shares);
-        return claimShares(c, claim, pick, shares.stream().map(s -> new Share(s.key(), s.tenant(), fair)).toList());
+        return claimShares(c, claim, pick, shares.stream().limit(MOST_SHARES).map(s -> new Share(s.key(), s.tenant(), fair)).toList());
+    }
+
+    /**
+     * The room each tenant of {@code caps} (tenant to its running quota, in name order) has under
+     * its quota, from now until the transaction ends: their claims are serialized by a lock per
+     * tenant (nothing to lock where there is one writer), then their running jobs counted, at
+     * most up to the quota.
+     */
+    protected Map<String, Long> roomUnder(Connection c, Map<String, Long> caps) throws SQLException {
+        Map<String, Long> room = new HashMap<>();
+        for (var e : caps.entrySet()) {
+            room.put(e.getKey(), e.getValue() - count(c,
+                    "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'running' AND tenant = ? LIMIT ?) r",
+                    e.getKey(), e.getValue()));
+        }
+        return room;
     }
 
     /** Marks running what {@link #claimPick} picks of {@code shares}, and counts them out of their tenants' queues. */
-    private List<Job> claimShares(Connection c, Claim claim, Pick pick, List<Share> shares) throws SQLException {
+    protected List<Job> claimShares(Connection c, Claim claim, Pick pick, List<Share> shares) throws SQLException {
         if (shares.isEmpty()) {
             return List.of();
         }
@@ -429,16 +457,34 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         return shares;
     }
 
+    /** The queues that have queued jobs, by a skip scan of their claim index: one probe per queue. */
+    private List<String> queuesWithWork(Connection c) throws SQLException {
+        List<String> queues = new ArrayList<>();
+        try (PreparedStatement ps = Sql.prepare(c, """
+                WITH RECURSIVE q (queue) AS (
+                    SELECT (SELECT queue FROM jobs WHERE status = 'queued' ORDER BY queue LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT queue FROM jobs WHERE status = 'queued' AND queue > q.queue ORDER BY queue LIMIT 1)
+                    FROM q WHERE q.queue IS NOT NULL
+                )
+                SELECT queue FROM q WHERE queue IS NOT NULL LIMIT ?
+                """, FAIR_TENANTS); var rs = ps.executeQuery()) {
+            while (rs.next()) {
+                queues.add(rs.getString(1));
+            }
+        }
+        return queues;
+    }
+
     /**
      * The recursive query {@code t (k, tenant, depth)} of the tenants with queued work under each
      * key of {@code pick} (rows whose tenant is null end each key's walk); its arguments are
      * appended to {@code args}.
      */
     protected static String tenantsWithWork(Pick pick, List<Object> args) {
-        String column = pick.keyColumn();
-        String byKey = column == null ? "" : " AND " + column + " = t.k";
+        String byKey = " AND " + pick.keyColumn() + " = t.k";
         args.addAll(pick.keys());
-        args.add(Math.max(1, FAIR_TENANTS / pick.keys().size()));
+        args.add(FAIR_TENANTS);
         String keys = String.join(" UNION ALL ", Collections.nCopies(pick.keys().size(), "SELECT CAST(? AS TEXT) AS k"));
         return """
                 t (k, tenant, depth) AS (
@@ -457,20 +503,14 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
      * appended to {@code args}. Here one ordered subquery per share, merged: SQLite has no LATERAL.
      */
     protected String claimPick(Pick pick, List<Share> shares, List<Object> args) {
-        String column = pick.keyColumn();
         StringBuilder each = new StringBuilder("SELECT * FROM (SELECT id, tenant, priority, run_at FROM jobs WHERE status = 'queued'");
-        if (column != null) {
-            each.append(" AND ").append(column).append(" = ?");
-        }
-        each.append(" AND tenant = ? AND run_at <= ?");
+        each.append(" AND ").append(pick.keyColumn()).append(" = ? AND tenant = ? AND run_at <= ?");
         if (pick.filtersQueues()) {
             each.append(" AND queue IN (").append(placeholders(pick.queues().size())).append(')');
         }
         each.append(" ORDER BY priority DESC, run_at, id LIMIT ?)");
         for (Share s : shares) {
-            if (column != null) {
-                args.add(s.key());
-            }
+            args.add(s.key());
             args.add(s.tenant());
             args.add(pick.now());
             if (pick.filtersQueues()) {
@@ -488,11 +528,13 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     }
 
     /**
-     * Serializes, until the transaction ends, the claims of tenants that have a running quota, so
-     * that two nodes cannot both see room under it; {@code tenants} come sorted, so that claims
-     * take them in one order. Nothing to do where there is one writer.
+     * Adds {@code adding} to {@code tenant}'s reserved row of {@code tenant_queued} (shard -1,
+     * locked until the transaction ends) and returns the tenant's queued count with it. Here two
+     * statements on the one writer's connection.
      */
-    protected void lockTenants(Connection c, String purpose, List<String> tenants) throws SQLException {}
+    protected long queuedAfterReserving(Connection c, String tenant, int adding) throws SQLException {
+        return count(c, QueuedCounts.RESERVE, tenant, adding) + count(c, QueuedCounts.OTHER_SHARDS, tenant);
+    }
 
     /**
      * Marks the jobs that {@code pick} selects as running. The SQLite store runs every write on one
@@ -726,16 +768,25 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     // ---------------------------------------------------------------- what differs by database
 
     /**
-     * Inserts new queued jobs, each row the values of {@link JobInserts#INSERT_JOB} in its order:
-     * one statement run as a batch here; a database with a better way for many rows overrides it.
+     * Inserts new queued jobs of one tenant, each row the values of {@link JobInserts#INSERT_JOB}
+     * in its order, and counts them into {@code countFor}'s queue (null: counted already). Here one
+     * statement, run as a batch for many rows, and one for the count; a database with a better way
+     * overrides it.
      */
-    protected void insertJobs(Connection c, List<Object[]> rows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(JobInserts.INSERT_JOB)) {
-            for (Object[] row : rows) {
-                Sql.bind(ps, row);
-                ps.addBatch();
+    protected void insertJobs(Connection c, List<Object[]> rows, String countFor) throws SQLException {
+        if (rows.size() == 1) {
+            update(c, JobInserts.INSERT_JOB, rows.getFirst());
+        } else {
+            try (PreparedStatement ps = c.prepareStatement(JobInserts.INSERT_JOB)) {
+                for (Object[] row : rows) {
+                    Sql.bind(ps, row);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
             }
-            ps.executeBatch();
+        }
+        if (countFor != null) {
+            QueuedCounts.add(c, countFor, rows.size());
         }
     }
 

@@ -126,24 +126,24 @@ final class JobInserts {
     }
 
     /**
-     * Refuses {@code adding} more queued jobs of {@code tenant} past its quota. Submits of a tenant
-     * with a quota take its lock, so that concurrent submits, on this node's lanes or on others,
-     * count one after the other and the quota holds exactly; the count is kept in {@link
-     * QueuedCounts} as jobs come and go (concurrent claims can only make it smaller: a submit may
-     * be refused a moment early, never let in past the bound).
+     * Counts {@code adding} new queued jobs of {@code tenant} in, refusing them past its quota.
+     * Returns false when the tenant has no quota (the caller counts them in as usual). With one,
+     * they go into the tenant's reserved row of {@code tenant_queued} (shard -1), which the
+     * statement locks: submits of the tenant, on this node's lanes or on others, count one after
+     * the other, each seeing the ones before it, and the quota holds exactly.
      */
-    private void checkQueuedQuota(Connection c, String tenant, int adding) throws SQLException {
+    private boolean countQueuedWithinQuota(Connection c, String tenant, int adding) throws SQLException {
         long quota = store.quotas().maxQueued(tenant);
         if (quota <= 0) {
-            return;
+            return false;
         }
-        store.lockTenants(c, "queued", List.of(tenant));
-        long queued = count(c, QueuedCounts.SUM, tenant);
-        if (queued + adding > quota) {
+        long queued = store.queuedAfterReserving(c, tenant, adding);
+        if (queued > quota) {
             throw new SpoolException(ErrorCode.QUOTA_EXCEEDED, "This tenant may have at most " + quota
                     + " jobs queued at once (limits.max_queued); " + (adding == 1 ? "this job" : "these " + adding + " jobs")
                     + " would pass it. Retry when some have started.");
         }
+        return true;
     }
 
     /** The columns a new job's row is written with, in the order of the values {@link #insert} binds. */
@@ -160,9 +160,7 @@ final class JobInserts {
      * submitted events. The jobs returned are made here, as the rows were written, not read back.
      */
     private List<Job> insert(Connection c, List<NewJob> jobs, List<JobId> ids, String batchId, Instant now) throws SQLException {
-        if (!jobs.isEmpty()) {
-            checkQueuedQuota(c, jobs.getFirst().tenant(), jobs.size());
-        }
+        boolean counted = !jobs.isEmpty() && countQueuedWithinQuota(c, jobs.getFirst().tenant(), jobs.size());
         Instant at = millis(now); // times are stored in milliseconds
         List<Job> inserted = new ArrayList<>(jobs.size());
         List<Object[]> rows = new ArrayList<>(jobs.size());
@@ -177,11 +175,8 @@ final class JobInserts {
                     j.runAt(), at, at, webhookJson(j.webhook()), j.traceparent()});
             inserted.add(j);
         }
-        if (rows.size() == 1) {
-            update(c, INSERT_JOB, rows.getFirst());
-        } else {
-            store.insertJobs(c, rows);
-        }
+        // Counted into the tenant's queue with them, unless a quota counted them in already.
+        store.insertJobs(c, rows, counted || jobs.isEmpty() ? null : jobs.getFirst().tenant());
         for (int i = 0; i < jobs.size(); i++) {
             for (var in : jobs.get(i).inputs()) {
                 update(c, """
@@ -190,7 +185,6 @@ final class JobInserts {
                         """, inserted.get(i).id().value(), in.name(), in.contentType(), in.size(), in.sha256(), now);
             }
         }
-        QueuedCounts.add(c, QueuedCounts.of(inserted, JobStatus.QUEUED, 1));
         recorder.events(c, inserted.stream().map(j -> new EventRow(j, "submitted", null)).toList(), now);
         return inserted;
     }

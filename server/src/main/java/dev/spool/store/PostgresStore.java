@@ -13,11 +13,14 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
@@ -74,6 +77,7 @@ public final class PostgresStore extends JdbcStore {
     private final List<Runnable> eventListeners = new CopyOnWriteArrayList<>();
     private volatile Thread listener;
     private volatile boolean closed;
+    private HikariDataSource buckets;
 
     /** A JDBC URL and its credentials, taken apart from the URL the operator gave. */
     private record Connecting(String jdbcUrl, Properties properties, String redacted) {
@@ -242,13 +246,13 @@ public final class PostgresStore extends JdbcStore {
         return connecting.open();
     }
 
-    @Override
-    protected String claimStatement(String pick) {
-        // The pick is fenced in a MATERIALIZED CTE: it runs once, so the planner cannot run it again
-        // for the outer UPDATE (with SKIP LOCKED, a second run would pick other rows: more than the
-        // LIMIT claimed), nor fold it into the UPDATE's plan.
-        return super.claimStatement("WITH picked AS MATERIALIZED (" + pick + ") SELECT id FROM picked");
-    }
+    /** The claim's UPDATE of the jobs a CTE named {@code picked} chose. */
+    private static final String CLAIM_UPDATE = """
+            UPDATE jobs SET status = 'running', attempt = attempt + 1, worker_id = ?, lease_expires_at = ?,
+                   started_at = COALESCE(started_at, ?), attempt_started_at = ?, updated_at = ?,
+                   progress_fraction = NULL, progress_message = NULL
+            WHERE id IN (SELECT id FROM picked)
+            RETURNING %s""".formatted(JobRows.JOB_COLUMNS);
 
     /**
      * Each share's jobs come from its key's claim index (type or queue, then tenant, then the
@@ -273,12 +277,8 @@ public final class PostgresStore extends JdbcStore {
      * (whose arguments the caller has added); its own arguments are appended to {@code args}.
      */
     private static String lateralPick(Pick pick, String source, List<Object> args) {
-        String column = pick.keyColumn();
-        StringBuilder each = new StringBuilder("SELECT id, priority, run_at FROM jobs WHERE status = 'queued'");
-        if (column != null) {
-            each.append(" AND ").append(column).append(" = s.k");
-        }
-        each.append(" AND tenant = s.tenant AND run_at <= ?");
+        StringBuilder each = new StringBuilder("SELECT id, priority, run_at FROM jobs WHERE status = 'queued' AND ")
+                .append(pick.keyColumn()).append(" = s.k AND tenant = s.tenant AND run_at <= ?");
         args.add(pick.now());
         if (pick.filtersQueues()) {
             // Compared as an expression, so that the planner walks the type's claim index (in the
@@ -309,26 +309,16 @@ public final class PostgresStore extends JdbcStore {
         List<Object> args = new ArrayList<>();
         String tenants = tenantsWithWork(pick, args);
         args.add(pick.limit());
-        String picked = lateralPick(pick, "s", args);
-        args.addAll(claimSets(claim, pick.now()));
-        args.add(UsageLedger.shard());
-        String sql = """
+        args.add(pick.limit());
+        String with = """
                 WITH RECURSIVE %s,
                 s AS (
-                    SELECT t.k, t.tenant, ((?::int + n.n - 1) / n.n)::int AS lim
+                    SELECT t.k, t.tenant, least(?::int, 2 * ((?::int + n.n - 1) / n.n))::int AS lim
                     FROM t, (SELECT greatest(count(DISTINCT tenant), 1) AS n FROM t WHERE tenant IS NOT NULL) n
                     WHERE t.tenant IS NOT NULL
                 ),
-                picked AS MATERIALIZED (%s),
-                claimed AS (%s),
-                counted AS (
-                    INSERT INTO tenant_queued (tenant, shard, queued)
-                    SELECT tenant, ?, -count(*) FROM claimed GROUP BY tenant ORDER BY tenant
-                    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued
-                )
-                SELECT %s FROM claimed
-                """.formatted(tenants, picked, super.claimStatement("SELECT id FROM picked").strip(), JobRows.JOB_COLUMNS);
-        return JobRows.selectMany(c, sql, args.toArray());
+                """.formatted(tenants); // lim: as JdbcStore.fairPart
+        return claimCounted(c, with, lateralPick(pick, "s", args), claim, pick, args);
     }
 
     /** The SQL types of {@link JobInserts#INSERT_COLUMNS}' values, in order: each goes in as one array. */
@@ -346,16 +336,34 @@ public final class PostgresStore extends JdbcStore {
                 + String.join(", ", JOB_VALUE_TYPES.stream().map(t -> "?::" + t + "[]").toList()) + ") AS v(" + columns + ")";
     }
 
-    /** Many jobs in one statement: each column one array, spread back into rows by {@code unnest}. */
+    /**
+     * One statement: many jobs as one array per column, spread back into rows by {@code unnest}
+     * (one job as plain values), and, when they are to be counted, the count added to the
+     * tenant's queue by the same statement.
+     */
     @Override
-    protected void insertJobs(Connection c, List<Object[]> rows) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(INSERT_JOBS)) {
-            for (int col = 0; col < JOB_VALUE_TYPES.size(); col++) {
-                Object[] values = new Object[rows.size()];
-                for (int r = 0; r < rows.size(); r++) {
-                    values[r] = Sql.bindable(rows.get(r)[col]);
+    protected void insertJobs(Connection c, List<Object[]> rows, String countFor) throws SQLException {
+        boolean one = rows.size() == 1;
+        String insert = one ? JobInserts.INSERT_JOB : INSERT_JOBS;
+        String sql = countFor == null ? insert : "WITH ins AS (" + insert + " RETURNING tenant) "
+                + "INSERT INTO tenant_queued (tenant, shard, queued) SELECT tenant, ?, count(*) FROM ins GROUP BY tenant "
+                + "ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int next = 1;
+            if (one) {
+                Sql.bind(ps, rows.getFirst());
+                next += rows.getFirst().length;
+            } else {
+                for (int col = 0; col < JOB_VALUE_TYPES.size(); col++) {
+                    Object[] values = new Object[rows.size()];
+                    for (int r = 0; r < rows.size(); r++) {
+                        values[r] = Sql.bindable(rows.get(r)[col]);
+                    }
+                    ps.setArray(next++, c.createArrayOf(JOB_VALUE_TYPES.get(col), values));
                 }
-                ps.setArray(col + 1, c.createArrayOf(JOB_VALUE_TYPES.get(col), values));
+            }
+            if (countFor != null) {
+                ps.setInt(next, UsageLedger.shard());
             }
             ps.executeUpdate();
         }
@@ -366,10 +374,27 @@ public final class PostgresStore extends JdbcStore {
         return " FOR UPDATE OF " + alias + " SKIP LOCKED";
     }
 
-    /** The read pool: a bucket's read-modify-write is one short transaction of its own. */
+    /**
+     * A small pool of its own, opened when first asked for: a bucket's read-modify-write is one
+     * short transaction, committed without waiting for the disk (a bucket's state lost in a crash
+     * only lets a few requests through twice; waiting for a flush on every sync would hold the
+     * requests behind it).
+     */
     @Override
-    protected java.util.Optional<javax.sql.DataSource> sharedBuckets() {
-        return java.util.Optional.of(readers());
+    protected synchronized java.util.Optional<javax.sql.DataSource> sharedBuckets() {
+        if (buckets == null) {
+            HikariConfig pool = new HikariConfig();
+            pool.setPoolName("spool-postgres-limits");
+            pool.setJdbcUrl(connecting.jdbcUrl());
+            pool.setDataSourceProperties(connecting.properties());
+            pool.setMaximumPoolSize(2);
+            pool.setMinimumIdle(1);
+            pool.setConnectionInitSql("SET synchronous_commit = off");
+            pool.setConnectionTimeout(Math.max(250, settings.connectTimeoutMs()));
+            pool.setInitializationFailTimeout(-1); // the database may be down now; the limiter copes
+            buckets = new HikariDataSource(pool);
+        }
+        return java.util.Optional.of(buckets);
     }
 
     @Override
@@ -395,14 +420,81 @@ public final class PostgresStore extends JdbcStore {
         }
     }
 
+    /**
+     * One statement: the reserved row is locked and added to, and the other shards (claims,
+     * retries, cancels) are read as the statement started, which can only count a claim that
+     * committed meanwhile as still queued (a submit refused a moment early, never one let in past
+     * the bound).
+     */
     @Override
-    protected void lockTenants(Connection c, String purpose, List<String> tenants) throws SQLException {
-        for (String tenant : tenants) {
-            try (PreparedStatement ps = prepare(c, "SELECT pg_advisory_xact_lock(hashtext(?))",
-                    "spool.tenant." + purpose + ":" + tenant)) {
-                ps.execute();
+    protected long queuedAfterReserving(Connection c, String tenant, int adding) throws SQLException {
+        return Sql.count(c, "WITH mine AS (" + QueuedCounts.RESERVE + ") SELECT (SELECT queued FROM mine) + ("
+                + QueuedCounts.OTHER_SHARDS + ")", tenant, adding, tenant);
+    }
+
+    /**
+     * Two statements whatever the number of tenants: their locks taken in name order (so that two
+     * claims never wait for each other in a circle), then their running jobs counted; the count
+     * runs after the locks are held, so it sees every claim of theirs that committed before.
+     */
+    @Override
+    protected Map<String, Long> roomUnder(Connection c, Map<String, Long> caps) throws SQLException {
+        if (caps.isEmpty()) {
+            return Map.of();
+        }
+        String[] tenants = caps.keySet().toArray(String[]::new);
+        Long[] quotas = caps.values().toArray(Long[]::new);
+        try (PreparedStatement ps = prepare(c, """
+                SELECT count(pg_advisory_xact_lock(hashtext('spool.tenant.running:' || t)))
+                FROM (SELECT t FROM unnest(?::text[]) AS t ORDER BY t) ordered
+                """, (Object) tenants)) {
+            ps.execute();
+        }
+        Map<String, Long> room = new HashMap<>();
+        try (PreparedStatement ps = prepare(c, """
+                SELECT q.t, q.cap - (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status = 'running' AND tenant = q.t LIMIT q.cap) r)
+                FROM unnest(?::text[], ?::int8[]) AS q (t, cap)
+                """, tenants, quotas); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                room.put(rs.getString(1), rs.getLong(2));
             }
         }
+        return room;
+    }
+
+    /** One statement: the shares' jobs picked, marked running, and counted out of their tenants' queues. */
+    @Override
+    protected List<Job> claimShares(Connection c, Claim claim, Pick pick, List<Share> shares) throws SQLException {
+        if (shares.isEmpty()) {
+            return List.of();
+        }
+        List<Object> args = new ArrayList<>();
+        String picked = claimPick(pick, shares, args);
+        return claimCounted(c, "WITH ", picked, claim, pick, args);
+    }
+
+    /**
+     * Runs {@code picked} (after the CTEs of {@code with}, which ends ready for one more), marks
+     * its jobs running, and counts them out of their tenants' queues, in one statement. The pick is
+     * fenced in a MATERIALIZED CTE: it runs once, so the planner cannot run it again for the
+     * UPDATE (with SKIP LOCKED, a second run would pick other rows: more than the LIMIT claimed),
+     * nor fold it into the UPDATE's plan.
+     */
+    private static List<Job> claimCounted(Connection c, String with, String picked, Claim claim, Pick pick, List<Object> args)
+            throws SQLException {
+        args.addAll(claimSets(claim, pick.now()));
+        args.add(UsageLedger.shard());
+        String sql = with + """
+                picked AS MATERIALIZED (%s),
+                claimed AS (%s),
+                counted AS (
+                    INSERT INTO tenant_queued (tenant, shard, queued)
+                    SELECT tenant, ?, -count(*) FROM claimed GROUP BY tenant ORDER BY tenant
+                    ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued
+                )
+                SELECT %s FROM claimed
+                """.formatted(picked, CLAIM_UPDATE, JobRows.JOB_COLUMNS);
+        return JobRows.selectMany(c, sql, args.toArray());
     }
 
     @Override
@@ -499,6 +591,11 @@ public final class PostgresStore extends JdbcStore {
     public void close() {
         closed = true;
         super.close();
+        synchronized (this) {
+            if (buckets != null) {
+                buckets.close();
+            }
+        }
         tell.release();
         try {
             notifier.join(2000);

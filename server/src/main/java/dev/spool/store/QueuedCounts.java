@@ -48,4 +48,13 @@ final class QueuedCounts {
     }
 
     static final String SUM = "SELECT COALESCE(sum(queued), 0) FROM tenant_queued WHERE tenant = ?";
+
+    /** Adds to a tenant's reserved row, the one that submits under a quota lock and count in; returns it. */
+    static final String RESERVE = """
+            INSERT INTO tenant_queued (tenant, shard, queued) VALUES (?, -1, ?)
+            ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued
+            RETURNING queued""";
+
+    /** The rest of a tenant's count. */
+    static final String OTHER_SHARDS = "SELECT COALESCE(sum(queued), 0) FROM tenant_queued WHERE tenant = ? AND shard <> -1";
 }

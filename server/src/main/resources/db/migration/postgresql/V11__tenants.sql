@@ -2,12 +2,13 @@
 -- can find the tenants with queued work of a type (a skip scan: one index probe per tenant) and
 -- take each one's oldest jobs in the claim's order (one index walk per tenant). A tenant with
 -- 100,000 queued jobs then delays another tenant's single job by one claim, not 100,000 jobs.
+-- (A claim that names neither types nor queues finds the queues with work first, by the same kind
+-- of skip scan, so no index leads with the tenant: one fewer entry for every submit and claim.)
 DROP INDEX IF EXISTS jobs_claim_by_type;
 DROP INDEX IF EXISTS jobs_claim_by_queue;
 DROP INDEX IF EXISTS jobs_claim_order;
 CREATE INDEX jobs_claim_by_type   ON jobs (type, tenant, priority DESC, run_at, id) WHERE status = 'queued';
 CREATE INDEX jobs_claim_by_queue  ON jobs (queue, tenant, priority DESC, run_at, id) WHERE status = 'queued';
-CREATE INDEX jobs_claim_by_tenant ON jobs (tenant, priority DESC, run_at, id) WHERE status = 'queued';
 -- A tenant's running jobs, counted (at most up to its cap) when it has a quota on them.
 CREATE INDEX jobs_running_tenant  ON jobs (tenant) WHERE status = 'running';
 
