@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class RateLimiter {
     private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
     /** Longest a node consumes from a shared bucket without telling the database. */
-    static final Duration SYNC_EVERY = Duration.ofMillis(50);
+    static final Duration SYNC_EVERY = Duration.ofMillis(100);
     private static final int BUCKETS_MAX = 20_000;
 
     private final LimitBook book;
