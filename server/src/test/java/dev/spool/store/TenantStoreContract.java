@@ -101,29 +101,28 @@ public abstract class TenantStoreContract extends StorageContract {
 
     // ---------------------------------------------------------------- quotas
 
-    @Test
-    void aQueuedQuotaRefusesExactlyAtItsBoundUnderConcurrentSubmitsOnEveryNode() throws Exception {
-        long quota = 40;
-        Quotas quotas = new TestQuotas(Map.of("capped", quota), Map.of());
+    /** Something one task does on one node. */
+    @FunctionalInterface
+    interface NodeTask {
+        void run(Store node) throws Exception;
+    }
+
+    /**
+     * Runs {@code tasks} tasks at once on {@code threads} threads, spread over this node and another
+     * one (where the database allows several), every node held to {@code quotas}.
+     */
+    private void atOnceOnEveryNode(Quotas quotas, int tasks, int threads, NodeTask task) throws Exception {
         List<Storage> nodes = new ArrayList<>(List.of(storage));
         nodes.addAll(otherNodes(1));
         nodes.forEach(n -> n.useRules(quotas, t -> Price.FREE));
-        AtomicInteger created = new AtomicInteger();
-        AtomicInteger refused = new AtomicInteger();
         CountDownLatch go = new CountDownLatch(1);
-        try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             List<Future<?>> futures = new ArrayList<>();
-            for (int i = 0; i < 120; i++) {
+            for (int i = 0; i < tasks; i++) {
                 Store node = nodes.get(i % nodes.size()).jobs();
                 futures.add(pool.submit(() -> {
                     go.await();
-                    try {
-                        node.jobInsert(forTenant(newJob("echo"), "capped"), T0, Duration.ofDays(1));
-                        created.incrementAndGet();
-                    } catch (SpoolException e) {
-                        assertThat(e.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
-                        refused.incrementAndGet();
-                    }
+                    task.run(node);
                     return null;
                 }));
             }
@@ -134,6 +133,22 @@ public abstract class TenantStoreContract extends StorageContract {
         } finally {
             nodes.stream().filter(n -> n != storage).forEach(Storage::close);
         }
+    }
+
+    @Test
+    void aQueuedQuotaRefusesExactlyAtItsBoundUnderConcurrentSubmitsOnEveryNode() throws Exception {
+        long quota = 40;
+        AtomicInteger created = new AtomicInteger();
+        AtomicInteger refused = new AtomicInteger();
+        atOnceOnEveryNode(new TestQuotas(Map.of("capped", quota), Map.of()), 120, 16, node -> {
+            try {
+                node.jobInsert(forTenant(newJob("echo"), "capped"), T0, Duration.ofDays(1));
+                created.incrementAndGet();
+            } catch (SpoolException e) {
+                assertThat(e.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
+                refused.incrementAndGet();
+            }
+        });
 
         assertThat(created).hasValue((int) quota);
         assertThat(refused).hasValue(120 - (int) quota);
@@ -181,32 +196,13 @@ public abstract class TenantStoreContract extends StorageContract {
     void aRunningQuotaHoldsAcrossConcurrentClaimersOnEveryNode() throws Exception {
         store.jobInsertBatch(JobId.generate().value(), "capped", many("capped", "echo", 30), T0);
         store.jobInsertBatch(JobId.generate().value(), "free", many("free", "echo", 30), T0);
-        Quotas quotas = new TestQuotas(Map.of(), Map.of("capped", 4L));
-        List<Storage> nodes = new ArrayList<>(List.of(storage));
-        nodes.addAll(otherNodes(1));
-        nodes.forEach(n -> n.useRules(quotas, t -> Price.FREE));
         Map<JobId, Job> claimed = new ConcurrentHashMap<>();
-        CountDownLatch go = new CountDownLatch(1);
-        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int t = 0; t < 8; t++) {
-                Store node = nodes.get(t % nodes.size()).jobs();
-                futures.add(pool.submit(() -> {
-                    go.await();
-                    for (int i = 0; i < 10; i++) {
-                        node.jobClaim(new Store.Claim(List.of("echo"), List.of(), 3, "w", Duration.ofSeconds(30), Map.of()), T0)
-                                .forEach(j -> claimed.put(j.id(), j));
-                    }
-                    return null;
-                }));
+        atOnceOnEveryNode(new TestQuotas(Map.of(), Map.of("capped", 4L)), 8, 8, node -> {
+            for (int i = 0; i < 10; i++) {
+                node.jobClaim(new Store.Claim(List.of("echo"), List.of(), 3, "w", Duration.ofSeconds(30), Map.of()), T0)
+                        .forEach(j -> claimed.put(j.id(), j));
             }
-            go.countDown();
-            for (Future<?> f : futures) {
-                f.get();
-            }
-        } finally {
-            nodes.stream().filter(n -> n != storage).forEach(Storage::close);
-        }
+        });
 
         assertThat(claimed.values().stream().filter(j -> j.tenant().equals("capped"))).hasSize(4);
         assertThat(claimed.values().stream().filter(j -> j.tenant().equals("free"))).hasSize(30);
