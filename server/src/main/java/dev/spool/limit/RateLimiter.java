@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
  * taken {@link #unsynced} tokens or {@link #SYNC_EVERY} has passed, so the limit costs no database
  * round trip per request, and the deployment as a whole may pass a limit by at most that many
  * tokens per node at a time (then owes them: the shared bucket goes below zero and refills
- * first). Over a limit the caller is refused with {@code RATE_LIMITED}, {@code Retry-After} and
- * the {@code RateLimit-Policy} and {@code RateLimit} headers of the IETF draft; within it, the
- * answer carries the same headers.
+ * first). Each node takes a shared bucket's tokens a block at a time ({@link Lease}), so even the
+ * local part of a shared bucket runs once a block, not once a request. Over a limit the caller
+ * is refused with {@code RATE_LIMITED}, {@code Retry-After} and the {@code RateLimit-Policy} and
+ * {@code RateLimit} headers of the IETF draft; within it, the answer carries the same headers.
  */
 public final class RateLimiter {
     private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
@@ -46,7 +47,7 @@ public final class RateLimiter {
 
     private final LimitBook book;
     private final ProxyManager<String> shared;
-    private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final Map<String, Tokens> buckets = new ConcurrentHashMap<>();
     private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(2));
 
     /** @param sharedBuckets the database's connections, where several nodes share the limits; empty: in this process */
@@ -119,7 +120,7 @@ public final class RateLimiter {
         ConsumptionProbe probe;
         try {
             probe = bucket(scope + ":" + rate + "/" + capacity + "/" + window.toSeconds(), rate, capacity, window)
-                    .tryConsumeAndReturnRemaining(tokens);
+                    .take(tokens);
         } catch (RuntimeException e) {
             // The shared buckets' database cannot be reached: the request is let through (it meets
             // the same outage on its own way), and the failure logged at most once a minute.
@@ -132,8 +133,14 @@ public final class RateLimiter {
         taken.add(new Taken(policy, rate, window.toSeconds(), probe));
     }
 
-    private Bucket bucket(String key, long rate, long capacity, Duration window) {
-        Bucket known = buckets.get(key);
+    /** Where a limit's tokens come from: a bucket of this process, or a lease on a shared one. */
+    @FunctionalInterface
+    private interface Tokens {
+        ConsumptionProbe take(long tokens);
+    }
+
+    private Tokens bucket(String key, long rate, long capacity, Duration window) {
+        Tokens known = buckets.get(key);
         if (known != null) {
             return known;
         }
@@ -141,11 +148,67 @@ public final class RateLimiter {
             buckets.clear(); // a bucket dropped here starts full again (locally) or from the database's state (shared)
         }
         Bandwidth limit = Bandwidth.builder().capacity(capacity).refillGreedy(rate, window).build();
-        return buckets.computeIfAbsent(key, k -> shared == null
-                ? Bucket.builder().addLimit(limit).build()
-                : shared.builder()
-                        .withOptimization(Optimizations.delaying(new DelayParameters(unsynced(rate), SYNC_EVERY)))
-                        .build(k, () -> BucketConfiguration.builder().addLimit(limit).build()));
+        return buckets.computeIfAbsent(key, k -> {
+            if (shared == null) {
+                Bucket local = Bucket.builder().addLimit(limit).build();
+                return local::tryConsumeAndReturnRemaining;
+            }
+            return new Lease(shared.builder()
+                    .withOptimization(Optimizations.delaying(new DelayParameters(unsynced(rate), SYNC_EVERY)))
+                    .build(k, () -> BucketConfiguration.builder().addLimit(limit).build()), unsynced(rate));
+        });
+    }
+
+    /**
+     * Tokens of a shared bucket taken a block at a time ({@link #unsynced} of the rate), and handed
+     * to this node's requests from memory: a call into the distributed bucket costs as much as a
+     * request's own work, so it is made once a block, not once a request. Leased tokens are
+     * consumed in the shared bucket when leased, so a lease can only make the deployment pass the
+     * limit less, by at most a block per node left unused; refused is what the shared bucket cannot
+     * give even exactly.
+     */
+    private static final class Lease implements Tokens {
+        private final Bucket shared;
+        private final long block;
+        private final java.util.concurrent.atomic.AtomicLong left = new java.util.concurrent.atomic.AtomicLong();
+        /** What the shared bucket had left, and when it would be full, at the last lease: for the headers. */
+        private volatile long sharedRemaining;
+        private volatile long resetNanos;
+
+        Lease(Bucket shared, long block) {
+            this.shared = shared;
+            this.block = block;
+        }
+
+        @Override
+        public ConsumptionProbe take(long tokens) {
+            for (long l = left.get(); l >= tokens; l = left.get()) {
+                if (left.compareAndSet(l, l - tokens)) {
+                    return ConsumptionProbe.consumed(l - tokens + sharedRemaining, resetNanos);
+                }
+            }
+            synchronized (this) {
+                long l = left.get();
+                if (l >= tokens) {
+                    left.addAndGet(-tokens);
+                    return ConsumptionProbe.consumed(l - tokens + sharedRemaining, resetNanos);
+                }
+                long need = tokens - l;
+                ConsumptionProbe leased = shared.tryConsumeAndReturnRemaining(need + block);
+                long got = need + block;
+                if (!leased.isConsumed()) {
+                    leased = shared.tryConsumeAndReturnRemaining(need);
+                    got = need;
+                    if (!leased.isConsumed()) {
+                        return leased;
+                    }
+                }
+                sharedRemaining = leased.getRemainingTokens();
+                resetNanos = leased.getNanosToWaitForReset();
+                left.addAndGet(got - tokens);
+                return ConsumptionProbe.consumed(left.get() + sharedRemaining, resetNanos);
+            }
+        }
     }
 
     /** The headers of {@code taken}; throws {@code RATE_LIMITED} with them when any bucket refused. */
