@@ -4,7 +4,6 @@ import static dev.spool.store.JobRows.JOB_COLUMNS;
 import static dev.spool.store.JobRows.job;
 import static dev.spool.store.JobRows.selectOne;
 import static dev.spool.store.JobRows.webhookJson;
-import static dev.spool.store.Sql.count;
 import static dev.spool.store.Sql.json;
 import static dev.spool.store.Sql.millis;
 import static dev.spool.store.Sql.placeholders;
