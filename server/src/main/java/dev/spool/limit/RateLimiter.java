@@ -170,7 +170,7 @@ public final class RateLimiter {
     private static final class Lease implements Tokens {
         private final Bucket shared;
         private final long block;
-        private final java.util.concurrent.atomic.AtomicLong left = new java.util.concurrent.atomic.AtomicLong();
+        private final AtomicLong left = new AtomicLong();
         /** What the shared bucket had left, and when it would be full, at the last lease: for the headers. */
         private volatile long sharedRemaining;
         private volatile long resetNanos;

@@ -537,11 +537,11 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     }
 
     /**
-     * Marks the jobs that {@code pick} selects as running. The SQLite store runs every write on one
-     * connection, so the pick cannot race another claim; a database with concurrent writers must
-     * lock the picked rows (FOR UPDATE SKIP LOCKED) instead.
+     * Marks the jobs that {@code pick} selects as running, returning them. The SQLite store runs
+     * every write on one connection, so the pick cannot race another claim; PostgreSQL's pick
+     * locks its rows (FOR UPDATE SKIP LOCKED) and runs this inside its one-statement claim.
      */
-    protected String claimStatement(String pick) {
+    protected final String claimStatement(String pick) {
         return """
                 UPDATE jobs SET status = 'running', attempt = attempt + 1, worker_id = ?, lease_expires_at = ?,
                        started_at = COALESCE(started_at, ?), attempt_started_at = ?, updated_at = ?,

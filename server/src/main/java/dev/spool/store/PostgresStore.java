@@ -246,14 +246,6 @@ public final class PostgresStore extends JdbcStore {
         return connecting.open();
     }
 
-    /** The claim's UPDATE of the jobs a CTE named {@code picked} chose. */
-    private static final String CLAIM_UPDATE = """
-            UPDATE jobs SET status = 'running', attempt = attempt + 1, worker_id = ?, lease_expires_at = ?,
-                   started_at = COALESCE(started_at, ?), attempt_started_at = ?, updated_at = ?,
-                   progress_fraction = NULL, progress_message = NULL
-            WHERE id IN (SELECT id FROM picked)
-            RETURNING %s""".formatted(JobRows.JOB_COLUMNS);
-
     /**
      * Each share's jobs come from its key's claim index (type or queue, then tenant, then the
      * claim's order), at most the share's limit of them, in one LATERAL walk per share, and the
@@ -480,7 +472,7 @@ public final class PostgresStore extends JdbcStore {
      * UPDATE (with SKIP LOCKED, a second run would pick other rows: more than the LIMIT claimed),
      * nor fold it into the UPDATE's plan.
      */
-    private static List<Job> claimCounted(Connection c, String with, String picked, Claim claim, Pick pick, List<Object> args)
+    private List<Job> claimCounted(Connection c, String with, String picked, Claim claim, Pick pick, List<Object> args)
             throws SQLException {
         args.addAll(claimSets(claim, pick.now()));
         args.add(UsageLedger.shard());
@@ -493,7 +485,7 @@ public final class PostgresStore extends JdbcStore {
                     ON CONFLICT (tenant, shard) DO UPDATE SET queued = tenant_queued.queued + excluded.queued
                 )
                 SELECT %s FROM claimed
-                """.formatted(picked, CLAIM_UPDATE, JobRows.JOB_COLUMNS);
+                """.formatted(picked, claimStatement("SELECT id FROM picked").strip(), JobRows.JOB_COLUMNS);
         return JobRows.selectMany(c, sql, args.toArray());
     }
 
