@@ -23,6 +23,7 @@ import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpException;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.RequestException;
@@ -41,6 +42,7 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -66,6 +68,17 @@ public final class ApiServer implements AutoCloseable {
     static final HeaderName IDEMPOTENT_REPLAYED = HeaderNames.create("Idempotent-Replayed");
     /** Request-context key of the JSON body limit, set by a filter on every request. */
     private static final String MAX_JSON_BYTES = "spool.max-json-bytes";
+    /** Request-context key of the largest body of any kind (the larger of the JSON and upload limits). */
+    private static final String MAX_BODY_BYTES = "spool.max-body-bytes";
+    /**
+     * How much more of a body the server reads, and throws away, after refusing it for its size
+     * before it gives up and closes the connection. A client that sends a body without waiting
+     * (chunked, or no {@code Expect: 100-continue}) is still writing when the 413 goes out; closing
+     * on unread bytes resets the connection, and a reset can destroy the 413 before the client
+     * reads it. Reading on a while, as nginx's lingering close does, lets it end its request and
+     * read the answer.
+     */
+    static final long LINGER_BYTES = 16L * 1024 * 1024;
     /** Request-context key of the id of the API key that made the request, for the access log. */
     private static final String KEY_ID = "spool.key-id";
     static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
@@ -123,10 +136,13 @@ public final class ApiServer implements AutoCloseable {
         Gate keys = services.gate();
         TenantRoutes tenants = new TenantRoutes(services.accounts(), engine.clock());
         byte[] openapi = openapi();
+        long accepted = Math.max(settings.maxBodyBytes(), settings.maxUploadBytes());
         this.server = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
-                .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.maxUploadBytes()))
+                // The routes hold bodies to their own limits, at most `accepted`; the listener's is
+                // higher by LINGER_BYTES so that what follows a refusal can be read and dropped.
+                .maxPayloadSize(accepted + LINGER_BYTES)
                 // A request line of up to 16 KiB (long list queries), as most servers allow; past
                 // it the request is refused before its target is known, as problem+json.
                 .addProtocol(Http1Config.builder().maxPrologueLength(MAX_REQUEST_LINE).build())
@@ -137,7 +153,18 @@ public final class ApiServer implements AutoCloseable {
                     HttpMeter meter = new HttpMeter(observing.metrics().registry());
                     r.addFilter((chain, req, res) -> {
                         req.context().register(MAX_JSON_BYTES, settings.maxBodyBytes());
+                        req.context().register(MAX_BODY_BYTES, accepted);
                         observe(chain, req, res, observing, meter);
+                    });
+                    r.addFilter((chain, req, res) -> {
+                        if (req.headers().contentLength().orElse(0) > accepted) {
+                            // Refused before a byte is read, and the connection closed rather than
+                            // the declared body read and dropped (nor `100 Continue` sent for it).
+                            res.header(HeaderValues.CONNECTION_CLOSE);
+                            refuse(req, res, ErrorCode.PAYLOAD_TOO_LARGE, TOO_LARGE, mounts);
+                        } else {
+                            chain.proceed();
+                        }
                     });
                     mounts.forEach(m -> r.register(m.prefix(), m.service()));
                     webhookRoutes(r, engine, events, hooks, jobs, keys);
@@ -419,19 +446,17 @@ public final class ApiServer implements AutoCloseable {
         boolean tooLarge = type == DirectHandler.EventType.PAYLOAD_TOO_LARGE || status.code() == 413;
         ErrorCode code = tooLarge ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_REQUEST;
         String detail = code == ErrorCode.PAYLOAD_TOO_LARGE
-                ? "The request body is larger than this server accepts (http.max_body_bytes)."
+                ? TOO_LARGE
                 : "The request is not valid HTTP" + (message == null || message.isBlank() ? "." : ": " + message);
-        String path = request.path() == null ? "" : request.path();
-        for (Mount m : mounts) {
-            if (path.equals(m.prefix()) || path.startsWith(m.prefix() + "/")) {
-                Refusal r = m.errors().apply(code, detail);
-                return DirectHandler.TransportResponse.builder()
-                        .status(Status.create(r.status()))
-                        .headers(headers)
-                        .header(HeaderNames.CONTENT_TYPE, "application/json")
-                        .entity(Json.bytes(r.body()))
-                        .build();
-            }
+        Optional<Mount> mount = mountOf(request.path() == null ? "" : request.path(), mounts);
+        if (mount.isPresent()) {
+            Refusal r = mount.get().errors().apply(code, detail);
+            return DirectHandler.TransportResponse.builder()
+                    .status(Status.create(r.status()))
+                    .headers(headers)
+                    .header(HeaderNames.CONTENT_TYPE, "application/json")
+                    .entity(Json.bytes(r.body()))
+                    .build();
         }
         return DirectHandler.TransportResponse.builder()
                 .status(Problems.status(code))
@@ -439,6 +464,22 @@ public final class ApiServer implements AutoCloseable {
                 .header(HeaderNames.CONTENT_TYPE, Problems.MEDIA_TYPE)
                 .entity(Problems.body(code, detail))
                 .build();
+    }
+
+    /** The profile whose prefix {@code path} is under, if any. */
+    private static Optional<Mount> mountOf(String path, List<Mount> mounts) {
+        return mounts.stream().filter(m -> path.equals(m.prefix()) || path.startsWith(m.prefix() + "/")).findFirst();
+    }
+
+    /** Answers an error from a filter: as problem+json, or in a profile's own shape under its prefix. */
+    private static void refuse(ServerRequest req, ServerResponse res, ErrorCode code, String detail, List<Mount> mounts) {
+        Optional<Mount> mount = mountOf(req.path().path(), mounts);
+        if (mount.isPresent()) {
+            Refusal r = mount.get().errors().apply(code, detail);
+            sendJson(res, Status.create(r.status()), r.body());
+        } else {
+            Problems.send(res, code, detail);
+        }
     }
 
     /**
@@ -465,6 +506,23 @@ public final class ApiServer implements AutoCloseable {
             return readLimited(in, max);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (SpoolException e) {
+            drain(req);
+            throw e;
+        }
+    }
+
+    /**
+     * Reads what is left of a body refused for its size and drops it, at most {@link #LINGER_BYTES}
+     * past the limit (past that the connection is closed after the answer): a client still sending
+     * it then reads the refusal instead of a reset connection. Helidon drains on its own only when
+     * the connection is kept alive; this does it for {@code Connection: close} requests too.
+     */
+    static void drain(ServerRequest req) {
+        try {
+            req.content().consume();
+        } catch (RuntimeException e) {
+            log.debug("a refused body ran past the listener's limit; the connection closes after the answer", e);
         }
     }
 
@@ -495,8 +553,43 @@ public final class ApiServer implements AutoCloseable {
         return bytes;
     }
 
+    private static final String TOO_LARGE = "The request body is larger than this server accepts (http.max_body_bytes).";
+
     private static SpoolException tooLarge() {
-        return new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is larger than this server accepts (http.max_body_bytes).");
+        return new SpoolException(ErrorCode.PAYLOAD_TOO_LARGE, TOO_LARGE);
+    }
+
+    /**
+     * The request body as a stream that refuses with {@code PAYLOAD_TOO_LARGE} as it passes the
+     * largest body this server accepts (for readers without a limit of their own, as multipart).
+     */
+    static InputStream boundedBody(ServerRequest req) {
+        long max = req.context().get(MAX_BODY_BYTES, Long.class).orElseThrow();
+        return new FilterInputStream(req.content().inputStream()) {
+            private long read;
+
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                count(b < 0 ? 0 : 1);
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                count(Math.max(n, 0));
+                return n;
+            }
+
+            private void count(int n) {
+                read += n;
+                if (read > max) {
+                    drain(req);
+                    throw tooLarge();
+                }
+            }
+        };
     }
 
     /** {@code /healthz}: the process is up (it says nothing of the database; {@code /readyz} does). */

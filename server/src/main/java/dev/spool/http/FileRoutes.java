@@ -109,6 +109,11 @@ final class FileRoutes {
             stored = files.upload(jobId(req), attempt, name(req), contentType, in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (SpoolException e) {
+            if (e.code() == ErrorCode.PAYLOAD_TOO_LARGE) {
+                ApiServer.drain(req);
+            }
+            throw e;
         }
         ObjectNode out = Json.MAPPER.createObjectNode()
                 .put("name", stored.name()).put("content_type", stored.contentType())

@@ -87,7 +87,7 @@ public final class Multipart {
 
                 @Override
                 public InputStream getInputStream() {
-                    return req.content().inputStream();
+                    return ApiServer.boundedBody(req);
                 }
 
                 @Override

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.client.SpoolClient;
 import dev.spool.client.SubmitRequest;
+import dev.spool.testing.RawHttp;
 import dev.spool.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
@@ -18,6 +19,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.zip.ZipEntry;
@@ -86,6 +88,30 @@ class ArtifactTest {
         JsonNode jobs = body(spool.post("/v1/worker/claim", workerKey, "{\"types\": [\"render\"], \"max\": 1}")).get("jobs");
         assertThat(jobs.get(0).get("id").asText()).isEqualTo(id);
         return id;
+    }
+
+    @Test
+    void aMultipartSubmitPastTheLargestBodyIsRefusedAsItPassesItAndStoresNothing() {
+        // Each file is within max_upload_bytes (4 MiB); the two together are not within the body limit.
+        String boundary = "spool-test-boundary";
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"job\"\r\n\r\n"
+                + "{\"type\": \"render\", \"input\": {}}\r\n").getBytes(StandardCharsets.UTF_8));
+        for (String name : List.of("a.bin", "b.bin")) {
+            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + name
+                    + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            body.writeBytes(new byte[3 * 1024 * 1024]);
+            body.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        int before = body(spool.send(spool.request("/v1/jobs?limit=1000", tenantKey).GET())).get("data").size();
+        RawHttp.Answer answer = new RawHttp(spool.server.port()).sendChunked("POST", "/v1/jobs",
+                List.<String[]>of(new String[] {"Authorization", "Bearer " + tenantKey},
+                        new String[] {"Content-Type", "multipart/form-data; boundary=" + boundary}),
+                body.toByteArray(), 64 * 1024);
+        assertThat(answer.status()).isEqualTo(413);
+        assertThat(json(answer.text()).get("code").asText()).isEqualTo("payload_too_large");
+        assertThat(body(spool.send(spool.request("/v1/jobs?limit=1000", tenantKey).GET())).get("data")).hasSize(before);
     }
 
     @Test
@@ -187,6 +213,15 @@ class ArtifactTest {
         assertThat(declared.statusCode()).as("a declared length over the limit, refused before it is read").isEqualTo(413);
         assertThat(put(other, 1, "huge.bin", "application/octet-stream", huge).statusCode())
                 .as("chunked, refused as it passes the limit").isEqualTo(413);
+        // A client that sends all of a body three times the limit before it reads a byte still gets
+        // the 413: the server reads on and drops the rest instead of resetting the connection on it.
+        RawHttp.Answer whole = new RawHttp(spool.server.port()).sendChunked("PUT",
+                "/v1/worker/jobs/" + other + "/artifacts/huge.bin?attempt=1",
+                List.<String[]>of(new String[] {"Authorization", "Bearer " + workerKey}), new byte[12 * 1024 * 1024], 64 * 1024);
+        assertThat(whole.status()).as("chunked, sent whole without waiting").isEqualTo(413);
+        assertThat(json(whole.text()).get("code").asText()).isEqualTo("payload_too_large");
+        assertThat(body(spool.send(spool.request("/v1/jobs/" + other + "/artifacts", tenantKey).GET())).get("data"))
+                .as("nothing of the refused uploads kept").isEmpty();
         assertThat(spool.send(spool.request("/v1/jobs/" + id + "/result", tenantKey).GET()).statusCode())
                 .as("no result while it runs").isEqualTo(409);
         String stranger = spool.client(spool.adminKey).createKey("s", "elsewhere", null).key();

@@ -64,6 +64,36 @@ public final class RawHttp {
         }
     }
 
+    /**
+     * Sends {@code body} chunked, all of it, before reading the answer: as a client that does not
+     * wait for a verdict does, however early the server gives one.
+     */
+    public Answer sendChunked(String method, String target, List<String[]> headers, byte[] body, int chunk) {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(15_000);
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            head.writeBytes((method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n").getBytes(StandardCharsets.UTF_8));
+            for (String[] h : headers) {
+                head.writeBytes((h[0] + ": " + h[1] + "\r\n").getBytes(StandardCharsets.UTF_8));
+            }
+            head.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+            OutputStream out = socket.getOutputStream();
+            out.write(head.toByteArray());
+            for (int at = 0; at < body.length; at += chunk) {
+                int n = Math.min(chunk, body.length - at);
+                out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body, at, n);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return read(socket.getInputStream());
+        } catch (IOException e) {
+            throw new UncheckedIOException(method + " " + target + ": " + e.getMessage(), e);
+        }
+    }
+
     private static Answer read(InputStream in) throws IOException {
         String statusLine = line(in);
         String[] parts = statusLine.split(" ", 3);
