@@ -16,6 +16,7 @@ import dev.spool.engine.JobMeter;
 import dev.spool.engine.JobType;
 import dev.spool.engine.JobTypes;
 import dev.spool.engine.LocalRunner;
+import dev.spool.engine.Schedules;
 import dev.spool.engine.maintenance.Duty;
 import dev.spool.engine.maintenance.IdempotencyPruner;
 import dev.spool.engine.maintenance.LeaseRescuer;
@@ -154,7 +155,9 @@ public final class Server implements AutoCloseable {
                     retention.put(name, Duration.ofHours(spec.retentionHours()));
                 }
             });
+            Schedules schedules = new Schedules(storage.schedules(), engine, ApiServer::submission, clock);
             startedMaintenance = new Maintenance(List.of(new LeaseRescuer(engine, 500), new IdempotencyPruner(engine),
+                    Duty.of("schedules", schedules::runOnce),
                     new RetentionPruner(storage.jobs(), retention, Duration.ofHours(jobs.retentionHours()), 500),
                     Duty.of("orphan-sweeper", now -> files.deleteOrphans(now, ORPHAN_GRACE, 500))),
                     Duration.ofMillis(jobs.maintenanceIntervalMs()), clock);
@@ -163,7 +166,7 @@ public final class Server implements AutoCloseable {
             metrics.beforeScrape(gauges::refreshIfDue);
             Watch watch = new Watch(storage, gauges, jobMeter, clock);
             this.api = new ApiServer(new ApiServer.Settings(http.host(), port, http.maxBodyBytes(), http.publicUrl(),
-                    a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, webhooks, startedFeed, gate, accounts),
+                    a.maxUploadBytes()), engine, new ApiServer.Services(keys, files, webhooks, startedFeed, gate, accounts, schedules),
                     new ApiServer.Observing(metrics, m.open(), m.port(), config.logging().accessLog(), tracing, watch::problems),
                     profiles.mounts(config.compat().enabled()), () -> ready && storage.reachable());
             this.dispatcher = startedDispatcher;

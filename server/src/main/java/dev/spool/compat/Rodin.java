@@ -124,7 +124,7 @@ final class Rodin extends Profile {
             throw SpoolException.invalid("give images (image to 3D) or a prompt (text to 3D)");
         }
         var submission = submission(ctx.settings().rodin().types().get("generate"), input, null, Map.of(), null, files);
-        Batch task = ctx.engine().submitBatch(caller.tenant(), caller.keyId(), List.of(submission));
+        Batch task = ctx.engine().submitBatch(caller.tenant(), caller.keyId(), List.of(submission), null, null).batch();
         ObjectNode out = object().put("message", "Submitted.").put("uuid", task.id());
         ObjectNode jobs = out.putObject("jobs");
         var uuids = jobs.putArray("uuids");

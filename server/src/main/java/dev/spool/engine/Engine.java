@@ -35,9 +35,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -260,15 +262,29 @@ public final class Engine {
         }
     }
 
+    /** Checks a submit as {@link #submit} would, storing and fetching nothing: for a job a schedule submits later. */
+    public void checkSubmission(String tenant, String keyId, Submission s) {
+        submissions.check(tenant, keyId, s);
+    }
+
     private static long inputBytes(NewJob job) {
         return job.inputs().stream().mapToLong(InputFile::size).sum();
     }
 
-    /** Submits all the jobs as one batch, or none of them if any is invalid. */
-    public Batch submitBatch(String tenant, String keyId, List<Submission> submissions) {
+    /** A batch as submitted: made now, or found under the idempotency key of an earlier identical call. */
+    public record BatchSubmitted(Batch batch, boolean created) {}
+
+    /**
+     * Submits all the jobs as one batch, or none of them if any is invalid. With an idempotency
+     * key, a repeat of the call (the same {@code fingerprint}: a hash of its request) finds the
+     * batch made the first time instead of making another, however the two calls interleave.
+     */
+    public BatchSubmitted submitBatch(String tenant, String keyId, List<Submission> submissions, String idempotencyKey,
+                                      String fingerprint) {
         if (submissions.isEmpty() || submissions.size() > settings.maxBatchSize()) {
             throw SpoolException.invalid("a batch holds 1 to " + settings.maxBatchSize() + " jobs");
         }
+        Store.Call call = call(tenant, "POST /v1/batches", idempotencyKey, fingerprint);
         String batchId = JobId.generate().value();
         List<NewJob> jobs = new ArrayList<>(submissions.size());
         Span span = tracing.childSpan("spool.batch.submit").setAttribute("spool.batch.id", batchId);
@@ -282,11 +298,210 @@ public final class Engine {
             }
         }
         intake.admit(tenant, keyId, jobs.size(), jobs.stream().mapToLong(Engine::inputBytes).sum());
-        List<Job> inserted = store.jobInsertBatch(batchId, tenant, jobs, clock.instant());
-        inserted.forEach(meter::submitted);
+        Store.BatchInserted inserted = store.jobInsertBatch(batchId, tenant, jobs, clock.instant(), call);
+        if (inserted.earlier().isPresent()) {
+            Store.CallSeen earlier = inserted.earlier().get();
+            mismatch(earlier, call);
+            return new BatchSubmitted(batch(tenant, earlier.answer()), false);
+        }
+        inserted.jobs().forEach(meter::submitted);
         wake();
-        return new Batch(batchId, tenant, inserted.getFirst().createdAt(),
-                inserted.stream().map(j -> new Batch.Member(j.id(), j.status())).toList());
+        return new BatchSubmitted(new Batch(batchId, tenant, inserted.jobs().getFirst().createdAt(),
+                inserted.jobs().stream().map(j -> new Batch.Member(j.id(), j.status())).toList()), true);
+    }
+
+    /** The key of a repeatable call, or null without one; a malformed key is refused. */
+    private Store.Call call(String tenant, String route, String key, String fingerprint) {
+        if (key == null) {
+            return null;
+        }
+        if (!NewJob.IDEMPOTENCY_KEY.matcher(key).matches()) {
+            throw SpoolException.invalid("Idempotency-Key must be 1 to 255 printable ASCII characters");
+        }
+        return new Store.Call(tenant, route, key, fingerprint, clock.instant().plus(settings.idempotencyRetention()));
+    }
+
+    private static void mismatch(Store.CallSeen earlier, Store.Call call) {
+        if (!earlier.fingerprint().equals(call.fingerprint())) {
+            throw new SpoolException(ErrorCode.IDEMPOTENCY_MISMATCH,
+                    "This Idempotency-Key was used for a different request; use a new key for a new request.");
+        }
+    }
+
+    /** A digest of a request's JSON that ignores key order and white space: what an idempotency key compares. */
+    public static String fingerprint(com.fasterxml.jackson.databind.JsonNode request) {
+        return Submissions.canonicalHash(request);
+    }
+
+    /** A call's answer: made now, or the answer of an earlier call under the same idempotency key. */
+    public record Once(String answer, boolean replayed) {}
+
+    /** How long a repeatable call may go unanswered before a repeat takes it over (its node died, say). */
+    static final Duration ABANDONED_AFTER = Duration.ofMinutes(10);
+
+    /**
+     * Runs {@code run} (which answers in JSON text) once per idempotency key of the tenant and
+     * route: a repeat of the same request gets the first answer; one made while the first still
+     * runs is refused (409) unless the first was abandoned; a different request under the key is
+     * refused (422). Without a key, just runs it.
+     */
+    public Once once(String tenant, String route, String key, String fingerprint, java.util.function.Supplier<String> run) {
+        Store.Call call = call(tenant, route, key, fingerprint);
+        if (call == null) {
+            return new Once(run.get(), false);
+        }
+        Instant now = clock.instant();
+        Optional<Store.CallSeen> earlier = store.callBegin(call, now, now.minus(ABANDONED_AFTER));
+        if (earlier.isPresent()) {
+            mismatch(earlier.get(), call);
+            if (earlier.get().answer() == null) {
+                throw new SpoolException(ErrorCode.INVALID_STATE,
+                        "A call with this Idempotency-Key is still running; repeat it when that one has answered.");
+            }
+            return new Once(earlier.get().answer(), true);
+        }
+        try {
+            String answer = run.get();
+            store.callAnswer(call, answer);
+            return new Once(answer, false);
+        } catch (RuntimeException e) {
+            store.callForget(call);
+            throw e;
+        }
+    }
+
+    // ---------------------------------------------------------------- an operator's levers
+
+    /** What a bulk action does, and to the jobs of which statuses it can. */
+    public enum BulkAction {
+        CANCEL(Set.of(JobStatus.QUEUED, JobStatus.RUNNING)),
+        RETRY(Set.of(JobStatus.FAILED, JobStatus.CANCELLED)),
+        DELETE(Set.of(JobStatus.QUEUED, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED));
+
+        private final Set<JobStatus> applies;
+
+        BulkAction(Set<JobStatus> applies) {
+            this.applies = applies;
+        }
+
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** What a bulk action found: the jobs its filter matched among those it applies to, and those it changed. */
+    public record BulkResult(BulkAction action, boolean dryRun, long matched, long changed) {}
+
+    /** Jobs a bulk action takes at a time, each chunk in its own short transaction. */
+    static final int BULK_CHUNK = 500;
+
+    /**
+     * Cancels, retries or deletes every job of the tenant that {@code filter} matches (its cursor
+     * and limit are ignored) and that the action applies to, a chunk of {@link #BULK_CHUNK} at a
+     * time, newest first; or, as a dry run, only counts them. Jobs that change status while it runs
+     * are taken as they are when their chunk comes.
+     */
+    public BulkResult bulk(BulkAction action, JobQuery filter, boolean dryRun) {
+        Set<JobStatus> statuses = EnumSet.copyOf(action.applies);
+        if (!filter.statuses().isEmpty()) {
+            statuses.retainAll(filter.statuses());
+        }
+        if (statuses.isEmpty()) {
+            return new BulkResult(action, dryRun, 0, 0);
+        }
+        JobQuery all = new JobQuery(filter.tenant(), statuses, filter.type(), filter.queue(), filter.batchId(),
+                filter.createdAfter(), filter.createdBefore(), filter.metadata(), null, BULK_CHUNK);
+        if (dryRun) {
+            return new BulkResult(action, true, store.jobCount(all), 0);
+        }
+        long matched = 0;
+        long changed = 0;
+        JobId cursor = null;
+        while (true) {
+            JobQuery chunk = new JobQuery(all.tenant(), all.statuses(), all.type(), all.queue(), all.batchId(),
+                    all.createdAfter(), all.createdBefore(), all.metadata(), cursor, BULK_CHUNK);
+            List<JobId> ids = store.jobIds(chunk);
+            if (ids.isEmpty()) {
+                break;
+            }
+            matched += ids.size();
+            Instant now = clock.instant();
+            switch (action) {
+                case CANCEL -> {
+                    List<Job> done = store.jobCancelAll(filter.tenant(), ids, now);
+                    done.stream().filter(j -> j.status() == JobStatus.CANCELLED).forEach(meter::ended);
+                    changed += done.size();
+                }
+                case RETRY -> {
+                    List<Job> done = store.jobRetryAll(filter.tenant(), ids, now);
+                    if (!done.isEmpty()) {
+                        wake();
+                    }
+                    changed += done.size();
+                }
+                case DELETE -> changed += store.jobDeleteAll(filter.tenant(), ids, now);
+            }
+            if (ids.size() < BULK_CHUNK) {
+                break;
+            }
+            cursor = ids.getLast();
+        }
+        return new BulkResult(action, false, matched, changed);
+    }
+
+    /** Cancels every queued or running job of a batch; see {@link #bulk}. */
+    public BulkResult cancelBatch(String tenant, String batchId) {
+        batch(tenant, batchId);
+        return bulk(BulkAction.CANCEL, new JobQuery(tenant, Set.of(), null, null, batchId, null, null, Map.of(), null, 1), false);
+    }
+
+    /**
+     * The queues an operator sees: those with queued or running jobs of {@code tenant} (null: of
+     * every tenant, and every paused queue), and those the declared types use, by name.
+     */
+    public List<Store.QueueState> queues(String tenant) {
+        Map<String, Store.QueueState> all = new java.util.TreeMap<>();
+        for (Store.QueueState q : store.queueStates(tenant, clock.instant())) {
+            all.put(q.queue(), q);
+        }
+        Map<String, Instant> paused = new java.util.HashMap<>();
+        if (tenant != null) {
+            store.queueStates(null, clock.instant()).forEach(q -> {
+                if (q.pausedAt() != null) {
+                    paused.put(q.queue(), q.pausedAt());
+                }
+            });
+        }
+        for (JobType type : types.all()) {
+            all.putIfAbsent(type.queue(), new Store.QueueState(type.queue(), 0, 0, null, paused.get(type.queue())));
+        }
+        return List.copyOf(all.values());
+    }
+
+    /** Pauses a queue on every node: its jobs are still accepted, and none is claimed until it is resumed. */
+    public Store.QueueState pauseQueue(String queue, String by) {
+        checkQueue(queue);
+        store.queuePause(queue, by, clock.instant());
+        return queue(queue);
+    }
+
+    public Store.QueueState resumeQueue(String queue) {
+        checkQueue(queue);
+        if (store.queueResume(queue)) {
+            wake();
+        }
+        return queue(queue);
+    }
+
+    private Store.QueueState queue(String queue) {
+        return queues(null).stream().filter(q -> q.queue().equals(queue)).findFirst()
+                .orElse(new Store.QueueState(queue, 0, 0, null, null));
+    }
+
+    private static void checkQueue(String queue) {
+        if (queue == null || !NewJob.NAME.matcher(queue).matches()) {
+            throw SpoolException.invalid("A queue is named by 1 to 64 letters, digits, '_', '.' or '-'.");
+        }
     }
 
     public Job get(String tenant, JobId id) {

@@ -41,6 +41,18 @@ final class Submissions {
     }
 
     NewJob resolve(String tenant, String keyId, Submission s, String batchId) {
+        JobType type = check(s);
+        List<InputFile> inputs = new ArrayList<>(s.uploads());
+        inputs.addAll(files(s.sources()));
+        return newJob(tenant, keyId, s, batchId, type, inputs);
+    }
+
+    /** Everything {@link #resolve} checks, without fetching or storing a source: for a job to be submitted later. */
+    void check(String tenant, String keyId, Submission s) {
+        newJob(tenant, keyId, s, null, check(s), List.of());
+    }
+
+    private JobType check(Submission s) {
         if (s.type() == null) {
             throw SpoolException.invalid("type is required");
         }
@@ -54,8 +66,10 @@ final class Submissions {
         }
         checkSources(s.sources());
         type.validate(s.input());
-        List<InputFile> inputs = new ArrayList<>(s.uploads());
-        inputs.addAll(files(s.sources()));
+        return type;
+    }
+
+    private NewJob newJob(String tenant, String keyId, Submission s, String batchId, JobType type, List<InputFile> inputs) {
         String key = batchId == null ? s.idempotencyKey() : null;
         return new NewJob(tenant, keyId, type.name(),
                 s.queue() != null ? s.queue() : type.queue(),

@@ -11,6 +11,8 @@ import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
 import dev.spool.engine.EventFeed;
 import dev.spool.engine.JobTypes;
+import dev.spool.engine.Schedules;
+import dev.spool.engine.Submission;
 import dev.spool.job.ErrorCode;
 import dev.spool.job.SpoolException;
 import dev.spool.limit.Accounts;
@@ -92,7 +94,8 @@ public final class ApiServer implements AutoCloseable {
     public record Settings(String host, int port, long maxBodyBytes, String publicUrl, long maxUploadBytes) {}
 
     /** The services the routes call, beside the engine. */
-    public record Services(ApiKeys keys, JobFiles files, Webhooks webhooks, EventFeed feed, Gate gate, Accounts accounts) {}
+    public record Services(ApiKeys keys, JobFiles files, Webhooks webhooks, EventFeed feed, Gate gate, Accounts accounts,
+                           Schedules schedules) {}
 
     /**
      * What an operator sees: the metrics registry ({@code /metrics}, open without a key when
@@ -135,6 +138,7 @@ public final class ApiServer implements AutoCloseable {
         WebhookRoutes hooks = new WebhookRoutes(services.webhooks());
         Gate keys = services.gate();
         TenantRoutes tenants = new TenantRoutes(services.accounts(), engine.clock());
+        OperateRoutes operate = new OperateRoutes(engine, services.schedules());
         byte[] openapi = openapi();
         long accepted = Math.max(settings.maxBodyBytes(), settings.maxUploadBytes());
         this.server = WebServer.builder()
@@ -170,7 +174,7 @@ public final class ApiServer implements AutoCloseable {
                     webhookRoutes(r, engine, events, hooks, jobs, keys);
                     r.get("/metrics", metricsRoute(observing, keys));
                     r.get("/v1/admin/problems", authed(keys, admin((caller, req, res) -> problems(observing.problems().get(), res))));
-                    routes(r, jobs, keyRoutes, tenants, workers, fileRoutes, keys, openapi, ready);
+                    routes(r, jobs, keyRoutes, tenants, operate, workers, fileRoutes, keys, openapi, ready);
                 })
                 .build()
                 .start();
@@ -316,7 +320,8 @@ public final class ApiServer implements AutoCloseable {
          .post("/v1/deliveries/{id}/replay", authed(keys, tenant(hooks::replay)));
     }
 
-    private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, TenantRoutes tenants, WorkerRoutes workers,
+    private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, TenantRoutes tenants,
+                               OperateRoutes operate, WorkerRoutes workers,
                                FileRoutes files, Gate keys, byte[] openapi, BooleanSupplier ready) {
         r.get("/healthz", ApiServer::alive)
          .get("/readyz", (req, res) -> {
@@ -333,6 +338,9 @@ public final class ApiServer implements AutoCloseable {
          .post("/v1/jobs", authed(keys, tenant(jobs::submit)))
          .get("/v1/jobs", authed(keys, tenant(jobs::list)))
          .delete("/v1/jobs/{id}", authed(keys, tenant(jobs::delete)))
+         .post("/v1/jobs/cancel", authed(keys, tenant(jobs.bulk(Engine.BulkAction.CANCEL))))
+         .post("/v1/jobs/retry", authed(keys, tenant(jobs.bulk(Engine.BulkAction.RETRY))))
+         .post("/v1/jobs/delete", authed(keys, tenant(jobs.bulk(Engine.BulkAction.DELETE))))
          .post("/v1/jobs/{id}/cancel", authed(keys, tenant(jobs::cancel)))
          .post("/v1/jobs/{id}/retry", authed(keys, tenant(jobs::retry)))
          .get("/v1/jobs/{id}/logs", authed(keys, tenant(jobs::logs)))
@@ -344,6 +352,18 @@ public final class ApiServer implements AutoCloseable {
 
          .post("/v1/batches", authed(keys, tenant(jobs::submitBatch)))
          .get("/v1/batches/{id}", authed(keys, tenant(jobs::getBatch)))
+         .post("/v1/batches/{id}/cancel", authed(keys, tenant(jobs::cancelBatch)))
+
+         .get("/v1/queues", authed(keys, tenant(operate::queues)))
+         .post("/v1/queues/{name}/pause", authed(keys, admin(operate::pause)))
+         .post("/v1/queues/{name}/resume", authed(keys, admin(operate::resume)))
+         .post("/v1/schedules", authed(keys, tenant(operate::createSchedule)))
+         .get("/v1/schedules", authed(keys, tenant(operate::listSchedules)))
+         .get("/v1/schedules/{id}", authed(keys, tenant(operate::getSchedule)))
+         .patch("/v1/schedules/{id}", authed(keys, tenant(operate::updateSchedule)))
+         .delete("/v1/schedules/{id}", authed(keys, tenant(operate::deleteSchedule)))
+         .post("/v1/schedules/{id}/pause", authed(keys, tenant(operate::pauseSchedule)))
+         .post("/v1/schedules/{id}/resume", authed(keys, tenant(operate::resumeSchedule)))
 
          .get("/v1/types", authed(keys, jobs::types))
 
@@ -464,6 +484,11 @@ public final class ApiServer implements AutoCloseable {
                 .header(HeaderNames.CONTENT_TYPE, Problems.MEDIA_TYPE)
                 .entity(Problems.body(code, detail))
                 .build();
+    }
+
+    /** A submit body read as the native API reads it, with an idempotency key (or null): how a schedule's job is read. */
+    public static Submission submission(JsonNode body, String idempotencyKey) {
+        return JobRoutes.submission(body, idempotencyKey, List.of());
     }
 
     /** The profile whose prefix {@code path} is under, if any. */

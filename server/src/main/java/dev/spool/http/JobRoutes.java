@@ -82,7 +82,7 @@ final class JobRoutes {
     }
 
     /** @param uploaded files sent with the request (multipart), already stored */
-    private Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> uploaded) {
+    static Submission submission(JsonNode tree, String idempotencyKey, List<InputFile> uploaded) {
         SubmitBody body = Json.convert(tree, SubmitBody.class);
         List<Submission.Source> sources = body.sources() == null ? List.of() : body.sources().stream()
                 .map(s -> s == null ? new Submission.Source(null, null, null, null) // refused: "kind is required"
@@ -234,7 +234,8 @@ final class JobRoutes {
     }
 
     void submitBatch(Caller caller, ServerRequest req, ServerResponse res) {
-        BatchBody body = Json.convert(Json.tree(ApiServer.body(req)), BatchBody.class);
+        JsonNode tree = Json.tree(ApiServer.body(req));
+        BatchBody body = Json.convert(tree, BatchBody.class);
         if (body.jobs() == null) {
             throw SpoolException.invalid("jobs is required: an array of job submissions");
         }
@@ -250,9 +251,77 @@ final class JobRoutes {
                 throw new SpoolException(e.code(), "jobs[" + i + "]: " + e.getMessage());
             }
         }
-        var batch = engine.submitBatch(caller.tenant(), caller.keyId(), submissions);
-        res.header(HeaderNames.LOCATION, "/v1/batches/" + batch.id());
-        ApiServer.sendJson(res, Status.CREATED_201, wire.batch(batch));
+        String key = req.headers().first(ApiServer.IDEMPOTENCY_KEY).orElse(null);
+        var submitted = engine.submitBatch(caller.tenant(), caller.keyId(), submissions, key, Engine.fingerprint(tree));
+        res.header(HeaderNames.LOCATION, "/v1/batches/" + submitted.batch().id());
+        if (!submitted.created()) {
+            res.header(ApiServer.IDEMPOTENT_REPLAYED, "true");
+        }
+        ApiServer.sendJson(res, submitted.created() ? Status.CREATED_201 : Status.OK_200, wire.batch(submitted.batch()));
+    }
+
+    /** The body of a bulk action: the list's filters, and whether only to count. */
+    record BulkBody(List<String> status, String type, String queue, String batchId, Map<String, String> metadata,
+                    String createdAfter, String createdBefore, Boolean all, Boolean dryRun) {}
+
+    /**
+     * {@code POST /v1/jobs/cancel|retry|delete}: the action on every job of the caller's tenant that
+     * the filters match, in chunks; with an Idempotency-Key, a repeat answers what the first did.
+     */
+    ApiServer.Authed bulk(Engine.BulkAction action) {
+        return (caller, req, res) -> {
+            JsonNode tree = Json.tree(ApiServer.body(req));
+            if (!tree.isObject()) {
+                throw SpoolException.invalid("The body is a JSON object of filters, as the list takes them: "
+                        + "status, type, queue, batch_id, metadata, created_after, created_before; and dry_run.");
+            }
+            BulkBody body = Json.convert(tree, BulkBody.class);
+            JobQuery filter = filter(caller.tenant(), body);
+            boolean dryRun = Boolean.TRUE.equals(body.dryRun());
+            String route = "POST /v1/jobs/" + action.wireName();
+            var once = engine.once(caller.tenant(), route, req.headers().first(ApiServer.IDEMPOTENCY_KEY).orElse(null),
+                    Engine.fingerprint(tree), () -> bulkAnswer(engine.bulk(action, filter, dryRun)).toString());
+            if (once.replayed()) {
+                res.header(ApiServer.IDEMPOTENT_REPLAYED, "true");
+            }
+            ApiServer.sendJson(res, Status.OK_200, Json.tree(once.answer().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        };
+    }
+
+    void cancelBatch(Caller caller, ServerRequest req, ServerResponse res) {
+        JobId id = JobId.parse(req.path().pathParameters().get("id")).orElseThrow(() -> SpoolException.notFound("batch"));
+        ApiServer.sendJson(res, Status.OK_200, bulkAnswer(engine.cancelBatch(caller.tenant(), id.value())));
+    }
+
+    static ObjectNode bulkAnswer(Engine.BulkResult r) {
+        return Json.MAPPER.createObjectNode().put("action", r.action().wireName()).put("dry_run", r.dryRun())
+                .put("matched", r.matched()).put("changed", r.changed());
+    }
+
+    /** A bulk body's filters as a query of the tenant's jobs; at least one filter, or {@code all: true}. */
+    private static JobQuery filter(String tenant, BulkBody body) {
+        Set<JobStatus> statuses = EnumSet.noneOf(JobStatus.class);
+        if (body.status() != null) {
+            for (String s : body.status()) {
+                statuses.add(JobStatus.fromWire(s == null ? "" : s.trim()).orElseThrow(() -> SpoolException.invalid(
+                        "Unknown status '" + s + "'. Known: queued, running, succeeded, failed, cancelled.")));
+            }
+        }
+        Map<String, String> metadata = body.metadata() == null ? Map.of() : body.metadata();
+        metadata.forEach((k, v) -> {
+            if (!NewJob.METADATA_KEY.matcher(k).matches() || v == null) {
+                throw SpoolException.invalid("metadata holds string values under keys of 1 to 64 letters, digits, '_', '.' or '-'");
+            }
+        });
+        boolean filtered = !statuses.isEmpty() || body.type() != null || body.queue() != null || body.batchId() != null
+                || !metadata.isEmpty() || body.createdAfter() != null || body.createdBefore() != null;
+        if (!filtered && !Boolean.TRUE.equals(body.all())) {
+            throw SpoolException.invalid("A bulk action needs at least one filter (status, type, queue, batch_id, metadata, "
+                    + "created_after, created_before); to act on every job of the tenant, send \"all\": true.");
+        }
+        return new JobQuery(tenant, statuses, body.type(), body.queue(), body.batchId(),
+                parseTime("created_after", body.createdAfter()), parseTime("created_before", body.createdBefore()),
+                metadata, null, 1);
     }
 
     void getBatch(Caller caller, ServerRequest req, ServerResponse res) {

@@ -47,7 +47,7 @@ public record NewJob(
     /** Metadata keys are plain names, which also keeps them safe inside a JSON path in SQL. */
     public static final Pattern METADATA_KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}");
-    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+    public static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
 
     public NewJob {
         Objects.requireNonNull(tenant, "tenant");

@@ -24,7 +24,7 @@ import java.util.Map;
 public final class DataCopy {
     private static final List<String> TABLES = List.of("api_keys", "batches", "jobs", "job_events", "idempotency_keys", "workers", "job_logs", "artifacts", "secrets",
             "webhook_endpoints", "signing_secrets", "webhook_outbox", "webhook_deliveries", "webhook_attempts", "usage",
-            "tenant_limits"); // tenant_queued is counted again by its triggers as the jobs go in
+            "tenant_limits", "paused_queues", "idempotent_calls", "schedules"); // tenant_queued is counted again by its triggers as the jobs go in
     private static final int BATCH = 500;
 
     private DataCopy() {}

@@ -68,6 +68,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     private final WorkerStore workers;
     private final EventLog events;
     private final JdbcTenants tenants;
+    private final JdbcSchedules schedules;
     private volatile Quotas quotas = Quotas.NONE;
     private volatile Function<String, Price> prices = type -> Price.FREE;
 
@@ -88,6 +89,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         this.workers = new JdbcWorkers(this);
         this.events = new JdbcEventLog(this, recorder);
         this.tenants = new JdbcTenants(this);
+        this.schedules = new JdbcSchedules(this);
     }
 
     @Override
@@ -103,6 +105,11 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     @Override
     public TenantStore tenants() {
         return tenants;
+    }
+
+    @Override
+    public ScheduleStore schedules() {
+        return schedules;
     }
 
     @Override
@@ -217,8 +224,8 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     }
 
     @Override
-    public List<Job> jobInsertBatch(String batchId, String tenant, List<NewJob> jobs, Instant now) {
-        return inserts.batch(batchId, tenant, jobs, now);
+    public BatchInserted jobInsertBatch(String batchId, String tenant, List<NewJob> jobs, Instant now, Call call) {
+        return inserts.batch(batchId, tenant, jobs, now, call);
     }
 
     // ---------------------------------------------------------------- read
@@ -236,6 +243,16 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     @Override
     public Page<Job> jobList(JobQuery query) {
         return queries.list(query);
+    }
+
+    @Override
+    public List<JobId> jobIds(JobQuery query) {
+        return queries.ids(query);
+    }
+
+    @Override
+    public long jobCount(JobQuery query) {
+        return queries.count(query);
     }
 
     /**
@@ -442,6 +459,13 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     }
 
     /**
+     * What every claim's pick adds so that it takes no job of a paused queue. Read by the claim's
+     * own statement (a hashed subplan over a table of a few rows), so a pause holds on every node
+     * from the first claim that starts after it commits.
+     */
+    protected static final String NOT_PAUSED = " AND queue NOT IN (SELECT queue FROM paused_queues)";
+
+    /**
      * The tenants with queued work under each key of {@code pick}, in key then tenant order: a
      * skip scan of the key's claim index (type or queue, then tenant), one probe per tenant.
      */
@@ -504,7 +528,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
      */
     protected String claimPick(Pick pick, List<Share> shares, List<Object> args) {
         StringBuilder each = new StringBuilder("SELECT * FROM (SELECT id, tenant, priority, run_at FROM jobs WHERE status = 'queued'");
-        each.append(" AND ").append(pick.keyColumn()).append(" = ? AND tenant = ? AND run_at <= ?");
+        each.append(" AND ").append(pick.keyColumn()).append(" = ? AND tenant = ? AND run_at <= ?").append(NOT_PAUSED);
         if (pick.filtersQueues()) {
             each.append(" AND queue IN (").append(placeholders(pick.queues().size())).append(')');
         }
@@ -704,55 +728,127 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     @Override
     public Optional<Job> jobCancel(String tenant, JobId id, Instant now) {
         Function<String, Price> pricing = prices;
+        return write(c -> cancel(c, tenant, id, now, pricing));
+    }
+
+    @Override
+    public List<Job> jobCancelAll(String tenant, List<JobId> ids, Instant now) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        Function<String, Price> pricing = prices;
         return write(c -> {
-            // A queued job may have run before (an attempt that failed and waits for its retry): billed now.
+            String in = placeholders(ids.size());
+            List<Object> args = new ArrayList<>(List.of(now, now, tenant));
+            ids.forEach(id -> args.add(id.value()));
             List<UsageLedger.Ended> cancelled = UsageLedger.selectEnded(c, """
                     UPDATE jobs SET status = 'cancelled', ended_at = ?, updated_at = ?
-                    WHERE id = ? AND tenant = ? AND status = 'queued'
+                    WHERE tenant = ? AND status = 'queued' AND id IN (%s)
                     RETURNING %s, %s
-                    """.formatted(JOB_COLUMNS, UsageLedger.BILLED_COLUMNS), now, now, id.value(), tenant);
-            if (!cancelled.isEmpty()) {
-                UsageLedger.bill(c, cancelled, pricing);
-                QueuedCounts.add(c, tenant, -1);
-                recorder.event(c, cancelled.getFirst().job(), "cancelled", now, null);
-                return Optional.of(cancelled.getFirst().job());
-            }
-            Optional<Job> flagged = selectOne(c, """
+                    """.formatted(in, JOB_COLUMNS, UsageLedger.BILLED_COLUMNS), args.toArray());
+            UsageLedger.bill(c, cancelled, pricing);
+            QueuedCounts.add(c, tenant, -cancelled.size());
+            List<Job> flagged = selectMany(c, """
                     UPDATE jobs SET cancel_requested = 1, updated_at = ?
-                    WHERE id = ? AND tenant = ? AND status = 'running' AND cancel_requested = 0
+                    WHERE tenant = ? AND status = 'running' AND cancel_requested = 0 AND id IN (%s)
                     RETURNING %s
-                    """.formatted(JOB_COLUMNS), now, id.value(), tenant);
-            if (flagged.isPresent()) {
-                recorder.event(c, flagged.get(), "cancel_requested", now, null);
-            }
-            return flagged;
+                    """.formatted(in, JOB_COLUMNS), args.subList(1, args.size()).toArray());
+            List<EventRecorder.EventRow> events = new ArrayList<>();
+            List<Job> changed = new ArrayList<>();
+            cancelled.forEach(e -> {
+                events.add(new EventRecorder.EventRow(e.job(), "cancelled", null));
+                changed.add(e.job());
+            });
+            flagged.forEach(j -> events.add(new EventRecorder.EventRow(j, "cancel_requested", null)));
+            changed.addAll(flagged);
+            recorder.events(c, events, now);
+            return changed;
         });
+    }
+
+    private Optional<Job> cancel(Connection c, String tenant, JobId id, Instant now, Function<String, Price> pricing)
+            throws SQLException {
+        // A queued job may have run before (an attempt that failed and waits for its retry): billed now.
+        List<UsageLedger.Ended> cancelled = UsageLedger.selectEnded(c, """
+                UPDATE jobs SET status = 'cancelled', ended_at = ?, updated_at = ?
+                WHERE id = ? AND tenant = ? AND status = 'queued'
+                RETURNING %s, %s
+                """.formatted(JOB_COLUMNS, UsageLedger.BILLED_COLUMNS), now, now, id.value(), tenant);
+        if (!cancelled.isEmpty()) {
+            UsageLedger.bill(c, cancelled, pricing);
+            QueuedCounts.add(c, tenant, -1);
+            recorder.event(c, cancelled.getFirst().job(), "cancelled", now, null);
+            return Optional.of(cancelled.getFirst().job());
+        }
+        Optional<Job> flagged = selectOne(c, """
+                UPDATE jobs SET cancel_requested = 1, updated_at = ?
+                WHERE id = ? AND tenant = ? AND status = 'running' AND cancel_requested = 0
+                RETURNING %s
+                """.formatted(JOB_COLUMNS), now, id.value(), tenant);
+        if (flagged.isPresent()) {
+            recorder.event(c, flagged.get(), "cancel_requested", now, null);
+        }
+        return flagged;
     }
 
     @Override
     public Optional<Job> jobRetry(String tenant, JobId id, Instant now) {
         Function<String, Price> pricing = prices;
+        return write(c -> retry(c, tenant, id, now, pricing));
+    }
+
+    @Override
+    public List<Job> jobRetryAll(String tenant, List<JobId> ids, Instant now) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        Function<String, Price> pricing = prices;
         return write(c -> {
-            Optional<Job> job = selectOne(c, """
+            List<Object> args = new ArrayList<>(List.of(now, now, tenant));
+            ids.forEach(id -> args.add(id.value()));
+            List<Job> retried = selectMany(c, """
                     UPDATE jobs SET status = 'queued', attempt_offset = attempt, run_at = ?, cancel_requested = 0,
                            result = NULL, error = NULL, ended_at = NULL, progress_fraction = NULL,
                            progress_message = NULL, updated_at = ?
-                    WHERE id = ? AND tenant = ? AND status IN ('failed', 'cancelled')
+                    WHERE tenant = ? AND status IN ('failed', 'cancelled') AND id IN (%s)
                     RETURNING %s
-                    """.formatted(JOB_COLUMNS), now, now, id.value(), tenant);
-            if (job.isPresent()) {
-                UsageLedger.rebill(c, job.get(), pricing);
-                QueuedCounts.add(c, tenant, 1);
-                recorder.event(c, job.get(), "retried", now, null);
+                    """.formatted(placeholders(ids.size()), JOB_COLUMNS), args.toArray());
+            if (!retried.isEmpty()) {
+                UsageLedger.rebill(c, retried, pricing);
+                QueuedCounts.add(c, tenant, retried.size());
+                recorder.events(c, retried.stream().map(j -> new EventRecorder.EventRow(j, "retried", null)).toList(), now);
                 claimable(c);
             }
-            return job;
+            return retried;
         });
+    }
+
+    private Optional<Job> retry(Connection c, String tenant, JobId id, Instant now, Function<String, Price> pricing)
+            throws SQLException {
+        Optional<Job> job = selectOne(c, """
+                UPDATE jobs SET status = 'queued', attempt_offset = attempt, run_at = ?, cancel_requested = 0,
+                       result = NULL, error = NULL, ended_at = NULL, progress_fraction = NULL,
+                       progress_message = NULL, updated_at = ?
+                WHERE id = ? AND tenant = ? AND status IN ('failed', 'cancelled')
+                RETURNING %s
+                """.formatted(JOB_COLUMNS), now, now, id.value(), tenant);
+        if (job.isPresent()) {
+            UsageLedger.rebill(c, job.get(), pricing);
+            QueuedCounts.add(c, tenant, 1);
+            recorder.event(c, job.get(), "retried", now, null);
+            claimable(c);
+        }
+        return job;
     }
 
     @Override
     public boolean jobDelete(String tenant, JobId id, Instant now) {
-        return removals.delete(tenant, id, now);
+        return removals.delete(tenant, List.of(id), now) == 1;
+    }
+
+    @Override
+    public int jobDeleteAll(String tenant, List<JobId> ids, Instant now) {
+        return removals.delete(tenant, ids, now);
     }
 
     @Override
@@ -762,7 +858,50 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
 
     @Override
     public int idempotencyPrune(Instant now) {
-        return write(c -> update(c, "DELETE FROM idempotency_keys WHERE expires_at <= ?", now));
+        return write(c -> update(c, "DELETE FROM idempotency_keys WHERE expires_at <= ?", now)
+                + update(c, "DELETE FROM idempotent_calls WHERE expires_at <= ?", now));
+    }
+
+    // ---------------------------------------------------------------- queues and repeatable calls
+
+    @Override
+    public List<QueueState> queueStates(String tenant, Instant now) {
+        return read(c -> Operations.queueStates(c, tenant, now));
+    }
+
+    @Override
+    public boolean queuePause(String queue, String by, Instant now) {
+        return write(c -> update(c, "INSERT INTO paused_queues (queue, paused_at, paused_by) VALUES (?, ?, ?) ON CONFLICT (queue) DO NOTHING",
+                queue, now, by) == 1);
+    }
+
+    @Override
+    public boolean queueResume(String queue) {
+        boolean resumed = write(c -> {
+            int n = update(c, "DELETE FROM paused_queues WHERE queue = ?", queue);
+            if (n > 0) {
+                claimable(c);
+            }
+            return n == 1;
+        });
+        return resumed;
+    }
+
+    @Override
+    public Optional<CallSeen> callBegin(Call call, Instant now, Instant staleBefore) {
+        return write(c -> Operations.begin(c, call, null, now, staleBefore));
+    }
+
+    @Override
+    public void callAnswer(Call call, String answer) {
+        write(c -> update(c, "UPDATE idempotent_calls SET answer = ? WHERE tenant = ? AND route = ? AND idem_key = ?",
+                answer, call.tenant(), call.route(), call.key()));
+    }
+
+    @Override
+    public void callForget(Call call) {
+        write(c -> update(c, "DELETE FROM idempotent_calls WHERE tenant = ? AND route = ? AND idem_key = ? AND answer IS NULL",
+                call.tenant(), call.route(), call.key()));
     }
 
     // ---------------------------------------------------------------- what differs by database

@@ -115,12 +115,20 @@ final class JobInserts {
         return new Store.Inserted(inserted, true);
     }
 
-    List<Job> batch(String batchId, String tenant, List<NewJob> jobs, Instant now) {
+    Store.BatchInserted batch(String batchId, String tenant, List<NewJob> jobs, Instant now, Store.Call call) {
         return store.write(c -> {
+            if (call != null) {
+                // The key first, with the batch's id as its answer: a repeat waits on this row (or,
+                // on one writer, comes after it) and finds the batch instead of making another.
+                Optional<Store.CallSeen> earlier = Operations.begin(c, call, batchId, now, null);
+                if (earlier.isPresent()) {
+                    return new Store.BatchInserted(List.of(), earlier);
+                }
+            }
             update(c, "INSERT INTO batches (id, tenant, created_at) VALUES (?, ?, ?)", batchId, tenant, now);
             List<Job> inserted = insert(c, jobs, jobs.stream().map(j -> JobId.generate()).toList(), batchId, now);
             store.claimable(c);
-            return inserted;
+            return new Store.BatchInserted(inserted, Optional.empty());
         });
     }
 

@@ -42,8 +42,41 @@ final class JobQueries {
     }
 
     Page<Job> list(JobQuery q) {
-        StringBuilder sql = new StringBuilder("SELECT " + JOB_COLUMNS + " FROM jobs WHERE tenant = ?");
-        List<Object> args = new ArrayList<>(List.of(q.tenant()));
+        List<Object> args = new ArrayList<>();
+        String sql = "SELECT " + JOB_COLUMNS + " FROM jobs WHERE " + where(q, args) + " ORDER BY id DESC LIMIT ?";
+        args.add(q.limit() + 1);
+        List<Job> rows = store.read(c -> selectMany(c, sql, args.toArray()));
+        boolean more = rows.size() > q.limit();
+        return new Page<>(more ? rows.subList(0, q.limit()) : rows, more);
+    }
+
+    /** The ids of the page {@link #list} would return (without the one past it), newest first. */
+    List<JobId> ids(JobQuery q) {
+        List<Object> args = new ArrayList<>();
+        String sql = "SELECT id FROM jobs WHERE " + where(q, args) + " ORDER BY id DESC LIMIT ?";
+        args.add(q.limit());
+        return store.read(c -> {
+            List<JobId> ids = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, sql, args.toArray()); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(new JobId(rs.getString(1)));
+                }
+            }
+            return ids;
+        });
+    }
+
+    /** How many jobs the query's filters match (its cursor included, its limit not). */
+    long count(JobQuery q) {
+        List<Object> args = new ArrayList<>();
+        String sql = "SELECT count(*) FROM jobs WHERE " + where(q, args);
+        return store.read(c -> Sql.count(c, sql, args.toArray()));
+    }
+
+    /** The query's filters as a WHERE condition; its arguments are appended to {@code args}. */
+    private String where(JobQuery q, List<Object> args) {
+        StringBuilder sql = new StringBuilder("tenant = ?");
+        args.add(q.tenant());
         if (!q.statuses().isEmpty()) {
             sql.append(" AND status IN (").append(placeholders(q.statuses().size())).append(')');
             q.statuses().stream().map(JobStatus::wireName).sorted().forEach(args::add);
@@ -59,11 +92,7 @@ final class JobQueries {
             args.add(store.metadataPath(entry.getKey()));
             args.add(entry.getValue());
         }
-        sql.append(" ORDER BY id DESC LIMIT ?");
-        args.add(q.limit() + 1);
-        List<Job> rows = store.read(c -> selectMany(c, sql.toString(), args.toArray()));
-        boolean more = rows.size() > q.limit();
-        return new Page<>(more ? rows.subList(0, q.limit()) : rows, more);
+        return sql.toString();
     }
 
     List<JobEvent> events(String tenant, JobId id) {

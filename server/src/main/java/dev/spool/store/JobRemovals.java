@@ -25,36 +25,48 @@ final class JobRemovals {
         this.store = store;
     }
 
-    boolean delete(String tenant, JobId id, Instant now) {
+    /** Deletes those of {@code ids} that are the tenant's and not running, in one transaction; returns how many. */
+    int delete(String tenant, List<JobId> ids, Instant now) {
+        if (ids.isEmpty()) {
+            return 0;
+        }
         return store.write(c -> {
-            String status = null;
-            try (PreparedStatement ps = prepare(c, "DELETE FROM jobs WHERE id = ? AND tenant = ? AND status <> 'running' RETURNING status",
-                    id.value(), tenant); ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    status = rs.getString(1);
+            List<Object> args = new ArrayList<>(List.of(tenant));
+            ids.forEach(id -> args.add(id.value()));
+            List<String> deleted = new ArrayList<>();
+            long queued = 0;
+            try (PreparedStatement ps = prepare(c, "DELETE FROM jobs WHERE tenant = ? AND status <> 'running' AND id IN ("
+                    + placeholders(ids.size()) + ") RETURNING id, status", args.toArray()); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    deleted.add(rs.getString(1));
+                    queued += rs.getString(2).equals("queued") ? 1 : 0;
                 }
             }
-            if (status == null) {
-                return false;
+            if (queued > 0) {
+                QueuedCounts.add(c, tenant, -queued);
             }
-            if (status.equals("queued")) {
-                QueuedCounts.add(c, tenant, -1);
-            }
-            forget(c, id.value(), now);
-            return true;
+            forget(c, deleted, now);
+            return deleted.size();
         });
     }
 
-    /** Removes what belongs to a deleted job; its files' bytes become orphan candidates. */
-    private void forget(Connection c, String id, Instant now) throws SQLException {
-        update(c, "DELETE FROM job_events WHERE job_id = ?", id);
-        update(c, "DELETE FROM job_logs WHERE job_id = ?", id);
+    /** Removes what belongs to deleted jobs; their files' bytes become orphan candidates. */
+    private void forget(Connection c, List<String> ids, Instant now) throws SQLException {
+        if (ids.isEmpty()) {
+            return;
+        }
+        String in = placeholders(ids.size());
+        Object[] these = ids.toArray();
+        update(c, "DELETE FROM job_events WHERE job_id IN (" + in + ")", these);
+        update(c, "DELETE FROM job_logs WHERE job_id IN (" + in + ")", these);
+        List<Object> args = new ArrayList<>(List.of(now));
+        args.addAll(ids);
         update(c, """
                 INSERT INTO orphan_blobs (sha256, since)
-                SELECT DISTINCT sha256, ? FROM artifacts WHERE job_id = ?
+                SELECT DISTINCT sha256, ? FROM artifacts WHERE job_id IN (%s)
                 ON CONFLICT (sha256) DO NOTHING
-                """, now, id);
-        update(c, "DELETE FROM artifacts WHERE job_id = ?", id);
+                """.formatted(in), args.toArray());
+        update(c, "DELETE FROM artifacts WHERE job_id IN (" + in + ")", these);
     }
 
     int pruneFinished(Store.Prune prune, Instant now) {
@@ -81,8 +93,8 @@ final class JobRemovals {
             }
             for (String id : ids) {
                 update(c, "DELETE FROM jobs WHERE id = ?", id);
-                forget(c, id, now);
             }
+            forget(c, ids, now);
             return ids.size();
         });
     }

@@ -270,7 +270,7 @@ public final class PostgresStore extends JdbcStore {
      */
     private static String lateralPick(Pick pick, String source, List<Object> args) {
         StringBuilder each = new StringBuilder("SELECT id, priority, run_at FROM jobs WHERE status = 'queued' AND ")
-                .append(pick.keyColumn()).append(" = s.k AND tenant = s.tenant AND run_at <= ?");
+                .append(pick.keyColumn()).append(" = s.k AND tenant = s.tenant AND run_at <= ?").append(NOT_PAUSED);
         args.add(pick.now());
         if (pick.filtersQueues()) {
             // Compared as an expression, so that the planner walks the type's claim index (in the

@@ -32,6 +32,9 @@ public sealed interface Storage extends AutoCloseable permits JdbcStore {
     /** Tenants' limits set through the admin API, their usage, and what they hold now. */
     TenantStore tenants();
 
+    /** Cron schedules. */
+    ScheduleStore schedules();
+
     /**
      * The rules the store applies inside its transactions: tenants' quotas on submits and claims,
      * and the prices by job type that a job's usage is billed at when it ends.

@@ -51,8 +51,15 @@ public sealed interface Store permits JdbcStore {
      */
     Inserted jobInsert(NewJob job, Instant now, Duration keyRetention);
 
-    /** Stores all the jobs as one batch, or none of them. */
-    List<Job> jobInsertBatch(String batchId, String tenant, List<NewJob> jobs, Instant now);
+    /** What {@link #jobInsertBatch} did: stored the batch's jobs, or found the call made before under the same key. */
+    record BatchInserted(List<Job> jobs, Optional<CallSeen> earlier) {}
+
+    /**
+     * Stores all the jobs as one batch, or none of them. With {@code call} (an idempotency key),
+     * its key is written in the same transaction with the batch's id as its answer; when the key
+     * was written before, nothing is stored and the earlier call is returned instead.
+     */
+    BatchInserted jobInsertBatch(String batchId, String tenant, List<NewJob> jobs, Instant now, Call call);
 
     Optional<Job> jobGet(String tenant, JobId id);
 
@@ -60,6 +67,12 @@ public sealed interface Store permits JdbcStore {
     Optional<Job> jobGetAny(JobId id);
 
     Page<Job> jobList(JobQuery query);
+
+    /** The ids of the jobs {@link #jobList} would list (the page only, newest first). */
+    List<JobId> jobIds(JobQuery query);
+
+    /** How many jobs the query's filters match (its cursor included, its limit not). */
+    long jobCount(JobQuery query);
 
     /**
      * Moves up to {@code claim.max()} due queued jobs to running, highest priority first, then
@@ -127,14 +140,23 @@ public sealed interface Store permits JdbcStore {
      */
     Optional<Job> jobCancel(String tenant, JobId id, Instant now);
 
+    /** {@link #jobCancel} for each of {@code ids}, in one transaction; returns the jobs it changed. */
+    List<Job> jobCancelAll(String tenant, List<JobId> ids, Instant now);
+
     /** Queues a failed or cancelled job again with a fresh budget of attempts; empty when it is in another status. */
     Optional<Job> jobRetry(String tenant, JobId id, Instant now);
+
+    /** {@link #jobRetry} for each of {@code ids}, in one transaction; returns the jobs it changed. */
+    List<Job> jobRetryAll(String tenant, List<JobId> ids, Instant now);
 
     /**
      * Deletes a job that is not running, with its history, logs and file records (its files'
      * bytes become orphans, see {@link #blobOrphansDue}); false when there was none such.
      */
     boolean jobDelete(String tenant, JobId id, Instant now);
+
+    /** {@link #jobDelete} for each of {@code ids}, in one transaction; returns how many it deleted. */
+    int jobDeleteAll(String tenant, List<JobId> ids, Instant now);
 
     /**
      * Which finished jobs to prune: those of {@code type} that ended before {@code endedBefore}, or,
@@ -153,8 +175,42 @@ public sealed interface Store permits JdbcStore {
 
     Optional<Batch> batchGet(String tenant, String id);
 
-    /** Forgets idempotency keys that expired before {@code now}; returns how many. */
+    /** Forgets idempotency keys (of submits and of other calls) that expired before {@code now}; returns how many. */
     int idempotencyPrune(Instant now);
+
+    /** A queue as an operator sees it: jobs queued (due or not) and running, the earliest due queued job's run_at, and since when it is paused (null: it is not). */
+    record QueueState(String queue, long queued, long running, Instant oldestDue, Instant pausedAt) {}
+
+    /**
+     * The queues with queued or running jobs of {@code tenant} (null: of every tenant, and every
+     * paused queue besides), by name.
+     */
+    List<QueueState> queueStates(String tenant, Instant now);
+
+    /** Stops claims from taking the queue's jobs, on every node, from the next claim on; false when it was paused already. */
+    boolean queuePause(String queue, String by, Instant now);
+
+    /** Lets claims take the queue's jobs again; false when it was not paused. */
+    boolean queueResume(String queue);
+
+    /** A call made safe to repeat by an idempotency key: whose, to which route, with which request (a hash of it). */
+    record Call(String tenant, String route, String key, String fingerprint, Instant expiresAt) {}
+
+    /** A call made before under the same key: its request's hash, its answer (null while it runs), and when it began. */
+    record CallSeen(String fingerprint, String answer, Instant createdAt) {}
+
+    /**
+     * Writes the key of a call that is about to run, with no answer yet. Empty when this call may
+     * run: its key was new, or the call that wrote it began before {@code staleBefore} and never
+     * answered (it is taken over); else the call seen before.
+     */
+    Optional<CallSeen> callBegin(Call call, Instant now, Instant staleBefore);
+
+    /** Records the answer of a call begun with {@link #callBegin}. */
+    void callAnswer(Call call, String answer);
+
+    /** Forgets the key of a call that failed, so that it may be made again. */
+    void callForget(Call call);
 
     /**
      * Calls {@code wakeUp} when another process made jobs claimable (a submit on another node).

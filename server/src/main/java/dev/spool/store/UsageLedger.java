@@ -132,6 +132,17 @@ final class UsageLedger {
                 job.id().value());
     }
 
+    /** {@link #rebill(Connection, Job, Function)} for many jobs, as one batch. */
+    static void rebill(Connection c, List<Job> jobs, Function<String, Price> prices) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET unbilled_run_ms = 0, unbilled_units = 0, billed_micros = ? WHERE id = ?")) {
+            for (Job job : jobs) {
+                Sql.bind(ps, micros(prices.apply(job.type()).cost(job.attempt(), job.runMs(), job.units())), job.id().value());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
     private static Object[] values(Row r, Sums s) {
         return new Object[] {r.tenant(), r.day(), r.type(), r.queue(), r.keyId(), r.currency(), r.shard(), s.succeeded,
                 s.failed, s.cancelled, s.runMs, s.units, s.micros};

@@ -342,14 +342,14 @@ class EngineTest {
         var good = Submission.builder("work", json("{\"n\": 1}")).build();
         var bad = Submission.builder("work", json("{\"n\": \"x\"}")).build();
 
-        assertThatThrownBy(() -> engine.submitBatch(TENANT, "key_1", List.of(good, bad)))
+        assertThatThrownBy(() -> engine.submitBatch(TENANT, "key_1", List.of(good, bad), null, null))
                 .isInstanceOfSatisfying(SpoolException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT);
                     assertThat(e.getMessage()).startsWith("jobs[1]:");
                 });
         assertThat(engine.list(new JobQuery(TENANT, Set.of(), null, null, null, null, null, Map.of(), null, 10)).items()).isEmpty();
 
-        var batch = engine.submitBatch(TENANT, "key_1", List.of(good, good));
+        var batch = engine.submitBatch(TENANT, "key_1", List.of(good, good), null, null).batch();
         assertThat(engine.batch(TENANT, batch.id()).counts()).containsEntry(JobStatus.QUEUED, 2L);
         assertCode(() -> engine.batch("other", batch.id()), ErrorCode.NOT_FOUND);
     }

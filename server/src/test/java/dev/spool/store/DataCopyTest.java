@@ -32,7 +32,7 @@ class DataCopyTest {
             TestJobs t = new TestJobs(sqlite);
             jobs = List.of(t.queued("echo", T0), t.running("sleep", T0), t.succeeded("text.stats", T0), t.failed("echo", T0),
                     sqlite.jobInsert(TestJobs.withIdempotency(TestJobs.newJob("echo"), "k-1", "h"), T0, Duration.ofDays(1)).job(),
-                    sqlite.jobInsertBatch(batchId, TENANT, List.of(TestJobs.newJob("echo")), T0).getFirst());
+                    sqlite.jobInsertBatch(batchId, TENANT, List.of(TestJobs.newJob("echo")), T0, null).jobs().getFirst());
             sqlite.keys().keyInsert(new ApiKey("key_1", TENANT, "ci", ApiKey.Role.ADMIN, "abcdefghijkl", new byte[] {7, 8}, T0, null));
         }
         PostgresStore.Settings target = new PostgresStore.Settings(Postgres.newDatabase(), "public", 2, 30_000, 16);

@@ -237,7 +237,7 @@ public abstract class JobStoreContract extends StorageContract {
         for (int i = 0; i < total; i++) {
             batch.add(newJob("echo"));
         }
-        store.jobInsertBatch(JobId.generate().value(), TENANT, batch, T0);
+        store.jobInsertBatch(JobId.generate().value(), TENANT, batch, T0, null).jobs();
 
         int threads = 12;
         List<Storage> nodes = new ArrayList<>(List.of(storage));
@@ -503,7 +503,7 @@ public abstract class JobStoreContract extends StorageContract {
         NewJob full = TestJobs.withWebhook(TestJobs.withIdempotency(TestJobs.withMetadata(
                 TestJobs.with(newJob("sleep"), 7, T0.plusSeconds(90)), Map.of("customer", "acme")), "key-1", "hash-1"),
                 new dev.spool.job.JobWebhook("https://example.com/hook", Set.of(dev.spool.job.WebhookEvent.SUCCEEDED), "native"));
-        List<Job> members = store.jobInsertBatch(JobId.generate().value(), TENANT, List.of(plain, full, plain), T0);
+        List<Job> members = store.jobInsertBatch(JobId.generate().value(), TENANT, List.of(plain, full, plain), T0, null).jobs();
 
         for (Job returned : members) {
             assertThat(store.jobGet(TENANT, returned.id())).hasValue(returned);
@@ -521,7 +521,7 @@ public abstract class JobStoreContract extends StorageContract {
     @Test
     void aBatchIsStoredWholeAndCountsItsMembersByStatus() {
         String batchId = JobId.generate().value();
-        List<Job> members = store.jobInsertBatch(batchId, TENANT, List.of(newJob("echo"), newJob("echo"), newJob("sleep")), T0);
+        List<Job> members = store.jobInsertBatch(batchId, TENANT, List.of(newJob("echo"), newJob("echo"), newJob("sleep")), T0, null).jobs();
         store.jobCancel(TENANT, members.get(2).id(), T0);
 
         var batch = store.batchGet(TENANT, batchId).orElseThrow();

@@ -80,4 +80,12 @@ class PostgresStoreTest {
             return new OnPostgres();
         }
     }
+
+    @Nested
+    class Operate extends OperateContract {
+        @Override
+        protected Database database() {
+            return new OnPostgres();
+        }
+    }
 }

@@ -69,4 +69,12 @@ class SqliteStoreTest {
             return new OnSqlite();
         }
     }
+
+    @Nested
+    class Operate extends OperateContract {
+        @Override
+        protected Database database() {
+            return new OnSqlite();
+        }
+    }
 }

@@ -72,7 +72,7 @@ class StoreOutageTest {
         Map<String, Callable<?>> calls = new LinkedHashMap<>();
         calls.put("jobInsert", () -> store.jobInsert(newJob("echo"), T0, Duration.ofDays(1)));
         calls.put("jobInsert with a key", () -> store.jobInsert(TestJobs.withIdempotency(newJob("echo"), "k", "h"), T0, Duration.ofDays(1)));
-        calls.put("jobInsertBatch", () -> store.jobInsertBatch(JobId.generate().value(), TENANT, List.of(newJob("echo")), T0));
+        calls.put("jobInsertBatch", () -> store.jobInsertBatch(JobId.generate().value(), TENANT, List.of(newJob("echo")), T0, null).jobs());
         calls.put("jobClaim", () -> store.jobClaim(TestJobs.claim(List.of("echo"), 1), T0));
         calls.put("jobHeartbeat", () -> store.jobHeartbeat(running.id(), running.attempt(), Progress.NONE, T0.plusSeconds(30), T0));
         calls.put("jobFinish", () -> store.jobFinish(running.id(), running.attempt(), false,

@@ -67,7 +67,7 @@ public abstract class TenantStoreContract extends StorageContract {
 
     @Test
     void aTenantsSingleJobIsClaimedInTheFirstClaimBehindAnotherTenantsThousands() {
-        store.jobInsertBatch(JobId.generate().value(), "flood", many("flood", "echo", 5_000), T0);
+        store.jobInsertBatch(JobId.generate().value(), "flood", many("flood", "echo", 5_000), T0, null).jobs();
         Job single = store.jobInsert(forTenant(newJob("echo"), "single"), T0.plusSeconds(1), Duration.ofDays(1)).job();
 
         List<Job> first = store.jobClaim(claim(List.of("echo"), 8), T0.plusSeconds(2));
@@ -79,8 +79,8 @@ public abstract class TenantStoreContract extends StorageContract {
 
     @Test
     void tenantsWithQueuedWorkTakeTurnsWithinAPriorityAndPriorityStillComesFirst() {
-        store.jobInsertBatch(JobId.generate().value(), "a", many("a", "echo", 20), T0);
-        store.jobInsertBatch(JobId.generate().value(), "b", many("b", "echo", 20), T0.plusSeconds(1));
+        store.jobInsertBatch(JobId.generate().value(), "a", many("a", "echo", 20), T0, null).jobs();
+        store.jobInsertBatch(JobId.generate().value(), "b", many("b", "echo", 20), T0.plusSeconds(1), null);
         Job urgent = store.jobInsert(TestJobs.with(forTenant(newJob("echo"), "a"), 5, null), T0.plusSeconds(2),
                 Duration.ofDays(1)).job();
 
@@ -154,10 +154,10 @@ public abstract class TenantStoreContract extends StorageContract {
         assertThat(refused).hasValue(120 - (int) quota);
         assertThat(storage.tenants().held("capped").queued()).isEqualTo(quota);
         // A batch that would pass the bound is refused whole; another tenant is not held to it.
-        assertThatThrownBy(() -> store.jobInsertBatch(JobId.generate().value(), "capped", many("capped", "echo", 2), T0))
+        assertThatThrownBy(() -> store.jobInsertBatch(JobId.generate().value(), "capped", many("capped", "echo", 2), T0, null).jobs())
                 .isInstanceOfSatisfying(SpoolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED));
         assertThat(storage.tenants().held("capped").queued()).isEqualTo(quota);
-        store.jobInsertBatch(JobId.generate().value(), "free", many("free", "echo", 50), T0);
+        store.jobInsertBatch(JobId.generate().value(), "free", many("free", "echo", 50), T0, null).jobs();
         // Once some start, there is room again.
         assertThat(store.jobClaim(new Store.Claim(List.of("echo"), List.of(), 100, "w", Duration.ofSeconds(30), Map.of()), T0))
                 .isNotEmpty();
@@ -167,7 +167,7 @@ public abstract class TenantStoreContract extends StorageContract {
     @Test
     void theQueuedCountAQuotaReadsFollowsEveryWayAJobMoves() {
         TenantStore tenants = storage.tenants();
-        store.jobInsertBatch(JobId.generate().value(), TestJobs.TENANT, many(TestJobs.TENANT, "echo", 6), T0);
+        store.jobInsertBatch(JobId.generate().value(), TestJobs.TENANT, many(TestJobs.TENANT, "echo", 6), T0, null).jobs();
         jobs.queued("echo", T0);
         assertThat(tenants.held(TestJobs.TENANT).queued()).isEqualTo(7);
         List<Job> claimed = store.jobClaim(claim(List.of("echo"), 4), T0);
@@ -194,8 +194,8 @@ public abstract class TenantStoreContract extends StorageContract {
 
     @Test
     void aRunningQuotaHoldsAcrossConcurrentClaimersOnEveryNode() throws Exception {
-        store.jobInsertBatch(JobId.generate().value(), "capped", many("capped", "echo", 30), T0);
-        store.jobInsertBatch(JobId.generate().value(), "free", many("free", "echo", 30), T0);
+        store.jobInsertBatch(JobId.generate().value(), "capped", many("capped", "echo", 30), T0, null).jobs();
+        store.jobInsertBatch(JobId.generate().value(), "free", many("free", "echo", 30), T0, null).jobs();
         Map<JobId, Job> claimed = new ConcurrentHashMap<>();
         atOnceOnEveryNode(new TestQuotas(Map.of(), Map.of("capped", 4L)), 8, 8, node -> {
             for (int i = 0; i < 10; i++) {

@@ -17,6 +17,10 @@ public final class MutableClock implements InstantSource {
         return now;
     }
 
+    public void set(Instant to) {
+        now = to;
+    }
+
     public Instant advance(Duration d) {
         now = now.plus(d);
         return now;

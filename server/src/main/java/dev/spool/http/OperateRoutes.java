@@ -1,0 +1,139 @@
+package dev.spool.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.spool.auth.Caller;
+import dev.spool.engine.Engine;
+import dev.spool.engine.Schedules;
+import dev.spool.job.JobId;
+import dev.spool.job.Schedule;
+import dev.spool.job.SpoolException;
+import dev.spool.store.Store;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.time.Duration;
+import java.time.Instant;
+
+/** An operator's routes: queues with their depths, paused and resumed; cron schedules. */
+final class OperateRoutes {
+    /** A schedule as created or changed; fields left out keep their values (or defaults). */
+    record ScheduleBody(String name, String cron, String timezone, JsonNode job, String overlap, String missed, Boolean paused) {}
+
+    /** Ticks a schedule shows ahead. */
+    private static final int NEXT_RUNS = 5;
+    /** Schedules one list answer shows at most. */
+    private static final int MOST_SCHEDULES = 1000;
+
+    private final Engine engine;
+    private final Schedules schedules;
+
+    OperateRoutes(Engine engine, Schedules schedules) {
+        this.engine = engine;
+        this.schedules = schedules;
+    }
+
+    /** A tenant sees the queues of its own jobs (and the declared types'); an admin sees every tenant's, and every paused queue. */
+    void queues(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var data = out.putArray("data");
+        Instant now = engine.clock().instant();
+        engine.queues(caller.isAdmin() ? null : caller.tenant()).forEach(q -> data.add(queue(q, now)));
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    void pause(Caller caller, ServerRequest req, ServerResponse res) {
+        ApiServer.sendJson(res, Status.OK_200, queue(engine.pauseQueue(name(req), caller.keyId()), engine.clock().instant()));
+    }
+
+    void resume(Caller caller, ServerRequest req, ServerResponse res) {
+        ApiServer.sendJson(res, Status.OK_200, queue(engine.resumeQueue(name(req)), engine.clock().instant()));
+    }
+
+    private static String name(ServerRequest req) {
+        return req.path().pathParameters().get("name");
+    }
+
+    static ObjectNode queue(Store.QueueState q, Instant now) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("name", q.queue());
+        o.put("queued", q.queued());
+        o.put("running", q.running());
+        if (q.oldestDue() == null) {
+            o.putNull("oldest_queued_age_seconds");
+        } else {
+            o.put("oldest_queued_age_seconds", Math.max(0, Duration.between(q.oldestDue(), now).toMillis()) / 1000.0);
+        }
+        o.put("paused", q.pausedAt() != null);
+        o.put("paused_at", q.pausedAt() == null ? null : Wire.time(q.pausedAt()));
+        return o;
+    }
+
+    void createSchedule(Caller caller, ServerRequest req, ServerResponse res) {
+        ScheduleBody body = Json.read(ApiServer.body(req), ScheduleBody.class);
+        Schedule s = schedules.create(caller.tenant(), caller.keyId(), spec(body));
+        res.header(HeaderNames.LOCATION, "/v1/schedules/" + s.id());
+        ApiServer.sendJson(res, Status.CREATED_201, schedule(s));
+    }
+
+    void listSchedules(Caller caller, ServerRequest req, ServerResponse res) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        var data = out.putArray("data");
+        schedules.list(caller.tenant(), null, MOST_SCHEDULES).forEach(s -> data.add(schedule(s)));
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    void getSchedule(Caller caller, ServerRequest req, ServerResponse res) {
+        ApiServer.sendJson(res, Status.OK_200, schedule(schedules.get(caller.tenant(), id(req))));
+    }
+
+    void updateSchedule(Caller caller, ServerRequest req, ServerResponse res) {
+        String id = id(req);
+        schedules.get(caller.tenant(), id); // 404 before the body is judged
+        ScheduleBody body = Json.read(ApiServer.body(req), ScheduleBody.class);
+        ApiServer.sendJson(res, Status.OK_200, schedule(schedules.update(caller.tenant(), id, spec(body))));
+    }
+
+    void pauseSchedule(Caller caller, ServerRequest req, ServerResponse res) {
+        ApiServer.sendJson(res, Status.OK_200, schedule(schedules.pause(caller.tenant(), id(req))));
+    }
+
+    void resumeSchedule(Caller caller, ServerRequest req, ServerResponse res) {
+        ApiServer.sendJson(res, Status.OK_200, schedule(schedules.resume(caller.tenant(), id(req))));
+    }
+
+    void deleteSchedule(Caller caller, ServerRequest req, ServerResponse res) {
+        schedules.delete(caller.tenant(), id(req));
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    private static Schedules.Spec spec(ScheduleBody b) {
+        return new Schedules.Spec(b.name(), b.cron(), b.timezone(), b.job(), b.overlap(), b.missed(), b.paused());
+    }
+
+    /** The schedule id in the path; one that is not a UUID is a schedule that does not exist. */
+    private static String id(ServerRequest req) {
+        return JobId.parse(req.path().pathParameters().get("id")).orElseThrow(() -> SpoolException.notFound("schedule")).value();
+    }
+
+    private ObjectNode schedule(Schedule s) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("id", s.id());
+        o.put("name", s.name());
+        o.put("cron", s.cron());
+        o.put("timezone", s.timezone());
+        o.set("job", Json.tree(s.job().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        o.put("overlap", s.overlap());
+        o.put("missed", s.missed());
+        o.put("paused", s.paused());
+        o.put("next_run_at", s.nextRunAt() == null ? null : Wire.time(s.nextRunAt()));
+        var next = o.putArray("next_runs");
+        schedules.nextRuns(s, NEXT_RUNS).forEach(t -> next.add(Wire.time(t)));
+        o.put("last_run_at", s.lastRunAt() == null ? null : Wire.time(s.lastRunAt()));
+        o.put("last_job_id", s.lastJobId());
+        o.put("created_at", Wire.time(s.createdAt()));
+        o.put("updated_at", Wire.time(s.updatedAt()));
+        return o;
+    }
+}
