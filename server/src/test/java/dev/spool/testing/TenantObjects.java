@@ -17,7 +17,7 @@ import org.awaitility.Awaitility;
 
 /**
  * One object of every kind the API names by id, owned by one tenant: a finished job with an input
- * file ({@link #FILE}), a running job, a batch, a webhook endpoint, a delivery to it, and an API key.
+ * file ({@link #FILE}), a running job, a batch, a webhook endpoint, a delivery to it, a schedule, and an API key.
  * The tenancy and bad-input suites put them in every id slot of every route.
  */
 public record TenantObjects(String tenant, String key, ApiKey apiKey, Map<String, String> ids) {
@@ -26,7 +26,7 @@ public record TenantObjects(String tenant, String key, ApiKey apiKey, Map<String
 
     /** The kinds of object, as the tests name them. */
     public static final String JOB = "job", RUNNING_JOB = "running job", BATCH = "batch", WEBHOOK = "webhook",
-            DELIVERY = "delivery", KEY = "key", TENANT = "tenant";
+            DELIVERY = "delivery", KEY = "key", TENANT = "tenant", SCHEDULE = "schedule";
 
     public String id(String kind) {
         return ids.get(kind);
@@ -58,6 +58,8 @@ public record TenantObjects(String tenant, String key, ApiKey apiKey, Map<String
                 .POST(HttpRequest.BodyPublishers.ofString("{\"type\": \"sleep\", \"input\": {\"seconds\": 600}}")), 201), "id"));
         ids.put(BATCH, field(call(spool, spool.request("/v1/batches", key).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"jobs\": [{\"type\": \"echo\", \"input\": {}}]}")), 201), "id"));
+        ids.put(SCHEDULE, field(call(spool, spool.request("/v1/schedules", key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"cron\": \"0 0 1 1 *\", \"job\": {\"type\": \"echo\", \"input\": {}}}")), 201), "id"));
         String webhook = ids.get(WEBHOOK);
         ids.put(DELIVERY, Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
             JsonNode list = read(call(spool, spool.request("/v1/webhooks/" + webhook + "/deliveries", key).GET(), 200));
