@@ -37,7 +37,7 @@ import picocli.CommandLine;
 @Command(name = "spool", mixinStandardHelpOptions = true, version = "spool 0.1.0",
         description = "Spool: a self-hosted async jobs API server.",
         subcommands = {Main.Serve.class, Main.Submit.class, Main.ListJobs.class, Main.Keys.class, Main.MigrateData.class,
-                Main.Worker.class})
+                Main.Worker.class, OperateCommands.Queues.class, OperateCommands.Bulk.class, OperateCommands.Schedules.class})
 public final class Main {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -182,6 +182,15 @@ public final class Main {
                 throw new IllegalArgumentException("no API key: pass --api-key or set SPOOL_API_KEY");
             }
             return SpoolClient.builder(URI.create(url)).apiKey(apiKey).build();
+        }
+    }
+
+    /** {@code text} as JSON; an {@code IllegalArgumentException} naming {@code option} when it is not. */
+    static JsonNode parseJson(String option, String text) {
+        try {
+            return SpoolClient.JSON.readTree(text);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(option + " is not valid JSON: " + e.getMessage());
         }
     }
 
@@ -352,6 +361,9 @@ public final class Main {
         @Option(names = "--priority", description = "Higher runs first (-1000 to 1000).")
         Integer priority;
 
+        @Option(names = "--queue", description = "The queue (default: the type's).")
+        String queue;
+
         @Option(names = "--title", description = "A label for people.")
         String title;
 
@@ -372,16 +384,13 @@ public final class Main {
 
         @Override
         public Integer call() throws IOException {
-            String text = input.startsWith("@") ? Files.readString(Path.of(input.substring(1))) : input;
-            JsonNode json;
-            try {
-                json = SpoolClient.JSON.readTree(text);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("--input is not valid JSON: " + e.getMessage());
-            }
+            JsonNode json = parseJson("--input", input.startsWith("@") ? Files.readString(Path.of(input.substring(1))) : input);
             SubmitRequest request = SubmitRequest.of(type, json);
             if (priority != null) {
                 request = request.withPriority(priority);
+            }
+            if (queue != null) {
+                request = request.withQueue(queue);
             }
             if (title != null) {
                 request = request.withTitle(title);

@@ -149,6 +149,43 @@ class CliTest {
     }
 
     @Test
+    void queuesArePausedBulkActionsCountAndActAndSchedulesAreMadeAndRemoved() {
+        Run paused = spool("queues", "--pause", "cli-q");
+        assertThat(paused.code()).as(paused.err()).isZero();
+        assertThat(paused.json().get("paused").asBoolean()).isTrue();
+        for (int i = 0; i < 3; i++) {
+            assertThat(spool("submit", "echo", "--input", "{}", "--queue", "cli-q", "--metadata", "run=cli-bulk").code()).isZero();
+        }
+        Run queues = spool("queues");
+        assertThat(queues.json().findValuesAsText("name")).contains("cli-q");
+
+        Run dry = spool("bulk", "cancel", "--metadata", "run=cli-bulk", "--dry-run");
+        assertThat(dry.code()).as(dry.err()).isZero();
+        assertThat(dry.json().get("matched").asInt()).isEqualTo(3);
+        Run cancelled = spool("bulk", "cancel", "--metadata", "run=cli-bulk", "--idempotency-key", "cli-1");
+        assertThat(cancelled.json().get("changed").asInt()).isEqualTo(3);
+        assertThat(spool("bulk", "cancel", "--metadata", "run=cli-bulk", "--idempotency-key", "cli-1").json())
+                .isEqualTo(cancelled.json());
+        Run bad = spool("bulk", "explode", "--all");
+        assertThat(bad.code()).isNotZero();
+        assertThat(spool("bulk", "delete").err()).contains("at least one filter");
+        assertThat(spool("queues", "--resume", "cli-q").json().get("paused").asBoolean()).isFalse();
+
+        Run created = spool("schedules", "create", "--name", "nightly", "--cron", "0 3 * * *", "--timezone", "Asia/Tokyo",
+                "--type", "echo", "--input", "{\"n\": 2}");
+        assertThat(created.code()).as(created.err()).isZero();
+        String id = created.json().get("id").asText();
+        assertThat(created.json().get("next_runs")).hasSize(5);
+        assertThat(created.json().get("next_run_at").asText()).contains("T18:00:00");
+        assertThat(spool("schedules", "list").json().findValuesAsText("id")).contains(id);
+        assertThat(spool("schedules", "pause", id).json().get("paused").asBoolean()).isTrue();
+        assertThat(spool("schedules", "update", id, "--cron", "30 4 * * *").json().get("cron").asText()).isEqualTo("30 4 * * *");
+        assertThat(spool("schedules", "resume", id).json().get("next_run_at").asText()).contains("T19:30:00");
+        assertThat(spool("schedules", "delete", id).code()).isZero();
+        assertThat(spool("schedules", "get", id).code()).isEqualTo(1);
+    }
+
+    @Test
     void keysCanBeCreatedListedAndRevoked() {
         Run created = spool("keys", "create", "--name", "ci", "--tenant", "team-a");
         assertThat(created.code()).isZero();

@@ -212,7 +212,87 @@ public final class SpoolClient {
 
     /** Submits all the jobs as one batch, or none of them if any is invalid. */
     public Batch submitBatch(List<SubmitRequest> jobs) {
-        return read(send("POST", "/v1/batches", Map.of("jobs", jobs), null), Batch.class);
+        return submitBatch(jobs, null);
+    }
+
+    /**
+     * Submits a batch under an idempotency key: a repeat with the same key and the same jobs returns
+     * the batch the first one made, so a retried batch of 1,000 never makes 2,000 jobs.
+     */
+    public Batch submitBatch(List<SubmitRequest> jobs, String idempotencyKey) {
+        return read(send("POST", "/v1/batches", Map.of("jobs", jobs), idempotencyKey), Batch.class);
+    }
+
+    /** Cancels every queued or running member of a batch. */
+    public BulkResult cancelBatch(String id) {
+        return read(send("POST", "/v1/batches/" + segment(id) + "/cancel", null, null), BulkResult.class);
+    }
+
+    // ---------------------------------------------------------------- bulk actions
+
+    /**
+     * Cancels every job of the tenant that {@code filter} matches (queued ones at once, running ones
+     * asked to stop). With an idempotency key (or null), a repeat answers what the first call did.
+     */
+    public BulkResult cancelJobs(BulkFilter filter, String idempotencyKey) {
+        return read(send("POST", "/v1/jobs/cancel", filter, idempotencyKey), BulkResult.class);
+    }
+
+    /** Queues again every failed or cancelled job that {@code filter} matches; see {@link #cancelJobs}. */
+    public BulkResult retryJobs(BulkFilter filter, String idempotencyKey) {
+        return read(send("POST", "/v1/jobs/retry", filter, idempotencyKey), BulkResult.class);
+    }
+
+    /** Deletes every job that {@code filter} matches and that is not running; see {@link #cancelJobs}. */
+    public BulkResult deleteJobs(BulkFilter filter, String idempotencyKey) {
+        return read(send("POST", "/v1/jobs/delete", filter, idempotencyKey), BulkResult.class);
+    }
+
+    // ---------------------------------------------------------------- queues and schedules
+
+    /** The queues with their depth, running jobs, oldest queued age and pause (a tenant sees its own jobs' counts). */
+    public List<Queue> queues() {
+        return readData(send("GET", "/v1/queues", null, null), Queue.class);
+    }
+
+    /** (admin) Pauses a queue on every node: submits go in, no claim takes its jobs until it is resumed. */
+    public Queue pauseQueue(String name) {
+        return read(send("POST", "/v1/queues/" + segment(name) + "/pause", null, null), Queue.class);
+    }
+
+    /** (admin) Resumes a paused queue. */
+    public Queue resumeQueue(String name) {
+        return read(send("POST", "/v1/queues/" + segment(name) + "/resume", null, null), Queue.class);
+    }
+
+    public Schedule createSchedule(Schedule.Request request) {
+        return read(send("POST", "/v1/schedules", request, null), Schedule.class);
+    }
+
+    public List<Schedule> schedules() {
+        return readData(send("GET", "/v1/schedules", null, null), Schedule.class);
+    }
+
+    public Schedule schedule(String id) {
+        return read(send("GET", "/v1/schedules/" + segment(id), null, null), Schedule.class);
+    }
+
+    /** Changes the fields {@code change} sets; the others keep their values. */
+    public Schedule updateSchedule(String id, Schedule.Request change) {
+        return read(send("PATCH", "/v1/schedules/" + segment(id), change, null), Schedule.class);
+    }
+
+    public Schedule pauseSchedule(String id) {
+        return read(send("POST", "/v1/schedules/" + segment(id) + "/pause", null, null), Schedule.class);
+    }
+
+    public Schedule resumeSchedule(String id) {
+        return read(send("POST", "/v1/schedules/" + segment(id) + "/resume", null, null), Schedule.class);
+    }
+
+    /** Deletes a schedule; the jobs it made stay. */
+    public void deleteSchedule(String id) {
+        send("DELETE", "/v1/schedules/" + segment(id), null, null);
     }
 
     public Batch getBatch(String id) {

@@ -3,6 +3,13 @@ package dev.spool.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.client.Batch;
+import dev.spool.client.BulkFilter;
+import dev.spool.client.Queue;
+import dev.spool.client.Schedule;
+import dev.spool.client.SpoolClient;
+import dev.spool.client.SubmitRequest;
+import dev.spool.testing.TestJobs;
 import dev.spool.testing.TestServer;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -196,5 +203,33 @@ class OperateTest {
         spool.call("DELETE", "/v1/schedules/" + id, alice, null, 204);
         spool.call("GET", "/v1/schedules/" + id, alice, null, 404);
         assertThat(statuses(alice, "metadata%5Bschedule_id%5D=" + id)).as("its jobs stay").hasSizeGreaterThanOrEqualTo(made);
+    }
+
+    @Test
+    void theJavaClientCoversTheOperatorsRoutes() {
+        SpoolClient client = spool.client(alice);
+        List<SubmitRequest> jobs = List.of(SubmitRequest.of("render", TestJobs.json("{\"f\": 1}")),
+                SubmitRequest.of("render", TestJobs.json("{\"f\": 2}")));
+        Batch made = client.submitBatch(jobs, "client-batch");
+        assertThat(client.submitBatch(jobs, "client-batch").id()).isEqualTo(made.id());
+        assertThat(client.cancelBatch(made.id()).changed()).isEqualTo(2);
+        assertThat(client.deleteJobs(BulkFilter.none().withBatchId(made.id()).asDryRun(), null).matched()).isEqualTo(2);
+        assertThat(client.retryJobs(BulkFilter.none().withBatchId(made.id()), "client-retry").changed()).isEqualTo(2);
+        assertThat(client.cancelJobs(BulkFilter.none().withBatchId(made.id()).withStatus("queued"), null).changed()).isEqualTo(2);
+        assertThat(client.queues()).extracting(Queue::name).contains("renders");
+        SpoolClient admin = spool.client(spool.adminKey);
+        assertThat(admin.pauseQueue("renders").paused()).isTrue();
+        assertThat(admin.resumeQueue("renders").paused()).isFalse();
+
+        Schedule s = client.createSchedule(Schedule.Request.of("0 0 * * *", jobs.getFirst()).withName("midnight"));
+        assertThat(s.nextRuns()).hasSize(5);
+        assertThat(client.updateSchedule(s.id(), Schedule.Request.change().withTimezone("Asia/Tokyo")).nextRunAt().toString())
+                .endsWith("T15:00:00Z");
+        assertThat(client.pauseSchedule(s.id()).paused()).isTrue();
+        assertThat(client.resumeSchedule(s.id()).paused()).isFalse();
+        assertThat(client.schedules()).extracting(Schedule::id).contains(s.id());
+        assertThat(client.schedule(s.id()).name()).isEqualTo("midnight");
+        client.deleteSchedule(s.id());
+        assertThat(client.schedules()).extracting(Schedule::id).doesNotContain(s.id());
     }
 }

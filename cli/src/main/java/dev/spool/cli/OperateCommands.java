@@ -1,0 +1,287 @@
+package dev.spool.cli;
+
+import static dev.spool.cli.Main.printJson;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.spool.cli.Main.ClientOptions;
+import dev.spool.client.BulkFilter;
+import dev.spool.client.BulkResult;
+import dev.spool.client.Schedule;
+import dev.spool.client.SpoolClient;
+import dev.spool.client.SubmitRequest;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** An operator's commands: queues, bulk actions by filter, cron schedules. */
+final class OperateCommands {
+    private OperateCommands() {}
+
+    @Command(name = "queues", mixinStandardHelpOptions = true,
+            description = "Print the queues (depth, running, oldest queued age, paused); with an admin key, pause or resume one.")
+    static final class Queues implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--pause", paramLabel = "QUEUE", description = "Admin keys: stop claims from taking the queue's jobs, on every node.")
+        String pause;
+
+        @Option(names = "--resume", paramLabel = "QUEUE", description = "Admin keys: let claims take the queue's jobs again.")
+        String resume;
+
+        @Override
+        public Integer call() {
+            SpoolClient spool = client.client();
+            if (pause != null) {
+                printJson(spec.commandLine().getOut(), spool.pauseQueue(pause));
+            } else if (resume != null) {
+                printJson(spec.commandLine().getOut(), spool.resumeQueue(resume));
+            } else {
+                printJson(spec.commandLine().getOut(), spool.queues());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "bulk", mixinStandardHelpOptions = true,
+            description = "Cancel, retry or delete every job that matches the filters (the list's). "
+                    + "Try --dry-run first: it prints how many jobs the action would touch.")
+    static final class Bulk implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Parameters(paramLabel = "ACTION", description = "cancel, retry or delete.")
+        String action;
+
+        @Option(names = "--status", split = ",", description = "Statuses, comma-separated.")
+        List<String> status;
+
+        @Option(names = "--type")
+        String type;
+
+        @Option(names = "--queue")
+        String queue;
+
+        @Option(names = "--batch")
+        String batch;
+
+        @Option(names = "--metadata", paramLabel = "KEY=VALUE", description = "Jobs with this metadata entry; repeat for several.")
+        Map<String, String> metadata;
+
+        @Option(names = "--created-after", description = "RFC 3339 time.")
+        Instant createdAfter;
+
+        @Option(names = "--created-before", description = "RFC 3339 time.")
+        Instant createdBefore;
+
+        @Option(names = "--all", description = "Every job of the tenant that the action applies to (when no filter is given).")
+        boolean all;
+
+        @Option(names = "--dry-run", description = "Only count the jobs it would act on.")
+        boolean dryRun;
+
+        @Option(names = "--idempotency-key", description = "Makes the call safe to repeat: a repeat prints the first call's answer.")
+        String idempotencyKey;
+
+        @Override
+        public Integer call() {
+            BulkFilter filter = new BulkFilter(status, type, queue, batch, metadata, createdAfter, createdBefore,
+                    all ? Boolean.TRUE : null, dryRun ? Boolean.TRUE : null);
+            SpoolClient spool = client.client();
+            BulkResult result = switch (action) {
+                case "cancel" -> spool.cancelJobs(filter, idempotencyKey);
+                case "retry" -> spool.retryJobs(filter, idempotencyKey);
+                case "delete" -> spool.deleteJobs(filter, idempotencyKey);
+                default -> throw new IllegalArgumentException("ACTION is cancel, retry or delete, not " + action);
+            };
+            printJson(spec.commandLine().getOut(), result);
+            return 0;
+        }
+    }
+
+    @Command(name = "schedules", mixinStandardHelpOptions = true,
+            description = "Cron schedules: each tick submits a job.",
+            subcommands = {Schedules.Create.class, Schedules.ListSchedules.class, Schedules.Get.class, Schedules.Update.class,
+                    Schedules.Pause.class, Schedules.Resume.class, Schedules.Delete.class})
+    static final class Schedules {
+        /** The timing and job options of create and update; null fields are left as they are. */
+        static final class Fields {
+            @Option(names = "--name")
+            String name;
+
+            @Option(names = "--cron", description = "Five fields (minute hour day-of-month month day-of-week), or six with seconds first.")
+            String cron;
+
+            @Option(names = "--timezone", description = "An IANA time zone (default UTC).")
+            String timezone;
+
+            @Option(names = "--type", description = "The job's type.")
+            String type;
+
+            @Option(names = "--input", description = "The job's input, JSON (default {}).")
+            String input;
+
+            @Option(names = "--queue", description = "The job's queue (default: its type's).")
+            String queue;
+
+            @Option(names = "--overlap", description = "allow, or skip: no job for a tick while the last one is unfinished.")
+            String overlap;
+
+            @Option(names = "--missed", description = "run_once (default), or skip: what ticks no node ran in time become.")
+            String missed;
+
+            Schedule.Request request() {
+                SubmitRequest job = null;
+                if (type != null || input != null || queue != null) {
+                    if (type == null) {
+                        throw new IllegalArgumentException("--input and --queue need --type: the job is given whole");
+                    }
+                    JsonNode in = Main.parseJson("--input", input == null ? "{}" : input);
+                    job = SubmitRequest.of(type, in);
+                    if (queue != null) {
+                        job = job.withQueue(queue);
+                    }
+                }
+                return new Schedule.Request(name, cron, timezone, job, overlap, missed, null);
+            }
+        }
+
+        @Command(name = "create", mixinStandardHelpOptions = true, description = "Make a schedule and print it with its next runs.")
+        static final class Create implements Callable<Integer> {
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Mixin
+            ClientOptions client;
+
+            @Mixin
+            Fields fields;
+
+            @Override
+            public Integer call() {
+                if (fields.cron == null || fields.type == null) {
+                    throw new IllegalArgumentException("create needs --cron and --type");
+                }
+                printJson(spec.commandLine().getOut(), client.client().createSchedule(fields.request()));
+                return 0;
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Print the tenant's schedules.")
+        static final class ListSchedules implements Callable<Integer> {
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Mixin
+            ClientOptions client;
+
+            @Override
+            public Integer call() {
+                printJson(spec.commandLine().getOut(), client.client().schedules());
+                return 0;
+            }
+        }
+
+        @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a schedule with its next runs.")
+        static final class Get implements Callable<Integer> {
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Mixin
+            ClientOptions client;
+
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            public Integer call() {
+                printJson(spec.commandLine().getOut(), client.client().schedule(id));
+                return 0;
+            }
+        }
+
+        @Command(name = "update", mixinStandardHelpOptions = true, description = "Change a schedule; options left out keep their values.")
+        static final class Update implements Callable<Integer> {
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Mixin
+            ClientOptions client;
+
+            @Mixin
+            Fields fields;
+
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            public Integer call() {
+                printJson(spec.commandLine().getOut(), client.client().updateSchedule(id, fields.request()));
+                return 0;
+            }
+        }
+
+        @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a schedule.")
+        static final class Pause implements Callable<Integer> {
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Mixin
+            ClientOptions client;
+
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            public Integer call() {
+                printJson(spec.commandLine().getOut(), client.client().pauseSchedule(id));
+                return 0;
+            }
+        }
+
+        @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a schedule from its next tick after now.")
+        static final class Resume implements Callable<Integer> {
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Mixin
+            ClientOptions client;
+
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            public Integer call() {
+                printJson(spec.commandLine().getOut(), client.client().resumeSchedule(id));
+                return 0;
+            }
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a schedule (the jobs it made stay).")
+        static final class Delete implements Callable<Integer> {
+            @Mixin
+            ClientOptions client;
+
+            @Parameters(paramLabel = "ID")
+            String id;
+
+            @Override
+            public Integer call() {
+                client.client().deleteSchedule(id);
+                return 0;
+            }
+        }
+    }
+}
