@@ -1,5 +1,6 @@
 package dev.spool.engine;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.spool.job.Backoff;
 import dev.spool.job.Batch;
 import dev.spool.job.ErrorCode;
@@ -16,6 +17,7 @@ import dev.spool.job.NewJob;
 import dev.spool.job.Outcome;
 import dev.spool.job.Page;
 import dev.spool.job.Progress;
+import dev.spool.job.QueueState;
 import dev.spool.job.SpoolException;
 import dev.spool.job.Transition;
 import dev.spool.job.Worker;
@@ -36,14 +38,18 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
 
@@ -329,7 +335,7 @@ public final class Engine {
     }
 
     /** A digest of a request's JSON that ignores key order and white space: what an idempotency key compares. */
-    public static String fingerprint(com.fasterxml.jackson.databind.JsonNode request) {
+    public static String fingerprint(JsonNode request) {
         return Submissions.canonicalHash(request);
     }
 
@@ -345,7 +351,7 @@ public final class Engine {
      * runs is refused (409) unless the first was abandoned; a different request under the key is
      * refused (422). Without a key, just runs it.
      */
-    public Once once(String tenant, String route, String key, String fingerprint, java.util.function.Supplier<String> run) {
+    public Once once(String tenant, String route, String key, String fingerprint, Supplier<String> run) {
         Store.Call call = call(tenant, route, key, fingerprint);
         if (call == null) {
             return new Once(run.get(), false);
@@ -385,7 +391,7 @@ public final class Engine {
         }
 
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
@@ -459,12 +465,12 @@ public final class Engine {
      * The queues an operator sees: those with queued or running jobs of {@code tenant} (null: of
      * every tenant, and every paused queue), and those the declared types use, by name.
      */
-    public List<Store.QueueState> queues(String tenant) {
-        Map<String, Store.QueueState> all = new java.util.TreeMap<>();
-        for (Store.QueueState q : store.queueStates(tenant, clock.instant())) {
+    public List<QueueState> queues(String tenant) {
+        Map<String, QueueState> all = new TreeMap<>();
+        for (QueueState q : store.queueStates(tenant, clock.instant())) {
             all.put(q.queue(), q);
         }
-        Map<String, Instant> paused = new java.util.HashMap<>();
+        Map<String, Instant> paused = new HashMap<>();
         if (tenant != null) {
             store.queueStates(null, clock.instant()).forEach(q -> {
                 if (q.pausedAt() != null) {
@@ -473,19 +479,19 @@ public final class Engine {
             });
         }
         for (JobType type : types.all()) {
-            all.putIfAbsent(type.queue(), new Store.QueueState(type.queue(), 0, 0, null, paused.get(type.queue())));
+            all.putIfAbsent(type.queue(), new QueueState(type.queue(), 0, 0, null, paused.get(type.queue())));
         }
         return List.copyOf(all.values());
     }
 
     /** Pauses a queue on every node: its jobs are still accepted, and none is claimed until it is resumed. */
-    public Store.QueueState pauseQueue(String queue, String by) {
+    public QueueState pauseQueue(String queue, String by) {
         checkQueue(queue);
         store.queuePause(queue, by, clock.instant());
         return queue(queue);
     }
 
-    public Store.QueueState resumeQueue(String queue) {
+    public QueueState resumeQueue(String queue) {
         checkQueue(queue);
         if (store.queueResume(queue)) {
             wake();
@@ -493,9 +499,9 @@ public final class Engine {
         return queue(queue);
     }
 
-    private Store.QueueState queue(String queue) {
+    private QueueState queue(String queue) {
         return queues(null).stream().filter(q -> q.queue().equals(queue)).findFirst()
-                .orElse(new Store.QueueState(queue, 0, 0, null, null));
+                .orElse(new QueueState(queue, 0, 0, null, null));
     }
 
     private static void checkQueue(String queue) {

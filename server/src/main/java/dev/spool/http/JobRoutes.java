@@ -22,6 +22,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -284,7 +285,7 @@ final class JobRoutes {
             if (once.replayed()) {
                 res.header(ApiServer.IDEMPOTENT_REPLAYED, "true");
             }
-            ApiServer.sendJson(res, Status.OK_200, Json.tree(once.answer().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            ApiServer.sendJson(res, Status.OK_200, Json.tree(once.answer().getBytes(StandardCharsets.UTF_8)));
         };
     }
 

@@ -6,13 +6,14 @@ import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
 import dev.spool.engine.Schedules;
 import dev.spool.job.JobId;
+import dev.spool.job.QueueState;
 import dev.spool.job.Schedule;
 import dev.spool.job.SpoolException;
-import dev.spool.store.Store;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -55,7 +56,7 @@ final class OperateRoutes {
         return req.path().pathParameters().get("name");
     }
 
-    static ObjectNode queue(Store.QueueState q, Instant now) {
+    static ObjectNode queue(QueueState q, Instant now) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("name", q.queue());
         o.put("queued", q.queued());
@@ -123,7 +124,7 @@ final class OperateRoutes {
         o.put("name", s.name());
         o.put("cron", s.cron());
         o.put("timezone", s.timezone());
-        o.set("job", Json.tree(s.job().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        o.set("job", Json.tree(s.job().getBytes(StandardCharsets.UTF_8)));
         o.put("overlap", s.overlap());
         o.put("missed", s.missed());
         o.put("paused", s.paused());

@@ -21,6 +21,7 @@ import dev.spool.job.JobStatus;
 import dev.spool.job.NewJob;
 import dev.spool.job.Page;
 import dev.spool.job.Price;
+import dev.spool.job.QueueState;
 import dev.spool.job.Transition;
 import dev.spool.limit.Quotas;
 import dev.spool.limit.TenantStore;

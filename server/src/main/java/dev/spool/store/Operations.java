@@ -4,6 +4,7 @@ import static dev.spool.store.Sql.instant;
 import static dev.spool.store.Sql.prepare;
 import static dev.spool.store.Sql.update;
 
+import dev.spool.job.QueueState;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,14 +20,14 @@ import java.util.TreeMap;
 final class Operations {
     private Operations() {}
 
-    static List<Store.QueueState> queueStates(Connection c, String tenant, Instant now) throws SQLException {
+    static List<QueueState> queueStates(Connection c, String tenant, Instant now) throws SQLException {
         Map<String, Instant> paused = new TreeMap<>();
         try (PreparedStatement ps = prepare(c, "SELECT queue, paused_at FROM paused_queues"); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 paused.put(rs.getString(1), instant(rs, 2));
             }
         }
-        Map<String, Store.QueueState> states = new TreeMap<>();
+        Map<String, QueueState> states = new TreeMap<>();
         try (PreparedStatement ps = prepare(c, """
                 SELECT queue,
                        sum(CASE WHEN status = 'queued' THEN 1 ELSE 0 END),
@@ -38,11 +39,11 @@ final class Operations {
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 String queue = rs.getString(1);
-                states.put(queue, new Store.QueueState(queue, rs.getLong(2), rs.getLong(3), instant(rs, 4), paused.get(queue)));
+                states.put(queue, new QueueState(queue, rs.getLong(2), rs.getLong(3), instant(rs, 4), paused.get(queue)));
             }
         }
         if (tenant == null) {
-            paused.forEach((queue, at) -> states.putIfAbsent(queue, new Store.QueueState(queue, 0, 0, null, at)));
+            paused.forEach((queue, at) -> states.putIfAbsent(queue, new QueueState(queue, 0, 0, null, at)));
         }
         return new ArrayList<>(states.values());
     }

@@ -8,6 +8,7 @@ import dev.spool.job.JobQuery;
 import dev.spool.job.NewJob;
 import dev.spool.job.Page;
 import dev.spool.job.Progress;
+import dev.spool.job.QueueState;
 import dev.spool.job.Transition;
 import java.time.Duration;
 import java.time.Instant;
@@ -177,9 +178,6 @@ public sealed interface Store permits JdbcStore {
 
     /** Forgets idempotency keys (of submits and of other calls) that expired before {@code now}; returns how many. */
     int idempotencyPrune(Instant now);
-
-    /** A queue as an operator sees it: jobs queued (due or not) and running, the earliest due queued job's run_at, and since when it is paused (null: it is not). */
-    record QueueState(String queue, long queued, long running, Instant oldestDue, Instant pausedAt) {}
 
     /**
      * The queues with queued or running jobs of {@code tenant} (null: of every tenant, and every

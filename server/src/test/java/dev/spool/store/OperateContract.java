@@ -24,6 +24,7 @@ import dev.spool.job.JobQuery;
 import dev.spool.job.JobStatus;
 import dev.spool.job.NewJob;
 import dev.spool.job.Price;
+import dev.spool.job.QueueState;
 import dev.spool.job.Schedule;
 import dev.spool.job.SpoolException;
 import dev.spool.telemetry.Tracing;
@@ -101,7 +102,7 @@ public abstract class OperateContract extends StorageContract {
             for (Storage node : others) {
                 assertThat(node.jobs().jobClaim(claim(List.of("echo"), 10), T0)).as("on the other node").isEmpty();
             }
-            Store.QueueState state = store.queueStates(TENANT, T0.plusSeconds(5)).stream()
+            QueueState state = store.queueStates(TENANT, T0.plusSeconds(5)).stream()
                     .filter(q -> q.queue().equals("gpu")).findFirst().orElseThrow();
             assertThat(state.queued()).isEqualTo(2);
             assertThat(state.pausedAt()).isEqualTo(T0);
