@@ -113,8 +113,7 @@ final class OperateCommands {
 
     @Command(name = "schedules", mixinStandardHelpOptions = true,
             description = "Cron schedules: each tick submits a job.",
-            subcommands = {Schedules.Create.class, Schedules.ListSchedules.class, Schedules.Get.class, Schedules.Update.class,
-                    Schedules.Pause.class, Schedules.Resume.class, Schedules.Delete.class})
+            subcommands = {Schedules.Create.class, Schedules.Update.class})
     static final class Schedules {
         /** The timing and job options of create and update; null fields are left as they are. */
         static final class Fields {
@@ -179,37 +178,39 @@ final class OperateCommands {
             }
         }
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        // The commands on one schedule (or on the list) are methods: each is one call of the client.
+
         @Command(name = "list", mixinStandardHelpOptions = true, description = "Print the tenant's schedules.")
-        static final class ListSchedules implements Callable<Integer> {
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
-
-            @Mixin
-            ClientOptions client;
-
-            @Override
-            public Integer call() {
-                printJson(spec.commandLine().getOut(), client.client().schedules());
-                return 0;
-            }
+        int list(@Mixin ClientOptions client) {
+            printJson(spec.commandLine().getOut(), client.client().schedules());
+            return 0;
         }
 
         @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a schedule with its next runs.")
-        static final class Get implements Callable<Integer> {
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
+        int get(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
+            printJson(spec.commandLine().getOut(), client.client().schedule(id));
+            return 0;
+        }
 
-            @Mixin
-            ClientOptions client;
+        @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a schedule.")
+        int pause(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
+            printJson(spec.commandLine().getOut(), client.client().pauseSchedule(id));
+            return 0;
+        }
 
-            @Parameters(paramLabel = "ID")
-            String id;
+        @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a schedule from its next tick after now.")
+        int resume(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
+            printJson(spec.commandLine().getOut(), client.client().resumeSchedule(id));
+            return 0;
+        }
 
-            @Override
-            public Integer call() {
-                printJson(spec.commandLine().getOut(), client.client().schedule(id));
-                return 0;
-            }
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a schedule (the jobs it made stay).")
+        int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
+            client.client().deleteSchedule(id);
+            return 0;
         }
 
         @Command(name = "update", mixinStandardHelpOptions = true, description = "Change a schedule; options left out keep their values.")
@@ -233,55 +234,5 @@ final class OperateCommands {
             }
         }
 
-        @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a schedule.")
-        static final class Pause implements Callable<Integer> {
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
-
-            @Mixin
-            ClientOptions client;
-
-            @Parameters(paramLabel = "ID")
-            String id;
-
-            @Override
-            public Integer call() {
-                printJson(spec.commandLine().getOut(), client.client().pauseSchedule(id));
-                return 0;
-            }
-        }
-
-        @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a schedule from its next tick after now.")
-        static final class Resume implements Callable<Integer> {
-            @CommandLine.Spec
-            CommandLine.Model.CommandSpec spec;
-
-            @Mixin
-            ClientOptions client;
-
-            @Parameters(paramLabel = "ID")
-            String id;
-
-            @Override
-            public Integer call() {
-                printJson(spec.commandLine().getOut(), client.client().resumeSchedule(id));
-                return 0;
-            }
-        }
-
-        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a schedule (the jobs it made stay).")
-        static final class Delete implements Callable<Integer> {
-            @Mixin
-            ClientOptions client;
-
-            @Parameters(paramLabel = "ID")
-            String id;
-
-            @Override
-            public Integer call() {
-                client.client().deleteSchedule(id);
-                return 0;
-            }
-        }
     }
 }

@@ -38,7 +38,6 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -470,14 +469,7 @@ public final class Engine {
         for (QueueState q : store.queueStates(tenant, clock.instant())) {
             all.put(q.queue(), q);
         }
-        Map<String, Instant> paused = new HashMap<>();
-        if (tenant != null) {
-            store.queueStates(null, clock.instant()).forEach(q -> {
-                if (q.pausedAt() != null) {
-                    paused.put(q.queue(), q.pausedAt());
-                }
-            });
-        }
+        Map<String, Instant> paused = tenant == null ? Map.of() : store.queuesPaused();
         for (JobType type : types.all()) {
             all.putIfAbsent(type.queue(), new QueueState(type.queue(), 0, 0, null, paused.get(type.queue())));
         }

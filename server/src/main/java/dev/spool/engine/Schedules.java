@@ -219,8 +219,18 @@ public final class Schedules {
             if (s.overlap().equals("skip") && lastJob != null && unfinished(s.tenant(), lastJob)) {
                 continue;
             }
-            Engine.Submitted submitted = engine.submit(s.tenant(), s.keyId(),
-                    submissions.apply(tagged(parse(s.job()), s.id()), key(s, tick)));
+            Engine.Submitted submitted;
+            try {
+                submitted = engine.submit(s.tenant(), s.keyId(), submissions.apply(tagged(parse(s.job()), s.id()), key(s, tick)));
+            } catch (SpoolException e) {
+                if (SpoolException.unavailable(e)) {
+                    throw e; // the database is away: the tick is fired again when it is back
+                }
+                // Refused (a quota, a rate limit, a type no longer declared): this tick makes no job,
+                // and the schedule goes on to the next rather than retrying this one for ever.
+                log.warn("schedule {} of tenant {}: the tick of {} made no job: {}", s.id(), s.tenant(), tick, e.getMessage());
+                continue;
+            }
             made += submitted.created() ? 1 : 0;
             lastJob = submitted.job().id().value();
             lastRun = tick;

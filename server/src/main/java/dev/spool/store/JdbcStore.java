@@ -871,6 +871,11 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     }
 
     @Override
+    public Map<String, Instant> queuesPaused() {
+        return read(Operations::paused);
+    }
+
+    @Override
     public boolean queuePause(String queue, String by, Instant now) {
         return write(c -> update(c, "INSERT INTO paused_queues (queue, paused_at, paused_by) VALUES (?, ?, ?) ON CONFLICT (queue) DO NOTHING",
                 queue, now, by) == 1);

@@ -20,13 +20,18 @@ import java.util.TreeMap;
 final class Operations {
     private Operations() {}
 
-    static List<QueueState> queueStates(Connection c, String tenant, Instant now) throws SQLException {
+    static Map<String, Instant> paused(Connection c) throws SQLException {
         Map<String, Instant> paused = new TreeMap<>();
         try (PreparedStatement ps = prepare(c, "SELECT queue, paused_at FROM paused_queues"); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 paused.put(rs.getString(1), instant(rs, 2));
             }
         }
+        return paused;
+    }
+
+    static List<QueueState> queueStates(Connection c, String tenant, Instant now) throws SQLException {
+        Map<String, Instant> paused = paused(c);
         Map<String, QueueState> states = new TreeMap<>();
         try (PreparedStatement ps = prepare(c, """
                 SELECT queue,

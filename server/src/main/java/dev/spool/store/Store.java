@@ -185,6 +185,9 @@ public sealed interface Store permits JdbcStore {
      */
     List<QueueState> queueStates(String tenant, Instant now);
 
+    /** The paused queues, with since when. */
+    Map<String, Instant> queuesPaused();
+
     /** Stops claims from taking the queue's jobs, on every node, from the next claim on; false when it was paused already. */
     boolean queuePause(String queue, String by, Instant now);
 

@@ -330,6 +330,24 @@ public abstract class OperateContract extends StorageContract {
     }
 
     @Test
+    void aTickWhoseSubmitIsRefusedMakesNoJobAndTheScheduleGoesOn() {
+        MutableClock clock = new MutableClock(T0);
+        Schedule s = schedules(storage, clock).create(TENANT, "key_test", everySecond("allow", "run_once"));
+        // The type is no longer declared (the configuration changed): every submit is refused.
+        Engine without = new Engine(storage, new JobTypes(List.of()), Intake.NONE, clock, new Engine.Settings(Duration.ofSeconds(30),
+                new Backoff(Duration.ofSeconds(1), Duration.ofMinutes(1)), Duration.ofHours(24), 1000), () -> 0L,
+                JobMeter.none(), Tracing.off());
+        Schedules refused = new Schedules(storage.schedules(), without, ApiServer::submission, clock);
+        clock.advance(Duration.ofSeconds(3));
+        assertThat(refused.runOnce(clock.instant())).isZero();
+        assertThat(refused.get(TENANT, s.id()).nextRunAt()).as("moved past the refused ticks").isEqualTo(T0.plusSeconds(4));
+        assertThat(ticksOf(s)).isEmpty();
+        clock.advance(Duration.ofSeconds(1));
+        schedules(storage, clock).runOnce(clock.instant());
+        assertThat(ticksOf(s)).containsExactly(T0.plusSeconds(4));
+    }
+
+    @Test
     void aPausedScheduleFiresNothingAndResumesFromItsNextTick() {
         MutableClock clock = new MutableClock(T0);
         Schedules schedules = schedules(storage, clock);
