@@ -173,6 +173,7 @@ public final class ApiServer implements AutoCloseable {
                     mounts.forEach(m -> r.register(m.prefix(), m.service()));
                     webhookRoutes(r, engine, events, hooks, jobs, keys);
                     r.get("/metrics", metricsRoute(observing, keys));
+                    new Console(keys).register(r);
                     r.get("/v1/admin/problems", authed(keys, admin((caller, req, res) -> problems(observing.problems().get(), res))));
                     routes(r, jobs, keyRoutes, tenants, operate, workers, fileRoutes, keys, openapi, ready);
                 })
@@ -420,7 +421,10 @@ public final class ApiServer implements AutoCloseable {
 
     private static Handler authed(Gate keys, Authed route) {
         return (req, res) -> {
-            Caller caller = keys.enter(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), res);
+            // An Authorization header, or else the console's session cookie.
+            String authorization = req.headers().first(HeaderNames.AUTHORIZATION)
+                    .or(() -> Console.authorization(req)).orElse(null);
+            Caller caller = keys.enter(authorization, res);
             req.context().register(KEY_ID, caller.keyId());
             route.handle(caller, req, res);
         };
