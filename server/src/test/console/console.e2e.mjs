@@ -45,6 +45,8 @@ async function signIn(context, key) {
   await page.goto(`${BASE}/ui/`);
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(`${BASE}/ui/jobs`);
   await page.getByRole('heading', { name: 'Jobs' }).waitFor();
   return page;
 }
@@ -126,7 +128,7 @@ try {
     const all = await Promise.all(failing.map((j) => api(ALICE_KEY, 'GET', `/v1/jobs/${j.id}`)));
     return all.every((j) => j.status === 'failed');
   });
-  await page.goto(`${BASE}/ui/`);
+  await page.goto(`${BASE}/ui/jobs`);
   await page.getByLabel('Metadata').fill('run=nightly-7');
   await page.getByRole('checkbox', { name: 'failed' }).check();
   await page.getByRole('button', { name: 'Filter' }).click();
@@ -147,6 +149,53 @@ try {
   await small.screenshot({ path: `${SHOTS}/job-phone.png`, fullPage: true });
   step('the jobs and job pages on a phone');
 
+  // Every other page, at both widths.
+  const pages = [['overview', '/ui/', 'Overview'], ['queues', '/ui/queues', 'Queues'], ['schedules', '/ui/schedules', 'Schedules'],
+    ['webhooks', '/ui/webhooks', 'Webhook endpoints'], ['usage', '/ui/usage', 'Usage']];
+  await page.goto(`${BASE}/ui/schedules`);
+  await page.getByLabel('Cron').fill('0 3 * * *');
+  await page.getByLabel('Time zone').fill('Europe/Berlin');
+  await page.getByLabel('Job type').fill('echo');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.locator('tr[data-schedule]').first().waitFor();
+  step('made a schedule from its page');
+  await page.goto(`${BASE}/ui/webhooks`);
+  await page.getByLabel('URL').fill(RECEIVER_URL);
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  await page.getByText(/The signing secret of/).waitFor();
+  step('added a webhook endpoint; its secret was shown');
+  for (const [name, path, heading] of pages) {
+    for (const [ctx, width] of [[page, 'desktop'], [small, 'phone']]) {
+      await ctx.goto(`${BASE}${path}`);
+      await ctx.getByRole('heading', { name: heading, exact: true }).waitFor();
+      if (name === 'overview') await ctx.locator('svg.chart').waitFor();
+      await ctx.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
+    }
+  }
+  step('the overview, queues, schedules, webhooks and usage pages, at both widths');
+
+  // An admin picks a tenant, makes a key and revokes it.
+  const adminContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const admin = await signIn(adminContext, process.env.ADMIN_KEY);
+  await admin.getByLabel('Tenant').selectOption('alice');
+  await admin.locator(`tr[data-job="${job.id}"]`).waitFor();
+  step("an admin picked alice's tenant and saw her jobs");
+  await admin.goto(`${BASE}/ui/keys`);
+  await admin.getByLabel('Name').fill('e2e-key');
+  await admin.getByLabel('Tenant', { exact: true }).last().fill('carol');
+  await admin.getByRole('button', { name: 'Create key' }).click();
+  await admin.getByText('copy it now, it is shown only this once').waitFor();
+  const secret = JSON.parse(await admin.locator('pre[aria-label="new key"]').textContent());
+  assert.match(secret, /^spool_/);
+  await api(secret, 'GET', '/v1/jobs');
+  await admin.screenshot({ path: `${SHOTS}/keys-desktop.png`, fullPage: true });
+  const keyRow = admin.locator('tr[data-key]', { hasText: 'e2e-key' });
+  await keyRow.getByRole('button', { name: 'Revoke' }).click();
+  await keyRow.getByText(/revoked/).waitFor();
+  const afterRevoke = await fetch(`${BASE}/v1/jobs`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal(afterRevoke.status, 401);
+  step('an admin created a key (shown once; it works) and revoked it (it stops working)');
+
   // Another tenant sees none of it.
   const other = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const bob = await signIn(other, BOB_KEY);
@@ -160,7 +209,7 @@ try {
   step("another tenant's key sees none of the first tenant's jobs");
 
   // Signing out forgets the key.
-  await bob.goto(`${BASE}/ui/`);
+  await bob.goto(`${BASE}/ui/jobs`);
   await bob.getByRole('button', { name: 'Sign out' }).click();
   await bob.getByLabel('API key').waitFor();
   assert.equal((await other.cookies()).filter((c) => c.name === 'spool_console' && c.value).length, 0);

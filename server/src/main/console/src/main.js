@@ -1,16 +1,20 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { del, get, post } from './api.js';
+import { call, del, get, post } from './api.js';
 import { Jobs } from './jobs.js';
 import { JobPage } from './job.js';
+import { Keys, Overview, Queues, Schedules, UsagePage, Webhooks, Workers } from './pages.js';
 import { html, Link, navigate } from './ui.js';
 import './style.css';
 
+const VIEWS = { '/': Overview, '/jobs': Jobs, '/queues': Queues, '/workers': Workers, '/schedules': Schedules,
+  '/webhooks': Webhooks, '/usage': UsagePage, '/keys': Keys };
+
 function route() {
-  const path = location.pathname.replace(/^\/ui/, '') || '/';
+  const path = location.pathname.replace(/^\/ui/, '').replace(/\/$/, '') || '/';
   const job = path.match(/^\/jobs\/([^/]+)$/);
-  if (job) return { view: 'job', id: decodeURIComponent(job[1]) };
-  return { view: 'jobs' };
+  if (job) return { path: '/jobs', id: decodeURIComponent(job[1]) };
+  return { path: VIEWS[path] ? path : '/' };
 }
 
 function SignIn({ onSignedIn }) {
@@ -43,7 +47,20 @@ function SignIn({ onSignedIn }) {
     </main>`;
 }
 
-function Shell({ who, onSignOut, children }) {
+const NAV = [['/', 'Overview'], ['/jobs', 'Jobs'], ['/queues', 'Queues'], ['/schedules', 'Schedules'],
+  ['/webhooks', 'Webhooks'], ['/usage', 'Usage'], ['/workers', 'Workers', 'admin'], ['/keys', 'Keys', 'admin']];
+
+function TenantPicker({ who, onPick }) {
+  const [tenants, setTenants] = useState([who.acting_for]);
+  useEffect(() => {
+    get('/v1/keys').then((k) => setTenants([...new Set([who.tenant, who.acting_for, ...k.data.map((x) => x.tenant)])].sort())).catch(() => {});
+  }, []);
+  const pick = async (e) => onPick(await call('PATCH', '/ui/session', { tenant: e.target.value === who.tenant ? '' : e.target.value }));
+  return html`<label class="picker">Tenant <select value=${who.acting_for} onChange=${pick}>
+    ${tenants.map((t) => html`<option value=${t}>${t}</option>`)}</select></label>`;
+}
+
+function Shell({ who, where, onSignOut, onPick, children }) {
   const [dark, setDark] = useState(() => document.documentElement.dataset.theme === 'dark');
   const toggle = () => {
     const next = !dark;
@@ -55,9 +72,11 @@ function Shell({ who, onSignOut, children }) {
       <header>
         <${Link} to="/" class="brand">Spool<//>
         <nav aria-label="Main">
-          <${Link} to="/">Jobs<//>
+          ${NAV.filter(([, , role]) => !role || who.role === role).map(([to, name]) => html`
+            <${Link} to=${to} aria-current=${where.path === to ? 'page' : undefined}>${name}<//>`)}
         </nav>
-        <span class="who" title=${`key ${who.key_id}`}>${who.tenant} · ${who.role}</span>
+        ${who.role === 'admin' ? html`<${TenantPicker} who=${who} onPick=${onPick} />` : html`<span class="who">${who.tenant}</span>`}
+        <span class="who" title=${`key ${who.key_id}`}>${who.role}</span>
         <button type="button" class="plain" onClick=${toggle} aria-label="Switch between dark and light">${dark ? 'Light' : 'Dark'}</button>
         <button type="button" class="plain" onClick=${onSignOut}>Sign out</button>
       </header>
@@ -85,9 +104,11 @@ function App() {
     setWho(null);
     navigate('/');
   };
+  const View = VIEWS[where.path];
   return html`
-    <${Shell} who=${who} onSignOut=${signOut}>
-      ${where.view === 'job' ? html`<${JobPage} id=${where.id} key=${where.id} />` : html`<${Jobs} />`}
+    <${Shell} who=${who} where=${where} onSignOut=${signOut} onPick=${setWho}>
+      ${where.id ? html`<${JobPage} id=${where.id} key=${`${who.acting_for}/${where.id}`} />`
+        : html`<${View} who=${who} key=${`${who.acting_for}${where.path}`} />`}
     <//>`;
 }
 

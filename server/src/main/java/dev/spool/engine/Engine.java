@@ -12,6 +12,7 @@ import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
 import dev.spool.job.JobStatus;
+import dev.spool.job.JobTiming;
 import dev.spool.job.LogLine;
 import dev.spool.job.NewJob;
 import dev.spool.job.Outcome;
@@ -452,6 +453,11 @@ public final class Engine {
             cursor = ids.getLast();
         }
         return new BulkResult(action, false, matched, changed);
+    }
+
+    /** The tenant's jobs that ended in the last {@code window}, latest first (at most 50,000: an overview, not a report). */
+    public List<JobTiming> recentlyEnded(String tenant, Duration window) {
+        return store.jobTimings(tenant, clock.instant().minus(window), 50_000);
     }
 
     /** Cancels every queued or running job of a batch; see {@link #bulk}. */

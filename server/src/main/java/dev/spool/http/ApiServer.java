@@ -355,6 +355,7 @@ public final class ApiServer implements AutoCloseable {
          .get("/v1/batches/{id}", authed(keys, tenant(jobs::getBatch)))
          .post("/v1/batches/{id}/cancel", authed(keys, tenant(jobs::cancelBatch)))
 
+         .get("/v1/stats", authed(keys, tenant(operate::stats)))
          .get("/v1/queues", authed(keys, tenant(operate::queues)))
          .post("/v1/queues/{name}/pause", authed(keys, admin(operate::pause)))
          .post("/v1/queues/{name}/resume", authed(keys, admin(operate::resume)))
@@ -424,10 +425,29 @@ public final class ApiServer implements AutoCloseable {
             // An Authorization header, or else the console's session cookie.
             String authorization = req.headers().first(HeaderNames.AUTHORIZATION)
                     .or(() -> Console.authorization(req)).orElse(null);
-            Caller caller = keys.enter(authorization, res);
+            Caller caller = actingFor(keys.enter(authorization, res), req);
             req.context().register(KEY_ID, caller.keyId());
             route.handle(caller, req, res);
         };
+    }
+
+    /** An admin key's request may act for one tenant: {@code Spool-Tenant: <name>} (the console's tenant picker). */
+    static final HeaderName ACT_FOR = HeaderNames.create("Spool-Tenant");
+    static final Pattern TENANT_NAME = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
+
+    private static Caller actingFor(Caller caller, ServerRequest req) {
+        var tenant = req.headers().first(ACT_FOR);
+        if (tenant.isEmpty()) {
+            var picked = caller.isAdmin() ? Console.pickedTenant(req) : Optional.<String>empty();
+            return picked.map(t -> new Caller(caller.keyId(), t, caller.role())).orElse(caller);
+        }
+        if (!caller.isAdmin()) {
+            throw new SpoolException(ErrorCode.FORBIDDEN, "Only an admin key may act for another tenant (Spool-Tenant).");
+        }
+        if (!TENANT_NAME.matcher(tenant.get()).matches()) {
+            throw SpoolException.invalid("Spool-Tenant must be a tenant's name (1 to 128 letters, digits and ._:@-).");
+        }
+        return new Caller(caller.keyId(), tenant.get(), caller.role());
     }
 
     private static Authed admin(Authed route) {

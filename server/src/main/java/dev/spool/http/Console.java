@@ -30,6 +30,8 @@ import java.util.regex.Pattern;
  */
 final class Console {
     static final String COOKIE = "spool_console";
+    /** The tenant an admin's console acts for (its tenant picker); read only with the session cookie. */
+    static final String TENANT_COOKIE = "spool_console_tenant";
     static final HeaderName CONSOLE_HEADER = HeaderNames.create("X-Spool-Console");
     private static final HeaderName CSP = HeaderNames.create("Content-Security-Policy");
     private static final HeaderName REFERRER_POLICY = HeaderNames.create("Referrer-Policy");
@@ -47,6 +49,8 @@ final class Console {
 
     record SignIn(String apiKey) {}
 
+    record Pick(String tenant) {}
+
     private final Gate gate;
 
     Console(Gate gate) {
@@ -60,6 +64,7 @@ final class Console {
         r.post("/ui/session", this::signIn);
         r.get("/ui/session", this::session);
         r.delete("/ui/session", this::signOut);
+        r.patch("/ui/session", this::pick);
         r.get("/ui/", this::file);
         r.get("/ui/{+path}", this::file);
     }
@@ -75,6 +80,14 @@ final class Console {
                     "A request with the console's cookie that changes something must carry 'X-Spool-Console: 1'.");
         }
         return key.map(k -> "Bearer " + k);
+    }
+
+    /** The tenant an admin's console picked, when the request is the console's (its session cookie, no Authorization). */
+    static Optional<String> pickedTenant(ServerRequest req) {
+        if (req.headers().contains(HeaderNames.AUTHORIZATION) || cookie(req).isEmpty()) {
+            return Optional.empty();
+        }
+        return req.headers().cookies().first(TENANT_COOKIE).filter(v -> !v.isBlank());
     }
 
     private static boolean safe(Method method) {
@@ -97,9 +110,10 @@ final class Console {
         if (caller.role() == ApiKey.Role.WORKER) {
             throw new SpoolException(ErrorCode.FORBIDDEN, "A worker key cannot sign in to the console; use a tenant or admin key.");
         }
-        res.header(HeaderNames.SET_COOKIE, COOKIE + "=" + body.apiKey().trim() + "; Path=/; Max-Age=" + SESSION_SECONDS
-                + "; HttpOnly; SameSite=Strict" + (secure(req) ? "; Secure" : ""));
-        ApiServer.sendJson(res, Status.OK_200, who(caller));
+        String flags = "; Path=/; HttpOnly; SameSite=Strict" + (secure(req) ? "; Secure" : "");
+        res.headers().add(HeaderNames.SET_COOKIE, COOKIE + "=" + body.apiKey().trim() + flags + "; Max-Age=" + SESSION_SECONDS,
+                TENANT_COOKIE + "=" + flags + "; Max-Age=0");
+        ApiServer.sendJson(res, Status.OK_200, who(caller).put("acting_for", caller.tenant()));
     }
 
     /** Who is signed in: {@code signed_in} false (not an error: the page asks it first) when nobody is, or the key stopped working. */
@@ -115,14 +129,43 @@ final class Console {
                 }
             }
         }
-        ApiServer.sendJson(res, Status.OK_200, caller == null ? Json.MAPPER.createObjectNode().put("signed_in", false) : who(caller));
+        if (caller == null) {
+            ApiServer.sendJson(res, Status.OK_200, Json.MAPPER.createObjectNode().put("signed_in", false));
+            return;
+        }
+        ObjectNode who = who(caller);
+        who.put("acting_for", caller.isAdmin() ? pickedTenant(req).orElse(caller.tenant()) : caller.tenant());
+        ApiServer.sendJson(res, Status.OK_200, who);
+    }
+
+    /** An admin picks the tenant the console acts for ({@code tenant} null or empty: its own). */
+    private void pick(ServerRequest req, ServerResponse res) {
+        if (!req.headers().contains(CONSOLE_HEADER)) {
+            throw new SpoolException(ErrorCode.FORBIDDEN, "Pick a tenant from the console: 'X-Spool-Console: 1' is missing.");
+        }
+        String key = cookie(req).orElseThrow(() -> new SpoolException(ErrorCode.UNAUTHENTICATED, "Sign in first."));
+        Caller caller = gate.enter("Bearer " + key, res);
+        if (!caller.isAdmin()) {
+            throw new SpoolException(ErrorCode.FORBIDDEN, "Only an admin key may act for another tenant.");
+        }
+        Pick body = Json.read(ApiServer.body(req), Pick.class);
+        String tenant = body.tenant() == null ? "" : body.tenant().trim();
+        if (!tenant.isEmpty() && !ApiServer.TENANT_NAME.matcher(tenant).matches()) {
+            throw SpoolException.invalid("tenant must be a tenant's name (1 to 128 letters, digits and ._:@-)");
+        }
+        res.header(HeaderNames.SET_COOKIE, TENANT_COOKIE + "=" + tenant + "; Path=/; Max-Age=" + (tenant.isEmpty() ? 0 : SESSION_SECONDS)
+                + "; HttpOnly; SameSite=Strict" + (secure(req) ? "; Secure" : ""));
+        ObjectNode who = who(caller);
+        who.put("acting_for", tenant.isEmpty() ? caller.tenant() : tenant);
+        ApiServer.sendJson(res, Status.OK_200, who);
     }
 
     private void signOut(ServerRequest req, ServerResponse res) {
         if (!req.headers().contains(CONSOLE_HEADER)) {
             throw new SpoolException(ErrorCode.FORBIDDEN, "Sign out from the console: 'X-Spool-Console: 1' is missing.");
         }
-        res.header(HeaderNames.SET_COOKIE, COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" + (secure(req) ? "; Secure" : ""));
+        String flags = "; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" + (secure(req) ? "; Secure" : "");
+        res.headers().add(HeaderNames.SET_COOKIE, COOKIE + "=" + flags, TENANT_COOKIE + "=" + flags);
         res.status(Status.NO_CONTENT_204).send();
     }
 

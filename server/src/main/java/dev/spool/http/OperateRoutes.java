@@ -6,6 +6,7 @@ import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
 import dev.spool.engine.Schedules;
 import dev.spool.job.JobId;
+import dev.spool.job.JobTiming;
 import dev.spool.job.QueueState;
 import dev.spool.job.Schedule;
 import dev.spool.job.SpoolException;
@@ -16,6 +17,10 @@ import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
 /** An operator's routes: queues with their depths, paused and resumed; cron schedules. */
 final class OperateRoutes {
@@ -68,6 +73,59 @@ final class OperateRoutes {
         }
         o.put("paused", q.pausedAt() != null);
         o.put("paused_at", q.pausedAt() == null ? null : Wire.time(q.pausedAt()));
+        return o;
+    }
+
+    /**
+     * The overview's figures for the last hour: jobs ended per minute by outcome, and the
+     * percentiles of their wait (submit to first start) and run (first start to end).
+     */
+    void stats(Caller caller, ServerRequest req, ServerResponse res) {
+        Instant now = engine.clock().instant();
+        Instant start = now.truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(WINDOW_MINUTES - 1));
+        List<JobTiming> ended = engine.recentlyEnded(caller.tenant(), Duration.between(start, now));
+        long[][] perMinute = new long[WINDOW_MINUTES][3];
+        List<Long> waits = new ArrayList<>();
+        List<Long> runs = new ArrayList<>();
+        for (JobTiming j : ended) {
+            int minute = (int) Duration.between(start, j.endedAt()).toMinutes();
+            if (minute >= 0 && minute < WINDOW_MINUTES) {
+                perMinute[minute][switch (j.status()) {
+                    case SUCCEEDED -> 0;
+                    case FAILED -> 1;
+                    default -> 2;
+                }]++;
+            }
+            if (j.startedAt() != null) {
+                waits.add(Duration.between(j.createdAt(), j.startedAt()).toMillis());
+                runs.add(Duration.between(j.startedAt(), j.endedAt()).toMillis());
+            }
+        }
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("window_minutes", WINDOW_MINUTES);
+        out.put("ended", ended.size());
+        var minutes = out.putArray("minutes");
+        for (int m = 0; m < WINDOW_MINUTES; m++) {
+            minutes.addObject().put("at", Wire.time(start.plus(Duration.ofMinutes(m))))
+                    .put("succeeded", perMinute[m][0]).put("failed", perMinute[m][1]).put("cancelled", perMinute[m][2]);
+        }
+        out.set("wait_ms", percentiles(waits));
+        out.set("run_ms", percentiles(runs));
+        ApiServer.sendJson(res, Status.OK_200, out);
+    }
+
+    private static final int WINDOW_MINUTES = 60;
+
+    private static ObjectNode percentiles(List<Long> values) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        Collections.sort(values);
+        for (int p : new int[] {50, 95, 99}) {
+            if (values.isEmpty()) {
+                o.putNull("p" + p);
+            } else {
+                o.put("p" + p, values.get(Math.min(values.size() - 1, (int) Math.ceil(p / 100.0 * values.size()) - 1)));
+            }
+        }
         return o;
     }
 

@@ -17,6 +17,7 @@ import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
+import dev.spool.job.JobTiming;
 import dev.spool.job.JobStatus;
 import dev.spool.job.NewJob;
 import dev.spool.job.Page;
@@ -254,6 +255,11 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
     @Override
     public long jobCount(JobQuery query) {
         return queries.count(query);
+    }
+
+    @Override
+    public List<JobTiming> jobTimings(String tenant, Instant since, int limit) {
+        return queries.timings(tenant, since, limit);
     }
 
     /**

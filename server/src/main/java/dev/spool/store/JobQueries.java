@@ -15,6 +15,7 @@ import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
 import dev.spool.job.JobStatus;
+import dev.spool.job.JobTiming;
 import dev.spool.job.Page;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -71,6 +72,23 @@ final class JobQueries {
         List<Object> args = new ArrayList<>();
         String sql = "SELECT count(*) FROM jobs WHERE " + where(q, args);
         return store.read(c -> Sql.count(c, sql, args.toArray()));
+    }
+
+    List<JobTiming> timings(String tenant, Instant since, int limit) {
+        return store.read(c -> {
+            List<JobTiming> out = new ArrayList<>();
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT status, created_at, started_at, ended_at FROM jobs
+                    WHERE tenant = ? AND status IN ('succeeded', 'failed', 'cancelled') AND ended_at >= ?
+                    ORDER BY ended_at DESC LIMIT ?
+                    """, tenant, since, limit); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new JobTiming(JobStatus.fromWire(rs.getString(1)).orElseThrow(), instant(rs, 2), instant(rs, 3),
+                            instant(rs, 4)));
+                }
+            }
+            return out;
+        });
     }
 
     /** The query's filters as a WHERE condition; its arguments are appended to {@code args}. */

@@ -5,6 +5,7 @@ import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
 import dev.spool.job.JobQuery;
+import dev.spool.job.JobTiming;
 import dev.spool.job.NewJob;
 import dev.spool.job.Page;
 import dev.spool.job.Progress;
@@ -74,6 +75,9 @@ public sealed interface Store permits JdbcStore {
 
     /** How many jobs the query's filters match (its cursor included, its limit not). */
     long jobCount(JobQuery query);
+
+    /** The tenant's jobs that ended at or after {@code since}, latest first, at most {@code limit}. */
+    List<JobTiming> jobTimings(String tenant, Instant since, int limit);
 
     /**
      * Moves up to {@code claim.max()} due queued jobs to running, highest priority first, then

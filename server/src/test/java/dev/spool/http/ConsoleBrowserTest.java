@@ -56,7 +56,7 @@ class ConsoleBrowserTest {
         ProcessBuilder node = new ProcessBuilder("node", Path.of("src/test/console/console.e2e.mjs").toAbsolutePath().toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         node.environment().putAll(Map.of("SPOOL_URL", spool.uri().toString().replaceAll("/$", ""), "ALICE_KEY", alice,
-                "BOB_KEY", bob, "RECEIVER_URL", receiver.url("/alice"), "PLAYWRIGHT_CORE", PLAYWRIGHT.toUri().toString(),
+                "BOB_KEY", bob, "ADMIN_KEY", spool.adminKey, "RECEIVER_URL", receiver.url("/alice"), "PLAYWRIGHT_CORE", PLAYWRIGHT.toUri().toString(),
                 "SHOTS", Path.of("target/console-screenshots").toAbsolutePath().toString(), "CHROMIUM", CHROMIUM.toString()));
         Process run = node.start();
         boolean ended = run.waitFor(180, TimeUnit.SECONDS);

@@ -73,7 +73,7 @@ class ConsoleSessionTest {
         RawHttp.Answer signedIn = raw.send("POST", "/ui/session",
                 List.<String[]>of(header("Content-Type", "application/json"), header("X-Spool-Console", "1")), body.getBytes());
         assertThat(signedIn.status()).isEqualTo(200);
-        String cookie = signedIn.header("set-cookie");
+        String cookie = signedIn.header("set-cookie").lines().filter(c -> c.startsWith("spool_console=")).findFirst().orElseThrow();
         assertThat(cookie).startsWith("spool_console=").contains("HttpOnly").contains("SameSite=Strict").contains("Path=/");
         assertThat(TestJobs.json(signedIn.text()).get("tenant").asText()).isEqualTo("console");
         String session = cookie.substring(0, cookie.indexOf(';'));
@@ -91,7 +91,7 @@ class ConsoleSessionTest {
 
         RawHttp.Answer out = raw.send("DELETE", "/ui/session", List.<String[]>of(header("Cookie", session), header("X-Spool-Console", "1")), null);
         assertThat(out.status()).isEqualTo(204);
-        assertThat(out.header("set-cookie")).startsWith("spool_console=;").contains("Max-Age=0");
+        assertThat(out.header("set-cookie").lines()).anySatisfy(c -> assertThat(c).startsWith("spool_console=;").contains("Max-Age=0"));
 
         RawHttp.Answer worker = raw.send("POST", "/ui/session", List.<String[]>of(header("Content-Type", "application/json"),
                 header("X-Spool-Console", "1")), ("{\"api_key\": \"" + workerKey + "\"}").getBytes());
@@ -99,5 +99,31 @@ class ConsoleSessionTest {
         assertThat(worker.header("set-cookie")).isNull();
         assertThat(raw.send("POST", "/ui/session", List.<String[]>of(header("Content-Type", "application/json"), header("X-Spool-Console", "1")),
                 "{\"api_key\": \"spool_wrong_key\"}".getBytes()).status()).isEqualTo(401);
+    }
+
+    @Test
+    void anAdminActsForATenantByHeaderOrByTheConsolesPickAndATenantKeyCannot() {
+        String job = spool.call("POST", "/v1/jobs", tenantKey, "{\"type\": \"echo\", \"input\": {}}", 201).get("id").asText();
+        assertThat(spool.send(spool.request("/v1/jobs/" + job, spool.adminKey).GET()).statusCode()).as("the admin's own tenant").isEqualTo(404);
+        assertThat(spool.send(spool.request("/v1/jobs/" + job, spool.adminKey).header("Spool-Tenant", "console").GET()).statusCode())
+                .isEqualTo(200);
+        assertThat(spool.send(spool.request("/v1/jobs/" + job, tenantKey).header("Spool-Tenant", "default").GET()).statusCode())
+                .as("a tenant key may not act for another").isEqualTo(403);
+        assertThat(spool.send(spool.request("/v1/stats", spool.adminKey).header("Spool-Tenant", "console").GET()).statusCode())
+                .as("the overview's figures, contract-checked").isEqualTo(200);
+
+        RawHttp.Answer signedIn = raw.send("POST", "/ui/session", List.<String[]>of(header("Content-Type", "application/json"),
+                header("X-Spool-Console", "1")), ("{\"api_key\": \"" + spool.adminKey + "\"}").getBytes());
+        String session = signedIn.header("set-cookie").lines().filter(c -> c.startsWith("spool_console=")).findFirst().orElseThrow();
+        session = session.substring(0, session.indexOf(';'));
+        RawHttp.Answer picked = raw.send("PATCH", "/ui/session", List.<String[]>of(header("Cookie", session),
+                header("Content-Type", "application/json"), header("X-Spool-Console", "1")), "{\"tenant\": \"console\"}".getBytes());
+        assertThat(picked.status()).isEqualTo(200);
+        assertThat(TestJobs.json(picked.text()).get("acting_for").asText()).isEqualTo("console");
+        String tenantCookie = picked.header("set-cookie");
+        String both = session + "; " + tenantCookie.substring(0, tenantCookie.indexOf(';'));
+        assertThat(raw.send("GET", "/v1/jobs/" + job, List.<String[]>of(header("Cookie", both)), null).status()).isEqualTo(200);
+        assertThat(raw.send("GET", "/v1/jobs/" + job, List.<String[]>of(header("Cookie", tenantCookie.substring(0, tenantCookie.indexOf(';'))),
+                header("Authorization", "Bearer " + spool.adminKey)), null).status()).as("the pick counts with the session only").isEqualTo(404);
     }
 }

@@ -104,7 +104,7 @@ public final class RawHttp {
         Map<String, String> headers = new TreeMap<>();
         for (String l = line(in); !l.isEmpty(); l = line(in)) {
             int colon = l.indexOf(':');
-            headers.put(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim());
+            headers.merge(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim(), (a, b) -> a + "\n" + b);
         }
         String type = headers.getOrDefault("content-type", "");
         if (status == 200 && type.startsWith("text/event-stream")) {
