@@ -64,9 +64,10 @@ try {
 
   // A job submitted through the API appears in the list by itself, and its page follows it to the end.
   const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+  // Due in 3 s, so that its page shows it queued first.
   const job = await submit(ALICE_KEY, {
     type: 'sleep', input: { seconds: 2 }, title: evil, metadata: { trap: evil },
-    webhook: { url: RECEIVER_URL },
+    webhook: { url: RECEIVER_URL }, run_at: new Date(Date.now() + 3000).toISOString(),
   });
   await page.locator(`tr[data-job="${job.id}"]`).waitFor();
   step('the list showed a new job without a reload (the tenant event stream)');
@@ -77,12 +78,19 @@ try {
     seen.add(await page.locator('.bar .status').first().textContent());
     return seen.has('succeeded');
   }, 20000);
-  assert.ok(seen.has('running') || seen.has('queued'), `statuses seen: ${[...seen]}`);
+  assert.ok(seen.has('queued') && seen.has('running'), `statuses seen: ${[...seen]}`);
   await page.locator('.timeline li', { hasText: 'succeeded' }).waitFor();
   step(`watched it go ${[...seen].join(' → ')} on its page, without a reload`);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   assert.ok((await page.locator('h1').first().textContent()).includes('<img'), 'the title is shown as text');
-  step('markup in its title and metadata shows as text and never runs');
+  const echo = await submit(ALICE_KEY, { type: 'echo', input: { note: evil } });
+  await page.goto(`${BASE}/ui/jobs/${echo.id}`);
+  await page.locator('pre[aria-label="result"]').waitFor();
+  assert.ok((await page.locator('pre[aria-label="input"]').textContent()).includes('onerror'));
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.goto(`${BASE}/ui/jobs/${job.id}`);
+  await page.locator('.timeline li', { hasText: 'succeeded' }).waitFor();
+  step('markup in a job\'s title, metadata, input and result shows as text and never runs');
   await page.screenshot({ path: `${SHOTS}/job-desktop.png`, fullPage: true });
 
   // Replay the webhook delivery from the page.
@@ -180,6 +188,16 @@ try {
   await admin.getByLabel('Tenant').selectOption('alice');
   await admin.locator(`tr[data-job="${job.id}"]`).waitFor();
   step("an admin picked alice's tenant and saw her jobs");
+  const adminPhone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const adminSmall = await signIn(adminPhone, process.env.ADMIN_KEY);
+  for (const [name, path, heading] of [['workers', '/ui/workers', 'Workers'], ['keys', '/ui/keys', 'API keys']]) {
+    for (const [ctx, width] of [[admin, 'desktop'], [adminSmall, 'phone']]) {
+      await ctx.goto(`${BASE}${path}`);
+      await ctx.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await ctx.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
+    }
+  }
+  step('the workers and keys pages, at both widths');
   await admin.goto(`${BASE}/ui/keys`);
   await admin.getByLabel('Name').fill('e2e-key');
   await admin.getByLabel('Tenant', { exact: true }).last().fill('carol');
@@ -188,7 +206,7 @@ try {
   const secret = JSON.parse(await admin.locator('pre[aria-label="new key"]').textContent());
   assert.match(secret, /^spool_/);
   await api(secret, 'GET', '/v1/jobs');
-  await admin.screenshot({ path: `${SHOTS}/keys-desktop.png`, fullPage: true });
+  await admin.screenshot({ path: `${SHOTS}/key-created-desktop.png`, fullPage: true });
   const keyRow = admin.locator('tr[data-key]', { hasText: 'e2e-key' });
   await keyRow.getByRole('button', { name: 'Revoke' }).click();
   await keyRow.getByText(/revoked/).waitFor();

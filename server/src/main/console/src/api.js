@@ -28,10 +28,17 @@ export const get = (path) => call('GET', path);
 export const post = (path, body) => call('POST', path, body ?? {});
 export const del = (path) => call('DELETE', path);
 
-/** Follows a server-sent event stream; returns a function that closes it. */
-export function follow(path, onEvent) {
+/**
+ * Follows a server-sent event stream; returns a function that closes it. The stream is closed after
+ * an event of a kind in {@code last} (a stream the server ends would otherwise be opened again).
+ */
+export function follow(path, onEvent, last = []) {
   const source = new EventSource(path);
-  const handler = (e) => onEvent(e.type, JSON.parse(e.data));
+  const handler = (e) => {
+    onEvent(e.type, JSON.parse(e.data));
+    if (last.includes(e.type)) source.close();
+  };
+  source.addEventListener('end', () => source.close());
   for (const kind of ['submitted', 'started', 'progress', 'succeeded', 'failed', 'cancelled', 'retried',
     'cancel_requested', 'rescued', 'snoozed', 'released', 'log']) {
     source.addEventListener(kind, handler);

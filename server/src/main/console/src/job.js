@@ -39,14 +39,13 @@ export function JobPage({ id }) {
     }
   };
   const refreshOutputs = () => {
-    get(`/v1/jobs/${encodeURIComponent(id)}/logs`).then((l) => setLogs(l.data)).catch(() => {});
     get(`/v1/jobs/${encodeURIComponent(id)}/artifacts`).then((a) => setFiles(a.data)).catch(() => {});
     get(`/v1/jobs/${encodeURIComponent(id)}/deliveries`).then((d) => setDeliveries(d.data)).catch(() => {});
   };
 
   useEffect(() => {
     let close = () => {};
-    let timer = null;
+    let closeLogs = () => {};
     let gone = false;
     refresh().then((found) => {
       if (!found || gone) return; // no such job (or another tenant's): nothing more to ask
@@ -55,12 +54,14 @@ export function JobPage({ id }) {
       close = follow(`/v1/jobs/${encodeURIComponent(id)}/events`, (kind, event) => {
         setEvents((all) => (all.some((e) => e.seq === event.seq) ? all : [...all, event]));
         refresh();
-        if (ENDED.includes(event.status) || kind === 'log') refreshOutputs();
+        if (ENDED.includes(event.status)) refreshOutputs();
+      }, ENDED);
+      // Its log, streamed as workers write it, until the job has ended.
+      closeLogs = follow(`/v1/jobs/${encodeURIComponent(id)}/logs`, (kind, line) => {
+        setLogs((all) => (all.some((l) => l.seq === line.seq) ? all : [...all, line]));
       });
-      // Logs arrive without events: read them again while the job runs.
-      timer = setInterval(() => refreshOutputs(), 2000);
     });
-    return () => { gone = true; close(); clearInterval(timer); };
+    return () => { gone = true; close(); closeLogs(); };
   }, [id]);
 
   const act = async (action) => {

@@ -67,6 +67,9 @@ export function Overview({ who }) {
           <div class="card"><h2>Last hour</h2><p><span class="ok">${totals.succeeded} succeeded</span> · <span class="bad">${totals.failed} failed</span> · ${totals.cancelled} cancelled</p></div>
           <div class="card"><h2>Wait (submit → start)</h2><p>p50 ${ms(s.wait_ms.p50)} · p95 ${ms(s.wait_ms.p95)} · p99 ${ms(s.wait_ms.p99)}</p></div>
           <div class="card"><h2>Run (start → end)</h2><p>p50 ${ms(s.run_ms.p50)} · p95 ${ms(s.run_ms.p95)} · p99 ${ms(s.run_ms.p99)}</p></div>
+          <div class="card"><h2>Webhooks</h2><p>${s.webhooks.delivered + s.webhooks.failed
+            ? `${Math.round((100 * s.webhooks.delivered) / (s.webhooks.delivered + s.webhooks.failed))}% delivered (${s.webhooks.delivered} of ${s.webhooks.delivered + s.webhooks.failed})`
+            : 'none ended'}</p></div>
         </div>
         <h2>Jobs per minute</h2>
         <${Chart} minutes=${s.minutes} />
@@ -75,7 +78,8 @@ export function Overview({ who }) {
       ${queues.data && html`<${QueueTable} queues=${queues.data.data} admin=${false} />`}
       ${admin && html`
         <h2>Workers</h2>
-        ${workers.data && html`<p>${workers.data.data.length} worker(s) seen, ${workers.data.data.reduce((a, w) => a + w.jobs_in_hand, 0)} job(s) in hand.</p>`}
+        ${workers.data && html`<p>${workers.data.data.length} worker(s) seen lately, ${workers.data.data.reduce((a, w) => a + w.jobs_in_hand, 0)} job(s) in hand,
+          ${workers.data.data.reduce((a, w) => a + (w.free_slots ?? 0), 0)} slot(s) free at their last claims.</p>`}
         <h2>Problems</h2>
         ${problems.data && (problems.data.problems?.length
           ? html`<ul class="problems">${problems.data.problems.map((p) => html`<li key=${p.kind + p.subject}><strong>${p.kind}</strong> ${p.subject} ×${p.count}: ${p.detail}</li>`)}</ul>`
@@ -117,9 +121,9 @@ export function Workers() {
   return html`<${Page} title="Workers"><${Problem} error=${workers.error} />
     ${workers.data && (workers.data.data.length ? html`
       <div class="table"><table>
-        <thead><tr><th>Worker</th><th>Types</th><th>Jobs in hand</th><th>Last heartbeat</th><th>Key</th></tr></thead>
+        <thead><tr><th>Worker</th><th>Types</th><th>Jobs in hand</th><th>Free slots at its last claim</th><th>Last seen</th><th>Key</th></tr></thead>
         <tbody>${workers.data.data.map((w) => html`
-          <tr key=${w.id}><td>${w.name || w.id}</td><td>${w.types.join(', ') || 'any'}</td><td>${w.jobs_in_hand}</td>
+          <tr key=${w.id}><td>${w.name || w.id}</td><td>${w.types.join(', ') || 'any'}</td><td>${w.jobs_in_hand}</td><td>${w.free_slots ?? '—'}</td>
             <td title=${w.last_seen}>${ago(w.last_seen)}</td><td class="mono">${w.key_id}</td></tr>`)}</tbody>
       </table></div>` : html`<p class="empty">No worker seen lately.</p>`)}<//>`;
 }

@@ -179,7 +179,7 @@ public final class Engine {
     public List<Job> claimForWorker(WorkerClaim claim, Duration wait) {
         List<String> types = workerTypes(claim.types());
         meter.claimAsked(claim.workerId(), claim.max());
-        workers.workerSeen(claim.workerId(), claim.name(), claim.keyId(), types, clock.instant());
+        workers.workerSeen(claim.workerId(), claim.name(), claim.keyId(), types, claim.max(), clock.instant());
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             long seen = claimable.rings();

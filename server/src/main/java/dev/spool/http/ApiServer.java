@@ -138,7 +138,7 @@ public final class ApiServer implements AutoCloseable {
         WebhookRoutes hooks = new WebhookRoutes(services.webhooks());
         Gate keys = services.gate();
         TenantRoutes tenants = new TenantRoutes(services.accounts(), engine.clock());
-        OperateRoutes operate = new OperateRoutes(engine, services.schedules());
+        OperateRoutes operate = new OperateRoutes(engine, services.schedules(), services.webhooks());
         byte[] openapi = openapi();
         long accepted = Math.max(settings.maxBodyBytes(), settings.maxUploadBytes());
         this.server = WebServer.builder()
@@ -299,6 +299,13 @@ public final class ApiServer implements AutoCloseable {
     /** Live events and webhooks (registered before the others, whose last route answers 404 to anything). */
     private static void webhookRoutes(HttpRouting.Builder r, Engine engine, EventRoutes events, WebhookRoutes hooks,
                                       JobRoutes jobs, Gate keys) {
+        r.get("/v1/jobs/{id}/logs", authed(keys, tenant((caller, req, res) -> {
+            if (EventRoutes.wantsStream(req)) {
+                events.logStream(caller, req, res);
+            } else {
+                jobs.logs(caller, req, res);
+            }
+        })));
         r.get("/v1/jobs/{id}", authed(keys, tenant(events::get)))
          .get("/v1/jobs/{id}/events", authed(keys, tenant((caller, req, res) -> {
              if (EventRoutes.wantsStream(req)) {
@@ -344,7 +351,6 @@ public final class ApiServer implements AutoCloseable {
          .post("/v1/jobs/delete", authed(keys, tenant(jobs.bulk(Engine.BulkAction.DELETE))))
          .post("/v1/jobs/{id}/cancel", authed(keys, tenant(jobs::cancel)))
          .post("/v1/jobs/{id}/retry", authed(keys, tenant(jobs::retry)))
-         .get("/v1/jobs/{id}/logs", authed(keys, tenant(jobs::logs)))
          .get("/v1/jobs/{id}/result", authed(keys, tenant(files::result)))
          .get("/v1/jobs/{id}/artifacts", authed(keys, tenant(files::list)))
          .get("/v1/jobs/{id}/artifacts.zip", authed(keys, tenant(files::zip)))

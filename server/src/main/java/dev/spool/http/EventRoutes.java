@@ -3,10 +3,12 @@ package dev.spool.http;
 import dev.spool.auth.Caller;
 import dev.spool.engine.Engine;
 import dev.spool.engine.EventFeed;
+import dev.spool.job.ErrorCode;
 import dev.spool.job.FeedEvent;
 import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
 import dev.spool.job.JobId;
+import dev.spool.job.LogLine;
 import dev.spool.job.SpoolException;
 import io.helidon.common.parameters.Parameters;
 import io.helidon.http.HeaderName;
@@ -113,6 +115,51 @@ final class EventRoutes {
             follow(stream, live, cursor, true);
         } catch (StreamClosed | EventFeed.CutOff gone) {
             // the client went away, or fell too far behind and resumes with Last-Event-ID
+        }
+    }
+
+    /** How often a log stream looks for new lines. */
+    private static final Duration LOG_POLL = Duration.ofMillis(500);
+
+    /**
+     * {@code GET /v1/jobs/{id}/logs} as {@code text/event-stream}: the job's log lines (after the
+     * last event id, which is a line's seq), then each new one as it is written, until the job has
+     * ended and its last lines are sent. Lines are looked for every half second.
+     */
+    void logStream(Caller caller, ServerRequest req, ServerResponse res) throws InterruptedException {
+        JobId id = JobRoutes.jobId(req);
+        engine.get(caller.tenant(), id); // 404 before the stream opens
+        long cursor = lastEventId(req);
+        try (Stream stream = Stream.open(res)) {
+            long quietSince = System.nanoTime();
+            while (true) {
+                // Read the status first: lines written before the job ended are then all in the read after it.
+                boolean ended = engine.get(caller.tenant(), id).status().isTerminal();
+                for (LogLine line : engine.logs(caller.tenant(), id, 10_000)) {
+                    if (line.seq() > cursor) {
+                        stream.send(Json.MAPPER.createObjectNode().put("seq", line.seq()).put("at", Wire.time(line.at()))
+                                .put("attempt", line.attempt()).put("line", line.line()).toString(), "log", line.seq());
+                        cursor = line.seq();
+                        quietSince = System.nanoTime();
+                    }
+                }
+                if (ended) {
+                    stream.send("{}", "end", cursor); // nothing more will come: a client need not reconnect
+                    return;
+                }
+                if (System.nanoTime() - quietSince > KEEP_ALIVE.toNanos()) {
+                    stream.keepAlive();
+                    quietSince = System.nanoTime();
+                }
+                Thread.sleep(LOG_POLL.toMillis());
+            }
+        } catch (StreamClosed gone) {
+            // the client went away
+        } catch (SpoolException e) {
+            if (e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            // deleted while followed: the stream ends
         }
     }
 

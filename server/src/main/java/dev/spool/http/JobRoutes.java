@@ -230,6 +230,11 @@ final class JobRoutes {
             o.put("first_seen", Wire.time(w.firstSeen()));
             o.put("last_seen", Wire.time(w.lastSeen()));
             o.put("jobs_in_hand", w.jobsInHand());
+            if (w.freeSlots() == null) {
+                o.putNull("free_slots");
+            } else {
+                o.put("free_slots", w.freeSlots());
+            }
         });
         ApiServer.sendJson(res, Status.OK_200, out);
     }

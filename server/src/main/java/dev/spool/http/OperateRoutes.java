@@ -10,6 +10,7 @@ import dev.spool.job.JobTiming;
 import dev.spool.job.QueueState;
 import dev.spool.job.Schedule;
 import dev.spool.job.SpoolException;
+import dev.spool.webhook.Webhooks;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -34,10 +35,12 @@ final class OperateRoutes {
 
     private final Engine engine;
     private final Schedules schedules;
+    private final Webhooks webhooks;
 
-    OperateRoutes(Engine engine, Schedules schedules) {
+    OperateRoutes(Engine engine, Schedules schedules, Webhooks webhooks) {
         this.engine = engine;
         this.schedules = schedules;
+        this.webhooks = webhooks;
     }
 
     /** A tenant sees the queues of its own jobs (and the declared types'); an admin sees every tenant's, and every paused queue. */
@@ -77,8 +80,9 @@ final class OperateRoutes {
     }
 
     /**
-     * The overview's figures for the last hour: jobs ended per minute by outcome, and the
-     * percentiles of their wait (submit to first start) and run (first start to end).
+     * The overview's figures for the last hour: jobs ended per minute by outcome, the percentiles
+     * of their wait (submit to first start) and run (first start to end), and the webhook
+     * deliveries that ended, delivered or failed.
      */
     void stats(Caller caller, ServerRequest req, ServerResponse res) {
         Instant now = engine.clock().instant();
@@ -111,6 +115,9 @@ final class OperateRoutes {
         }
         out.set("wait_ms", percentiles(waits));
         out.set("run_ms", percentiles(runs));
+        var outcomes = webhooks.outcomes(caller.tenant(), start);
+        out.putObject("webhooks").put("delivered", outcomes.getOrDefault("delivered", 0L))
+                .put("failed", outcomes.getOrDefault("failed", 0L));
         ApiServer.sendJson(res, Status.OK_200, out);
     }
 

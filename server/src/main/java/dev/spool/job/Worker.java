@@ -8,9 +8,10 @@ import java.util.List;
  *
  * @param id          chosen by the worker and stable across its claims (for example host and pid)
  * @param jobsInHand  jobs it holds now: running, with its id
+ * @param freeSlots   the most jobs it asked for at its last claim: the slots it had free then (null: not known)
  */
 public record Worker(String id, String name, String keyId, List<String> types, Instant firstSeen, Instant lastSeen,
-                     int jobsInHand) {
+                     int jobsInHand, Integer freeSlots) {
     public Worker {
         types = List.copyOf(types);
     }

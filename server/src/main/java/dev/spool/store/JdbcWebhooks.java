@@ -26,8 +26,10 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -265,6 +267,22 @@ final class JdbcWebhooks implements WebhookStore {
                 }
             }
             return null;
+        });
+    }
+
+    @Override
+    public Map<String, Long> deliveryOutcomes(String tenant, Instant since) {
+        return store.read(c -> {
+            Map<String, Long> counts = new TreeMap<>();
+            try (PreparedStatement ps = prepare(c, """
+                    SELECT state, count(*) FROM webhook_deliveries
+                    WHERE updated_at >= ? AND state <> 'pending' AND tenant = ? GROUP BY state
+                    """, since, tenant); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            return counts;
         });
     }
 

@@ -28,12 +28,12 @@ final class JdbcWorkers implements WorkerStore {
     }
 
     @Override
-    public void workerSeen(String id, String name, String keyId, List<String> types, Instant now) {
+    public void workerSeen(String id, String name, String keyId, List<String> types, int freeSlots, Instant now) {
         store.write(c -> update(c, """
-                INSERT INTO workers (id, name, key_id, types, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO workers (id, name, key_id, types, first_seen, last_seen, free_slots) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, key_id = excluded.key_id,
-                       types = excluded.types, last_seen = excluded.last_seen
-                """, id, name, keyId, json(types), now, now));
+                       types = excluded.types, last_seen = excluded.last_seen, free_slots = excluded.free_slots
+                """, id, name, keyId, json(types), now, now, freeSlots));
     }
 
     @Override
@@ -41,7 +41,7 @@ final class JdbcWorkers implements WorkerStore {
         return store.read(c -> {
             List<Worker> workers = new ArrayList<>();
             try (PreparedStatement ps = prepare(c, """
-                    SELECT w.id, w.name, w.key_id, w.types, w.first_seen, w.last_seen,
+                    SELECT w.id, w.name, w.key_id, w.types, w.first_seen, w.last_seen, w.free_slots,
                            (SELECT count(*) FROM jobs j WHERE j.status = 'running' AND j.worker_id = w.id) AS in_hand
                     FROM workers w WHERE w.last_seen >= ? ORDER BY w.last_seen DESC, w.id
                     """, since);
@@ -49,7 +49,7 @@ final class JdbcWorkers implements WorkerStore {
                 while (rs.next()) {
                     workers.add(new Worker(rs.getString("id"), rs.getString("name"), rs.getString("key_id"),
                             List.of(JSON.readValue(rs.getString("types"), String[].class)), instant(rs, "first_seen"),
-                            instant(rs, "last_seen"), rs.getInt("in_hand")));
+                            instant(rs, "last_seen"), rs.getInt("in_hand"), (Integer) rs.getObject("free_slots", Integer.class)));
                 }
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException("stored worker types are not JSON", e);

@@ -11,8 +11,8 @@ import java.util.List;
  * a job that is not its state.
  */
 public sealed interface WorkerStore permits JdbcWorkers {
-    /** Records that a worker was seen now (it claimed, or heartbeated), creating it on first sight. */
-    void workerSeen(String id, String name, String keyId, List<String> types, Instant now);
+    /** Records that a worker claimed now, asking for at most {@code freeSlots} jobs; creates it on first sight. */
+    void workerSeen(String id, String name, String keyId, List<String> types, int freeSlots, Instant now);
 
     /** Workers seen at or after {@code since}, most recently seen first, each with the jobs it holds. */
     List<Worker> workerList(Instant since);

@@ -5,6 +5,7 @@ import dev.spool.job.Page;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -76,6 +77,9 @@ public interface WebhookStore {
     Page<Delivery> deliveryList(String tenant, String target, JobId job, String before, int limit);
 
     Optional<Delivery> deliveryGet(String tenant, String id);
+
+    /** How many of the tenant's deliveries ended (delivered or failed) at or after {@code since}, by state. */
+    Map<String, Long> deliveryOutcomes(String tenant, Instant since);
 
     /** The tries of a delivery, first first. */
     List<Delivery.Attempt> deliveryAttempts(String deliveryId);

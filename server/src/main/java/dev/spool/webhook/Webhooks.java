@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -134,6 +135,11 @@ public final class Webhooks {
             get(tenant, target);
         }
         return store.deliveryList(tenant, target, job, before, limit);
+    }
+
+    /** How many of the tenant's deliveries ended since {@code since}: {@code delivered} and {@code failed}. */
+    public Map<String, Long> outcomes(String tenant, Instant since) {
+        return store.deliveryOutcomes(tenant, since);
     }
 
     public Delivery delivery(String tenant, String id) {

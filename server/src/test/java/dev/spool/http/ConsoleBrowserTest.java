@@ -68,8 +68,10 @@ class ConsoleBrowserTest {
         assertThat(ended).as("the browser run ended within 3 minutes").isTrue();
         assertThat(run.exitValue()).as(out).isZero();
         assertThat(out).contains("steps passed");
-        for (String shot : new String[] {"jobs-desktop.png", "job-desktop.png", "jobs-phone.png", "job-phone.png"}) {
-            assertThat(Path.of("target/console-screenshots", shot)).isNotEmptyFile();
+        for (String page : new String[] {"overview", "jobs", "job", "queues", "schedules", "webhooks", "usage", "workers", "keys"}) {
+            for (String width : new String[] {"desktop", "phone"}) {
+                assertThat(Path.of("target/console-screenshots", page + "-" + width + ".png")).isNotEmptyFile();
+            }
         }
     }
 }

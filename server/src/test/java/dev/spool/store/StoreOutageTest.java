@@ -83,7 +83,7 @@ class StoreOutageTest {
         calls.put("jobPruneFinished", () -> store.jobPruneFinished(new Store.Prune(null, Set.of(), T0, 10), T0));
         calls.put("idempotencyPrune", () -> store.idempotencyPrune(T0));
         calls.put("workerSeen", () -> {
-            store.workers().workerSeen("w", "w", "key", List.of("echo"), T0);
+            store.workers().workerSeen("w", "w", "key", List.of("echo"), 8, T0);
             return null;
         });
         calls.put("jobLogAppend", () -> store.workers().jobLogAppend(running.id(), running.attempt(), List.of("line"), T0));

@@ -18,11 +18,11 @@ public abstract class WorkerStoreContract extends StorageContract {
 
     @Test
     void workersAreListedWithTheJobsTheyHold() {
-        storage.workers().workerSeen("host-1:42", "gpu box", "key_w", List.of("transcribe"), T0);
-        storage.workers().workerSeen("host-2:7", "old box", "key_w", List.of("render"), T0.minusSeconds(600));
+        storage.workers().workerSeen("host-1:42", "gpu box", "key_w", List.of("transcribe"), 8, T0);
+        storage.workers().workerSeen("host-2:7", "old box", "key_w", List.of("render"), 8, T0.minusSeconds(600));
         store.jobInsert(newJob("transcribe"), T0, Duration.ofDays(1));
         store.jobClaim(new Store.Claim(List.of("transcribe"), List.of(), 1, "host-1:42", Duration.ofSeconds(30), Map.of()), T0);
-        storage.workers().workerSeen("host-1:42", "gpu box", "key_w", List.of("transcribe", "align"), T0.plusSeconds(5));
+        storage.workers().workerSeen("host-1:42", "gpu box", "key_w", List.of("transcribe", "align"), 3, T0.plusSeconds(5));
 
         var seen = storage.workers().workerList(T0.minusSeconds(60));
         assertThat(seen).hasSize(1);
@@ -32,6 +32,7 @@ public abstract class WorkerStoreContract extends StorageContract {
         assertThat(worker.firstSeen()).isEqualTo(T0);
         assertThat(worker.lastSeen()).isEqualTo(T0.plusSeconds(5));
         assertThat(worker.jobsInHand()).isEqualTo(1);
+        assertThat(worker.freeSlots()).as("what it asked for at its last claim").isEqualTo(3);
         assertThat(storage.workers().workerList(T0.minus(Duration.ofHours(1)))).hasSize(2);
     }
 
