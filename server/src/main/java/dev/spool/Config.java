@@ -17,8 +17,13 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -165,7 +170,10 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record PriceSpec(BigDecimal perJob, BigDecimal perSecond, BigDecimal perUnit, String currency) {}
 
-    /** Environment variables read, and the key each sets. */
+    /**
+     * Short names kept from before every key had its own variable, and the key each sets. The
+     * variable of the rule ({@link #variable}) wins over its short name when both are set.
+     */
     public static final Map<String, String> ENVIRONMENT = Map.ofEntries(
             Map.entry("SPOOL_HOST", "http.host"),
             Map.entry("SPOOL_PORT", "http.port"),
@@ -281,6 +289,14 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 set(tree, key, value);
             }
         });
+        // One rule for every key: SPOOL_<KEY>, the dotted key in capitals with '_' for '.'; a
+        // section or a map takes a YAML mapping. Sections first, so that a key inside one wins.
+        VARIABLES.forEach((variable, key) -> {
+            String value = environment.get(variable);
+            if (value != null && !value.isEmpty()) {
+                set(tree, key, value);
+            }
+        });
         overrides.forEach((key, value) -> set(tree, key, value));
         try {
             return MAPPER.treeToValue(tree, Config.class);
@@ -304,7 +320,45 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
         }
     }
 
-    /** Sets a dotted key from text, typed as the default at that key is. */
+    /** The environment variable of a dotted key: {@code artifacts.s3.access_key} is {@code SPOOL_ARTIFACTS_S3_ACCESS_KEY}. */
+    public static String variable(String dottedKey) {
+        return "SPOOL_" + dottedKey.replace('.', '_').toUpperCase(Locale.ROOT);
+    }
+
+    /**
+     * Every key of the configuration (each section, map and setting of the defaults, job types
+     * included as one map) by its environment variable, shallowest first.
+     */
+    static final Map<String, String> VARIABLES;
+
+    static {
+        List<String> keys = new ArrayList<>();
+        paths("", MAPPER.valueToTree(defaults()), keys);
+        keys.sort(Comparator.comparingInt((String k) -> k.split("\\.").length));
+        Map<String, String> variables = new LinkedHashMap<>();
+        for (String key : keys) {
+            String before = variables.put(variable(key), key);
+            if (before != null) {
+                throw new IllegalStateException(key + " and " + before + " would share the variable " + variable(key));
+            }
+        }
+        VARIABLES = Collections.unmodifiableMap(variables);
+    }
+
+    private static void paths(String prefix, JsonNode node, List<String> into) {
+        node.properties().forEach(e -> {
+            String key = prefix + e.getKey();
+            into.add(key);
+            if (e.getValue().isObject() && !key.equals("types")) {
+                paths(key + ".", e.getValue(), into);
+            }
+        });
+    }
+
+    /**
+     * Sets a dotted key from text, typed as the default at that key is: a list from a YAML list
+     * ({@code [a, b]}) or comma-separated text, a section or a map from a YAML mapping, merged in.
+     */
     private static void set(ObjectNode tree, String dottedKey, String value) {
         String[] parts = dottedKey.split("\\.");
         ObjectNode node = tree;
@@ -320,7 +374,21 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
             throw new IllegalArgumentException("unknown configuration key " + dottedKey);
         }
         try {
-            if (current.isBoolean()) {
+            if (current.isObject()) {
+                JsonNode mapping = yaml(dottedKey, value);
+                if (!mapping.isObject()) {
+                    throw new IllegalArgumentException(dottedKey + " takes a YAML mapping such as {key: value}, not '" + value + "'");
+                }
+                merge((ObjectNode) current, (ObjectNode) mapping);
+            } else if (current.isArray()) {
+                String text = value.trim();
+                JsonNode list = text.startsWith("[") ? yaml(dottedKey, text) : MAPPER.valueToTree(text.isEmpty() ? List.of()
+                        : Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
+                if (!list.isArray()) {
+                    throw new IllegalArgumentException(dottedKey + " takes a list: [a, b] or a,b");
+                }
+                node.set(leaf, list);
+            } else if (current.isBoolean()) {
                 if (!value.equals("true") && !value.equals("false")) {
                     throw new IllegalArgumentException(dottedKey + " must be true or false, not '" + value + "'");
                 }
@@ -334,6 +402,15 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
             }
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(dottedKey + " must be a number, not '" + value + "'");
+        }
+    }
+
+    private static JsonNode yaml(String dottedKey, String text) {
+        try {
+            JsonNode parsed = YAML.readTree(text);
+            return parsed == null ? MAPPER.nullNode() : parsed;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(dottedKey + " is not valid YAML: " + e.getMessage());
         }
     }
 

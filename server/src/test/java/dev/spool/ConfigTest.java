@@ -10,7 +10,9 @@ import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -125,5 +127,78 @@ class ConfigTest {
         Files.writeString(file, "types:\n  x:\n    handler: nope\n");
         assertThatThrownBy(() -> Server.types(Config.load(Optional.of(file), Map.of(), Map.of()), new HashMap<>()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no builtin handler named 'nope'");
+    }
+
+    /** A value other than the default for each text setting, valid for it. */
+    private static final Map<String, String> OTHER_TEXT = Map.ofEntries(
+            Map.entry("http.host", "localhost"), Map.entry("http.public_url", "https://spool.example.com"),
+            Map.entry("storage.data_dir", "/tmp/spool-env"), Map.entry("storage.database", "postgresql://db:5432/spool"),
+            Map.entry("storage.schema", "spool"), Map.entry("artifacts.backend", "s3"),
+            Map.entry("artifacts.s3.endpoint", "http://127.0.0.1:9000"), Map.entry("artifacts.s3.region", "eu-west-1"),
+            Map.entry("artifacts.s3.bucket", "jobs"), Map.entry("artifacts.s3.prefix", "files/"),
+            Map.entry("artifacts.s3.access_key", "access"), Map.entry("artifacts.s3.secret_key", "secret"),
+            Map.entry("artifacts.dir", "/tmp/spool-files"), Map.entry("artifacts.signing_key", "a-signing-key-of-some-length-1234"),
+            Map.entry("webhooks.retry_schedule", "1s,2s"), Map.entry("auth.admin_key", "spool_abcdefghijkl_abcdefghijklmnopqrstuvwxyz234567"),
+            Map.entry("logging.format", "json"), Map.entry("tracing.otlp_endpoint", "http://127.0.0.1:4318"),
+            Map.entry("compat.hamsa.skip", "page"), Map.entry("compat.rodin.cancelled_status", "Canceled"),
+            Map.entry("compat.gepetto.failed_status", "error"), Map.entry("compat.daily.bucket", "other"),
+            Map.entry("compat.daily.region", "eu-west-1"));
+
+    @Test
+    void everySettingOfTheTableIsSetByItsOwnEnvironmentVariable() {
+        Map<String, String> defaults = Config.load(Optional.empty(), Map.of(), Map.of()).settings();
+        List<String> wrong = new ArrayList<>();
+        defaults.forEach((key, value) -> {
+            String other;
+            String expected;
+            if (value.equals("true") || value.equals("false")) {
+                other = String.valueOf(!Boolean.parseBoolean(value));
+                expected = other;
+            } else if (value.matches("-?\\d+")) {
+                other = String.valueOf(Math.max(1, Long.parseLong(value) + 1));
+                expected = other;
+            } else if (value.matches("-?\\d+\\.\\d+")) {
+                other = String.valueOf(Double.parseDouble(value) + 0.5);
+                expected = other;
+            } else if (value.startsWith("[")) {
+                other = "a.example.com, b.example.com";
+                expected = "[\"a.example.com\",\"b.example.com\"]";
+            } else if (key.startsWith("compat.") && key.contains(".types.")) {
+                other = "elsewhere." + key.substring(key.lastIndexOf('.') + 1);
+                expected = other;
+            } else {
+                other = OTHER_TEXT.get(key);
+                expected = other;
+            }
+            if (other == null) {
+                wrong.add(key + ": no other value in this test");
+                return;
+            }
+            try {
+                String got = Config.load(Optional.empty(), Map.of(Config.variable(key), other), Map.of()).settings().get(key);
+                if (!expected.equals(got)) {
+                    wrong.add(Config.variable(key) + "=" + other + " made " + key + " " + got);
+                }
+            } catch (IllegalArgumentException e) {
+                wrong.add(Config.variable(key) + "=" + other + ": " + e.getMessage());
+            }
+        });
+        assertThat(wrong).isEmpty();
+        assertThat(defaults).hasSizeGreaterThan(60);
+    }
+
+    @Test
+    void aMapOrASectionIsSetFromTheEnvironmentAsAYamlMapping() {
+        Config config = Config.load(Optional.empty(), Map.of(
+                "SPOOL_LIMITS_TENANTS", "{acme: {max_queued: 5, requests_per_second: 20}}",
+                "SPOOL_HTTP", "{port: 9123}",
+                "SPOOL_TYPES", "{render: {executor: worker, queue: gpu}}",
+                "SPOOL_PORT", "9000"), Map.of());
+        assertThat(config.limits().tenants().get("acme").maxQueued()).isEqualTo(5L);
+        assertThat(config.http().port()).as("the rule's variable wins over the short name").isEqualTo(9123);
+        assertThat(config.types().get("render").queue()).isEqualTo("gpu");
+        assertThatThrownBy(() -> Config.load(Optional.empty(), Map.of("SPOOL_LIMITS_TENANTS", "[1, 2]"), Map.of()))
+                .hasMessageContaining("limits.tenants takes a YAML mapping");
+        assertThat(Config.variable("artifacts.s3.access_key")).isEqualTo("SPOOL_ARTIFACTS_S3_ACCESS_KEY");
     }
 }
