@@ -9,6 +9,7 @@ import dev.spool.client.Job;
 import dev.spool.client.JobPage;
 import dev.spool.client.Limits;
 import dev.spool.client.ListQuery;
+import dev.spool.client.LogLine;
 import dev.spool.client.SpoolApiException;
 import dev.spool.client.SpoolClient;
 import dev.spool.client.SpoolWorker;
@@ -20,6 +21,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -82,6 +85,92 @@ public final class Main {
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a job that is not running.")
     int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id) {
         client.client().delete(id);
+        return 0;
+    }
+
+    @Command(name = "logs", mixinStandardHelpOptions = true,
+            description = "Print a job's log lines; with --follow, as they are written, until the job ends.")
+    int logs(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id,
+             @Option(names = {"-f", "--follow"}, description = "Follow the log until the job ends.") boolean follow,
+             @Option(names = "--json", description = "One JSON object a line (seq, at, attempt, line) instead of the text.") boolean json) {
+        PrintWriter out = spec.commandLine().getOut();
+        Consumer<LogLine> print = l -> {
+            out.println(json ? toJson(l) : l.line());
+            out.flush();
+        };
+        if (follow) {
+            client.client().followLogs(id, 0, Instant.MAX, print);
+        } else {
+            client.client().logs(id).forEach(print);
+        }
+        return 0;
+    }
+
+    @Command(name = "events", mixinStandardHelpOptions = true,
+            description = "Print a job's events (one JSON object a line); with --follow, live until the job ends.")
+    int events(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id,
+               @Option(names = {"-f", "--follow"}, description = "Follow the job's events until it ends.") boolean follow) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (follow) {
+            client.client().followEvents(id, 0, Instant.MAX, e -> {
+                out.println(toJson(e));
+                out.flush();
+            });
+        } else {
+            client.client().events(id).forEach(e -> out.println(toJson(e)));
+        }
+        out.flush();
+        return 0;
+    }
+
+    @Command(name = "artifacts", mixinStandardHelpOptions = true,
+            description = "List a job's files; with --download NAME, save one (streamed) to --to or to a file of its name.")
+    int artifacts(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id,
+                  @Option(names = "--download", paramLabel = "NAME", description = "The file to download.") String name,
+                  @Option(names = "--to", paramLabel = "PATH", description = "Where to save it (default: ./NAME).") Path to) {
+        if (name == null) {
+            printJson(spec.commandLine().getOut(), client.client().artifacts(id));
+            return 0;
+        }
+        Path target = to != null ? to : Path.of(name).getFileName();
+        client.client().download(id, name, target);
+        spec.commandLine().getErr().println("saved " + target);
+        spec.commandLine().getErr().flush();
+        return 0;
+    }
+
+    @Command(name = "types", mixinStandardHelpOptions = true, description = "Print the declared job types, with their input schemas and prices.")
+    int types(@Mixin ClientOptions client) {
+        printJson(spec.commandLine().getOut(), client.client().types());
+        return 0;
+    }
+
+    @Command(name = "workers", mixinStandardHelpOptions = true,
+            description = "Print the workers seen lately (admin keys): their types, the jobs they hold, their free slots.")
+    int workers(@Mixin ClientOptions client) {
+        printJson(spec.commandLine().getOut(), client.client().workers());
+        return 0;
+    }
+
+    private static String toJson(Object value) {
+        try {
+            return SpoolClient.JSON.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Command(name = "completion", mixinStandardHelpOptions = true,
+            description = "Print a shell completion script for spool: source <(spool completion bash), or in zsh "
+                    + "source <(spool completion zsh). Generated by picocli from the commands themselves.")
+    int completion(@Parameters(paramLabel = "SHELL", defaultValue = "bash", description = "bash or zsh (default ${DEFAULT-VALUE}).")
+                   String shell) {
+        if (!shell.equals("bash") && !shell.equals("zsh")) {
+            throw new IllegalArgumentException("SHELL is bash or zsh, not " + shell);
+        }
+        // picocli's script serves both: in zsh it loads bashcompinit itself.
+        spec.commandLine().getOut().print(picocli.AutoComplete.bash("spool", spec.root().commandLine()));
+        spec.commandLine().getOut().flush();
         return 0;
     }
 

@@ -186,6 +186,76 @@ class CliTest {
     }
 
     @Test
+    void logsEventsArtifactsTypesAndWorkersArePrinted() throws Exception {
+        Run submitted = spool("submit", "echo", "--input", "{\"n\": 7}", "--wait");
+        assertThat(submitted.code()).as(submitted.err()).isZero();
+        String id = submitted.json().get("id").asText();
+
+        Run events = spool("events", id);
+        assertThat(events.code()).as(events.err()).isZero();
+        assertThat(events.out().lines().map(l -> {
+            try {
+                return SpoolClient.JSON.readTree(l).get("kind").asText();
+            } catch (java.io.IOException e) {
+                throw new AssertionError(l, e);
+            }
+        })).contains("submitted", "started", "succeeded");
+        Run followed = spool("events", id, "--follow");
+        assertThat(followed.out().lines().count()).as("a finished job's stream: its history, then the end").isEqualTo(events.out().lines().count());
+
+        Run logs = spool("logs", id, "--follow");
+        assertThat(logs.code()).as(logs.err()).isZero();
+        assertThat(spool("logs", id, "--json").code()).isZero();
+
+        assertThat(spool("types").json().findValuesAsText("name")).contains("echo", "sleep");
+        assertThat(spool("workers").code()).as("an admin key").isZero();
+        Run files = spool("artifacts", id);
+        assertThat(files.code()).as(files.err()).isZero();
+        assertThat(files.json().isArray()).isTrue();
+        String boundary = "cli-test";
+        String form = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"job\"\r\n\r\n{\"type\": \"echo\", \"input\": {}}\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\nnotes from the cli test\r\n--" + boundary + "--\r\n";
+        var answer = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/v1/jobs"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(form)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        String withFile = SpoolClient.JSON.readTree(answer.body()).get("id").asText();
+        assertThat(spool("artifacts", withFile).json().findValuesAsText("name")).contains("notes.txt");
+        Run saved = spool("artifacts", withFile, "--download", "notes.txt", "--to", dir.resolve("saved.txt").toString());
+        assertThat(saved.code()).as(saved.err()).isZero();
+        assertThat(java.nio.file.Files.readString(dir.resolve("saved.txt"))).isEqualTo("notes from the cli test");
+        Run missing = spool("artifacts", id, "--download", "nope.txt", "--to", dir.resolve("nope.txt").toString());
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(dir.resolve("nope.txt")).doesNotExist();
+    }
+
+    /** The command without --url and --api-key: for commands that talk to no server. */
+    private static Run bare(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void aCompletionScriptCoversTheCommandsAndWorksInBash() throws Exception {
+        Run bash = bare("completion", "bash");
+        assertThat(bash.code()).as(bash.err()).isZero();
+        assertThat(bash.out()).contains("complete -F").contains("schedules").contains("bulk").contains("submit");
+        assertThat(bare("completion", "zsh").out()).contains("bashcompinit");
+        assertThat(bare("completion", "fish").code()).isEqualTo(2);
+
+        // Loaded into a real bash, it completes "spool sch" to "schedules".
+        java.nio.file.Path script = dir.resolve("spool-completion.bash");
+        java.nio.file.Files.writeString(script, bash.out());
+        Process p = new ProcessBuilder("bash", "-c", "source " + script + " && COMP_WORDS=(spool sch) COMP_CWORD=1 "
+                + "&& _complete_spool && printf '%s\\n' \"${COMPREPLY[@]}\"").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out.lines()).contains("schedules");
+    }
+
+    @Test
     void keysCanBeCreatedListedAndRevoked() {
         Run created = spool("keys", "create", "--name", "ci", "--tenant", "team-a");
         assertThat(created.code()).isZero();

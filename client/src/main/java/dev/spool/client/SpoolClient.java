@@ -152,7 +152,62 @@ public final class SpoolClient {
      * {@code deadline} passes. Returns the id of the last event read.
      */
     public long followEvents(String id, long lastEventId, Instant deadline, Consumer<JobEvent> onEvent) {
-        HttpRequest.Builder request = request("/v1/jobs/" + segment(id) + "/events")
+        return stream("/v1/jobs/" + segment(id) + "/events", lastEventId, deadline, (event, data) -> onEvent.accept(read(data, JobEvent.class)));
+    }
+
+    /**
+     * Reads the job's log as it is written, from after line {@code lastSeq} (0: from the start),
+     * until the job has ended and its last lines are read, or {@code deadline} passes. Returns the
+     * seq of the last line read.
+     */
+    public long followLogs(String id, long lastSeq, Instant deadline, Consumer<LogLine> onLine) {
+        return stream("/v1/jobs/" + segment(id) + "/logs", lastSeq, deadline, (event, data) -> {
+            if (event.equals("log")) {
+                onLine.accept(read(data, LogLine.class));
+            }
+        });
+    }
+
+    /** The job's log lines so far, oldest first. */
+    public List<LogLine> logs(String id) {
+        return readData(send("GET", "/v1/jobs/" + segment(id) + "/logs", null, null), LogLine.class);
+    }
+
+    /** The job's files, inputs and outputs, each with a signed link. */
+    public List<Artifact> artifacts(String id) {
+        return readData(send("GET", "/v1/jobs/" + segment(id) + "/artifacts", null, null), Artifact.class);
+    }
+
+    /** Downloads one of the job's files to {@code to}, streamed (never held in memory whole). */
+    public void download(String id, String name, java.nio.file.Path to) {
+        HttpRequest request = request("/v1/jobs/" + segment(id) + "/artifacts/" + segment(name)).GET().build();
+        try {
+            HttpResponse<java.nio.file.Path> response = http.send(request, HttpResponse.BodyHandlers.ofFile(to));
+            if (response.statusCode() >= 400) {
+                byte[] body = java.nio.file.Files.readAllBytes(to);
+                java.nio.file.Files.deleteIfExists(to);
+                throw problem(response.statusCode(), body);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot download " + name + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** (admin) The workers seen lately, with the jobs they hold. */
+    public List<Worker> workers() {
+        return readData(send("GET", "/v1/workers", null, null), Worker.class);
+    }
+
+    /**
+     * Reads a server-sent event stream at {@code path} from after {@code lastEventId}, calling
+     * {@code onMessage} with each message's event name and data, until the server ends it or
+     * {@code deadline} passes. Returns the id of the last message read.
+     */
+    private long stream(String path, long lastEventId, Instant deadline, java.util.function.BiConsumer<String, String> onMessage) {
+        HttpRequest.Builder request = request(path)
                 .timeout(timeout)
                 .header("Accept", "text/event-stream")
                 .header("Last-Event-ID", Long.toString(lastEventId))
@@ -172,6 +227,7 @@ public final class SpoolClient {
         }
         long last = lastEventId;
         StringBuilder data = new StringBuilder();
+        String event = "message";
         long eventId = -1;
         try (java.util.stream.Stream<String> lines = response.body()) {
             var it = lines.iterator();
@@ -179,24 +235,33 @@ public final class SpoolClient {
                 String line = it.next();
                 if (line.isEmpty()) {
                     if (data.length() > 0) {
-                        onEvent.accept(JSON.readValue(data.toString(), JobEvent.class));
+                        onMessage.accept(event, data.toString());
                         last = Math.max(last, eventId);
                     }
                     data.setLength(0);
+                    event = "message";
                     eventId = -1;
                     if (Instant.now().isAfter(deadline)) {
                         break;
                     }
                 } else if (line.startsWith("data:")) {
                     data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
+                } else if (line.startsWith("event:")) {
+                    event = line.substring(6).trim();
                 } else if (line.startsWith("id:")) {
                     eventId = Long.parseLong(line.substring(3).trim());
                 }
             }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
         return last;
+    }
+
+    private static <T> T read(String json, Class<T> type) {
+        try {
+            return JSON.readValue(json, type);
+        } catch (IOException e) {
+            throw new IllegalStateException("unexpected answer from Spool: " + e.getMessage(), e);
+        }
     }
 
     private static void pause(long ms) {
