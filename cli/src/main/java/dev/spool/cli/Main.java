@@ -40,7 +40,8 @@ import picocli.CommandLine;
 @Command(name = "spool", mixinStandardHelpOptions = true, version = "spool 0.1.0",
         description = "Spool: a self-hosted async jobs API server.",
         subcommands = {Main.Serve.class, Main.Submit.class, Main.ListJobs.class, Main.Keys.class, Main.MigrateData.class,
-                Main.Worker.class, OperateCommands.Queues.class, OperateCommands.Bulk.class, OperateCommands.Schedules.class})
+                Main.Worker.class, OperateCommands.Queues.class, OperateCommands.Bulk.class, OperateCommands.Schedules.class,
+                OperateCommands.Batches.class, OperateCommands.WebhookEndpoints.class})
 public final class Main {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

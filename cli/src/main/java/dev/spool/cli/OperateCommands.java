@@ -235,4 +235,63 @@ final class OperateCommands {
         }
 
     }
+
+    @Command(name = "batches", mixinStandardHelpOptions = true, description = "Submit, print or cancel batches of jobs.")
+    static final class Batches {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Command(name = "submit", mixinStandardHelpOptions = true,
+                description = "Submit the jobs of a JSON file (an array of submits, or {\"jobs\": [...]}) as one batch: all or none.")
+        int submit(@Mixin ClientOptions client, @Parameters(paramLabel = "FILE", description = "The jobs, JSON.") java.nio.file.Path file,
+                   @Option(names = "--idempotency-key", description = "A repeat with the same key and jobs prints the first batch.")
+                   String idempotencyKey) throws java.io.IOException {
+            JsonNode tree = Main.parseJson(file.toString(), java.nio.file.Files.readString(file));
+            JsonNode jobs = tree.isArray() ? tree : tree.path("jobs");
+            if (!jobs.isArray()) {
+                throw new IllegalArgumentException(file + " must hold an array of submits, or an object with one under \"jobs\"");
+            }
+            printJson(spec.commandLine().getOut(), client.client().submitBatch(jobs, idempotencyKey));
+            return 0;
+        }
+
+        @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a batch: counts per status and each member.")
+        int get(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
+            printJson(spec.commandLine().getOut(), client.client().getBatch(id));
+            return 0;
+        }
+
+        @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel every queued or running member of a batch.")
+        int cancel(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
+            printJson(spec.commandLine().getOut(), client.client().cancelBatch(id));
+            return 0;
+        }
+    }
+
+    @Command(name = "webhooks", mixinStandardHelpOptions = true, description = "List, create or delete the tenant's webhook endpoints.")
+    static final class WebhookEndpoints {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Print the endpoints.")
+        int list(@Mixin ClientOptions client) {
+            printJson(spec.commandLine().getOut(), client.client().webhooks());
+            return 0;
+        }
+
+        @Command(name = "create", mixinStandardHelpOptions = true, description = "Register an endpoint and print it with its signing secret.")
+        int create(@Mixin ClientOptions client, @Parameters(paramLabel = "URL") String url,
+                   @Option(names = "--events", split = ",", description = "Event types, comma-separated (default: the terminal ones).")
+                   List<String> events,
+                   @Option(names = "--description") String description) {
+            printJson(spec.commandLine().getOut(), client.client().createWebhook(url, events, description));
+            return 0;
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete an endpoint; its pending deliveries fail.")
+        int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
+            client.client().deleteWebhook(id);
+            return 0;
+        }
+    }
 }

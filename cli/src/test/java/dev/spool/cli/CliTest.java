@@ -41,7 +41,7 @@ class CliTest {
     void start() {
         server = Server.start(Config.load(Optional.empty(), Map.of(), Map.of(
                 "http.port", "0", "storage.data_dir", dir.toString(), "runner.poll_ms", "50",
-                "runner.progress_ms", "50", "runner.shutdown_grace_seconds", "0")));
+                "runner.progress_ms", "50", "runner.shutdown_grace_seconds", "0", "webhooks.allow_hosts", "127.0.0.1")));
         url = "http://127.0.0.1:" + server.port();
         key = server.createdAdminKey().orElseThrow();
     }
@@ -227,6 +227,34 @@ class CliTest {
         Run missing = spool("artifacts", id, "--download", "nope.txt", "--to", dir.resolve("nope.txt").toString());
         assertThat(missing.code()).isEqualTo(1);
         assertThat(dir.resolve("nope.txt")).doesNotExist();
+    }
+
+    @Test
+    void batchesAreSubmittedOnceUnderAKeyPrintedAndCancelledAndWebhooksAreManaged() throws Exception {
+        java.nio.file.Path file = dir.resolve("batch.json");
+        java.nio.file.Files.writeString(file, "[{\"type\": \"sleep\", \"input\": {\"seconds\": 30}, \"title\": \"from the file\"}, "
+                + "{\"type\": \"sleep\", \"input\": {\"seconds\": 30}}]");
+        Run first = spool("batches", "submit", file.toString(), "--idempotency-key", "cli-batch-1");
+        assertThat(first.code()).as(first.err()).isZero();
+        String id = first.json().get("id").asText();
+        assertThat(spool("batches", "submit", file.toString(), "--idempotency-key", "cli-batch-1").json().get("id").asText())
+                .as("the same batch, not a second").isEqualTo(id);
+        Run batch = spool("batches", "get", id);
+        assertThat(batch.json().get("total").asInt()).isEqualTo(2);
+        assertThat(batch.json().get("jobs").findValuesAsText("id")).anySatisfy(member ->
+                assertThat(spool("get", member).json().path("title").asText()).isEqualTo("from the file"));
+        Run cancelled = spool("batches", "cancel", id);
+        assertThat(cancelled.json().get("matched").asInt()).isEqualTo(2);
+        java.nio.file.Files.writeString(file, "{\"not\": \"jobs\"}");
+        assertThat(spool("batches", "submit", file.toString()).code()).isEqualTo(2);
+
+        Run created = spool("webhooks", "create", "http://127.0.0.1:9/hook", "--events", "job.succeeded,job.failed");
+        assertThat(created.code()).as(created.err()).isZero();
+        String endpoint = created.json().get("id").asText();
+        assertThat(created.json().get("secret").asText()).startsWith("whsec_");
+        assertThat(spool("webhooks", "list").json().findValuesAsText("id")).contains(endpoint);
+        assertThat(spool("webhooks", "delete", endpoint).code()).isZero();
+        assertThat(spool("webhooks", "list").json().findValuesAsText("id")).doesNotContain(endpoint);
     }
 
     /** The command without --url and --api-key: for commands that talk to no server. */

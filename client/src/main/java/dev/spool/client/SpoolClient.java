@@ -288,9 +288,38 @@ public final class SpoolClient {
         return read(send("POST", "/v1/batches", Map.of("jobs", jobs), idempotencyKey), Batch.class);
     }
 
+    /** {@link #submitBatch(List, String)} with the jobs as JSON submits, passed on as they are (every field the API takes). */
+    public Batch submitBatch(JsonNode jobs, String idempotencyKey) {
+        return read(send("POST", "/v1/batches", Map.of("jobs", jobs), idempotencyKey), Batch.class);
+    }
+
     /** Cancels every queued or running member of a batch. */
     public BulkResult cancelBatch(String id) {
         return read(send("POST", "/v1/batches/" + segment(id) + "/cancel", null, null), BulkResult.class);
+    }
+
+    // ---------------------------------------------------------------- webhook endpoints
+
+    /** Registers an endpoint for the tenant's job events ({@code events} null: the terminal ones); the answer carries its secret. */
+    public WebhookEndpoint createWebhook(String url, List<String> events, String description) {
+        var body = new java.util.LinkedHashMap<String, Object>();
+        body.put("url", url);
+        if (events != null) {
+            body.put("events", events);
+        }
+        if (description != null) {
+            body.put("description", description);
+        }
+        return read(send("POST", "/v1/webhooks", body, null), WebhookEndpoint.class);
+    }
+
+    public List<WebhookEndpoint> webhooks() {
+        return readData(send("GET", "/v1/webhooks", null, null), WebhookEndpoint.class);
+    }
+
+    /** Deletes an endpoint; its pending deliveries fail. */
+    public void deleteWebhook(String id) {
+        send("DELETE", "/v1/webhooks/" + segment(id), null, null);
     }
 
     // ---------------------------------------------------------------- bulk actions
