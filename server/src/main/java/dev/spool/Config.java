@@ -283,20 +283,16 @@ public record Config(Http http, Storage storage, Artifacts artifacts, Sources so
                 throw new IllegalArgumentException("cannot read configuration file " + file.get() + ": " + e.getMessage(), e);
             }
         }
-        ENVIRONMENT.forEach((variable, key) -> {
-            String value = environment.get(variable);
-            if (value != null && !value.isEmpty()) {
-                set(tree, key, value);
-            }
-        });
-        // One rule for every key: SPOOL_<KEY>, the dotted key in capitals with '_' for '.'; a
-        // section or a map takes a YAML mapping. Sections first, so that a key inside one wins.
-        VARIABLES.forEach((variable, key) -> {
-            String value = environment.get(variable);
-            if (value != null && !value.isEmpty()) {
-                set(tree, key, value);
-            }
-        });
+        // The short names, then one rule for every key: SPOOL_<KEY>, the dotted key in capitals with
+        // '_' for '.'; a section or a map takes a YAML mapping. Sections first, so that a key inside one wins.
+        for (Map<String, String> variables : List.of(ENVIRONMENT, VARIABLES)) {
+            variables.forEach((variable, key) -> {
+                String value = environment.get(variable);
+                if (value != null && !value.isEmpty()) {
+                    set(tree, key, value);
+                }
+            });
+        }
         overrides.forEach((key, value) -> set(tree, key, value));
         try {
             return MAPPER.treeToValue(tree, Config.class);

@@ -424,9 +424,7 @@ public final class Engine {
         long changed = 0;
         JobId cursor = null;
         while (true) {
-            JobQuery chunk = new JobQuery(all.tenant(), all.statuses(), all.type(), all.queue(), all.batchId(),
-                    all.createdAfter(), all.createdBefore(), all.metadata(), cursor, BULK_CHUNK);
-            List<JobId> ids = store.jobIds(chunk);
+            List<JobId> ids = store.jobIds(all.page(cursor, BULK_CHUNK));
             if (ids.isEmpty()) {
                 break;
             }

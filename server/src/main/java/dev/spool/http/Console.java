@@ -110,9 +110,7 @@ final class Console {
         if (caller.role() == ApiKey.Role.WORKER) {
             throw new SpoolException(ErrorCode.FORBIDDEN, "A worker key cannot sign in to the console; use a tenant or admin key.");
         }
-        String flags = "; Path=/; HttpOnly; SameSite=Strict" + (secure(req) ? "; Secure" : "");
-        res.headers().add(HeaderNames.SET_COOKIE, COOKIE + "=" + body.apiKey().trim() + flags + "; Max-Age=" + SESSION_SECONDS,
-                TENANT_COOKIE + "=" + flags + "; Max-Age=0");
+        res.headers().add(HeaderNames.SET_COOKIE, cookie(req, COOKIE, body.apiKey().trim()), cookie(req, TENANT_COOKIE, ""));
         ApiServer.sendJson(res, Status.OK_200, who(caller).put("acting_for", caller.tenant()));
     }
 
@@ -153,8 +151,7 @@ final class Console {
         if (!tenant.isEmpty() && !ApiServer.TENANT_NAME.matcher(tenant).matches()) {
             throw SpoolException.invalid("tenant must be a tenant's name (1 to 128 letters, digits and ._:@-)");
         }
-        res.header(HeaderNames.SET_COOKIE, TENANT_COOKIE + "=" + tenant + "; Path=/; Max-Age=" + (tenant.isEmpty() ? 0 : SESSION_SECONDS)
-                + "; HttpOnly; SameSite=Strict" + (secure(req) ? "; Secure" : ""));
+        res.header(HeaderNames.SET_COOKIE, cookie(req, TENANT_COOKIE, tenant));
         ObjectNode who = who(caller);
         who.put("acting_for", tenant.isEmpty() ? caller.tenant() : tenant);
         ApiServer.sendJson(res, Status.OK_200, who);
@@ -164,14 +161,19 @@ final class Console {
         if (!req.headers().contains(CONSOLE_HEADER)) {
             throw new SpoolException(ErrorCode.FORBIDDEN, "Sign out from the console: 'X-Spool-Console: 1' is missing.");
         }
-        String flags = "; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" + (secure(req) ? "; Secure" : "");
-        res.headers().add(HeaderNames.SET_COOKIE, COOKIE + "=" + flags, TENANT_COOKIE + "=" + flags);
+        res.headers().add(HeaderNames.SET_COOKIE, cookie(req, COOKIE, ""), cookie(req, TENANT_COOKIE, ""));
         res.status(Status.NO_CONTENT_204).send();
     }
 
     private static ObjectNode who(Caller caller) {
         return Json.MAPPER.createObjectNode().put("signed_in", true).put("key_id", caller.keyId()).put("tenant", caller.tenant())
                 .put("role", caller.role().name().toLowerCase(Locale.ROOT));
+    }
+
+    /** A console cookie: HttpOnly, SameSite=Strict, Secure over TLS; an empty value clears it. */
+    private static String cookie(ServerRequest req, String name, String value) {
+        return name + "=" + value + "; Path=/; Max-Age=" + (value.isEmpty() ? 0 : SESSION_SECONDS) + "; HttpOnly; SameSite=Strict"
+                + (secure(req) ? "; Secure" : "");
     }
 
     /** Served over TLS, here or at a proxy in front that says so. */

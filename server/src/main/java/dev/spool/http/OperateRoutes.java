@@ -75,7 +75,7 @@ final class OperateRoutes {
             o.put("oldest_queued_age_seconds", Math.max(0, Duration.between(q.oldestDue(), now).toMillis()) / 1000.0);
         }
         o.put("paused", q.pausedAt() != null);
-        o.put("paused_at", q.pausedAt() == null ? null : Wire.time(q.pausedAt()));
+        o.put("paused_at", Wire.time(q.pausedAt()));
         return o;
     }
 
@@ -193,10 +193,10 @@ final class OperateRoutes {
         o.put("overlap", s.overlap());
         o.put("missed", s.missed());
         o.put("paused", s.paused());
-        o.put("next_run_at", s.nextRunAt() == null ? null : Wire.time(s.nextRunAt()));
+        o.put("next_run_at", Wire.time(s.nextRunAt()));
         var next = o.putArray("next_runs");
         schedules.nextRuns(s, NEXT_RUNS).forEach(t -> next.add(Wire.time(t)));
-        o.put("last_run_at", s.lastRunAt() == null ? null : Wire.time(s.lastRunAt()));
+        o.put("last_run_at", Wire.time(s.lastRunAt()));
         o.put("last_job_id", s.lastJobId());
         o.put("created_at", Wire.time(s.createdAt()));
         o.put("updated_at", Wire.time(s.updatedAt()));

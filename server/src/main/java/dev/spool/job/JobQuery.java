@@ -23,6 +23,11 @@ public record JobQuery(
     public static final int DEFAULT_LIMIT = 50;
     public static final int MAX_LIMIT = 1000;
 
+    /** The same filters, from {@code before} (null: the newest), at most {@code limit}. */
+    public JobQuery page(JobId before, int limit) {
+        return new JobQuery(tenant, statuses, type, queue, batchId, createdAfter, createdBefore, metadata, before, limit);
+    }
+
     public JobQuery {
         statuses = Set.copyOf(statuses == null ? Set.of() : statuses);
         metadata = Map.copyOf(metadata == null ? Map.of() : metadata);

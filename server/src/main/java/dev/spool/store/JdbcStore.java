@@ -2,7 +2,6 @@ package dev.spool.store;
 
 import static dev.spool.store.JobRows.JOB_COLUMNS;
 import static dev.spool.store.JobRows.selectMany;
-import static dev.spool.store.JobRows.selectOne;
 import static dev.spool.store.Sql.JSON;
 import static dev.spool.store.Sql.count;
 import static dev.spool.store.Sql.json;
@@ -734,8 +733,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
 
     @Override
     public Optional<Job> jobCancel(String tenant, JobId id, Instant now) {
-        Function<String, Price> pricing = prices;
-        return write(c -> cancel(c, tenant, id, now, pricing));
+        return jobCancelAll(tenant, List.of(id), now).stream().findFirst();
     }
 
     @Override
@@ -748,6 +746,7 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
             String in = placeholders(ids.size());
             List<Object> args = new ArrayList<>(List.of(now, now, tenant));
             ids.forEach(id -> args.add(id.value()));
+            // A queued job may have run before (an attempt that failed and waits for its retry): billed now.
             List<UsageLedger.Ended> cancelled = UsageLedger.selectEnded(c, """
                     UPDATE jobs SET status = 'cancelled', ended_at = ?, updated_at = ?
                     WHERE tenant = ? AND status = 'queued' AND id IN (%s)
@@ -773,35 +772,9 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
         });
     }
 
-    private Optional<Job> cancel(Connection c, String tenant, JobId id, Instant now, Function<String, Price> pricing)
-            throws SQLException {
-        // A queued job may have run before (an attempt that failed and waits for its retry): billed now.
-        List<UsageLedger.Ended> cancelled = UsageLedger.selectEnded(c, """
-                UPDATE jobs SET status = 'cancelled', ended_at = ?, updated_at = ?
-                WHERE id = ? AND tenant = ? AND status = 'queued'
-                RETURNING %s, %s
-                """.formatted(JOB_COLUMNS, UsageLedger.BILLED_COLUMNS), now, now, id.value(), tenant);
-        if (!cancelled.isEmpty()) {
-            UsageLedger.bill(c, cancelled, pricing);
-            QueuedCounts.add(c, tenant, -1);
-            recorder.event(c, cancelled.getFirst().job(), "cancelled", now, null);
-            return Optional.of(cancelled.getFirst().job());
-        }
-        Optional<Job> flagged = selectOne(c, """
-                UPDATE jobs SET cancel_requested = 1, updated_at = ?
-                WHERE id = ? AND tenant = ? AND status = 'running' AND cancel_requested = 0
-                RETURNING %s
-                """.formatted(JOB_COLUMNS), now, id.value(), tenant);
-        if (flagged.isPresent()) {
-            recorder.event(c, flagged.get(), "cancel_requested", now, null);
-        }
-        return flagged;
-    }
-
     @Override
     public Optional<Job> jobRetry(String tenant, JobId id, Instant now) {
-        Function<String, Price> pricing = prices;
-        return write(c -> retry(c, tenant, id, now, pricing));
+        return jobRetryAll(tenant, List.of(id), now).stream().findFirst();
     }
 
     @Override
@@ -828,24 +801,6 @@ public abstract sealed class JdbcStore implements Storage, Store permits SqliteS
             }
             return retried;
         });
-    }
-
-    private Optional<Job> retry(Connection c, String tenant, JobId id, Instant now, Function<String, Price> pricing)
-            throws SQLException {
-        Optional<Job> job = selectOne(c, """
-                UPDATE jobs SET status = 'queued', attempt_offset = attempt, run_at = ?, cancel_requested = 0,
-                       result = NULL, error = NULL, ended_at = NULL, progress_fraction = NULL,
-                       progress_message = NULL, updated_at = ?
-                WHERE id = ? AND tenant = ? AND status IN ('failed', 'cancelled')
-                RETURNING %s
-                """.formatted(JOB_COLUMNS), now, now, id.value(), tenant);
-        if (job.isPresent()) {
-            UsageLedger.rebill(c, job.get(), pricing);
-            QueuedCounts.add(c, tenant, 1);
-            recorder.event(c, job.get(), "retried", now, null);
-            claimable(c);
-        }
-        return job;
     }
 
     @Override

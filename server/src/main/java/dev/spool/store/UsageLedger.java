@@ -123,16 +123,9 @@ final class UsageLedger {
     }
 
     /**
-     * A job that ended and is queued again by hand ({@code job}, as the retry left it) starts
-     * again from what it was billed: nothing unbilled, its cost so far billed.
+     * Jobs that ended and are queued again by hand ({@code jobs}, as the retry left them) start
+     * again from what they were billed: nothing unbilled, their cost so far billed. One batch.
      */
-    static void rebill(Connection c, Job job, Function<String, Price> prices) throws SQLException {
-        long micros = micros(prices.apply(job.type()).cost(job.attempt(), job.runMs(), job.units()));
-        update(c, "UPDATE jobs SET unbilled_run_ms = 0, unbilled_units = 0, billed_micros = ? WHERE id = ?", micros,
-                job.id().value());
-    }
-
-    /** {@link #rebill(Connection, Job, Function)} for many jobs, as one batch. */
     static void rebill(Connection c, List<Job> jobs, Function<String, Price> prices) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET unbilled_run_ms = 0, unbilled_units = 0, billed_micros = ? WHERE id = ?")) {
             for (Job job : jobs) {
