@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spool.store.SqliteStore;
+import dev.spool.testing.Node;
 import dev.spool.testing.TestServer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -37,6 +38,21 @@ class ServerStartTest {
                     "http.port", "0", "storage.data_dir", dir.toString()))))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("in use by another process");
+        }
+    }
+
+    @Test
+    void aServerInAnotherProcessOnTheSameDataFolderIsRefusedAndOnceItIsGoneTheFolderOpens() {
+        try (Node other = new Node(Map.of("storage.data_dir", dir.toString(), "runner.slots", "0"))) {
+            assertThatThrownBy(() -> Server.start(Config.load(Optional.empty(), Map.of(), Map.of(
+                    "http.port", "0", "storage.data_dir", dir.toString()))))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("in use by another process");
+            other.kill();
+        }
+        // The lock dies with its process, even killed: no stale lock file to clean up by hand.
+        try (SqliteStore store = SqliteStore.open(dir.resolve("spool.db"), 8, 1)) {
+            assertThat(store.keys().keyCount()).isEqualTo(1);
         }
     }
 }
