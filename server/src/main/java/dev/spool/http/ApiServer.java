@@ -139,7 +139,7 @@ public final class ApiServer implements AutoCloseable {
         Gate keys = services.gate();
         TenantRoutes tenants = new TenantRoutes(services.accounts(), engine.clock());
         OperateRoutes operate = new OperateRoutes(engine, services.schedules(), services.webhooks());
-        byte[] openapi = openapi();
+        ObjectNode openapi = openapi();
         long accepted = Math.max(settings.maxBodyBytes(), settings.maxUploadBytes());
         this.server = WebServer.builder()
                 .host(settings.host())
@@ -175,7 +175,7 @@ public final class ApiServer implements AutoCloseable {
                     r.get("/metrics", metricsRoute(observing, keys));
                     new Console(keys).register(r);
                     r.get("/v1/admin/problems", authed(keys, admin((caller, req, res) -> problems(observing.problems().get(), res))));
-                    routes(r, jobs, keyRoutes, tenants, operate, workers, fileRoutes, keys, openapi, ready);
+                    routes(r, jobs, keyRoutes, tenants, operate, workers, fileRoutes, keys, openapi, base, ready);
                 })
                 .build()
                 .start();
@@ -330,7 +330,8 @@ public final class ApiServer implements AutoCloseable {
 
     private static void routes(HttpRouting.Builder r, JobRoutes jobs, KeyRoutes keyRoutes, TenantRoutes tenants,
                                OperateRoutes operate, WorkerRoutes workers,
-                               FileRoutes files, Gate keys, byte[] openapi, BooleanSupplier ready) {
+                               FileRoutes files, Gate keys, ObjectNode openapi, String base,
+                               BooleanSupplier ready) {
         r.get("/healthz", ApiServer::alive)
          .get("/readyz", (req, res) -> {
              if (!ready.getAsBoolean()) {
@@ -339,8 +340,10 @@ public final class ApiServer implements AutoCloseable {
              sendJson(res, Status.OK_200, Json.MAPPER.createObjectNode().put("status", "ready"));
          })
          .get("/openapi.json", (req, res) -> {
+             ObjectNode doc = openapi.deepCopy();
+             doc.putArray("servers").addObject().put("url", base.isEmpty() ? requestBase(req) : base);
              res.header(HeaderNames.CONTENT_TYPE, "application/json");
-             res.send(openapi);
+             res.send(Json.bytes(doc));
          })
 
          .post("/v1/jobs", authed(keys, tenant(jobs::submit)))
@@ -658,14 +661,26 @@ public final class ApiServer implements AutoCloseable {
         res.send(Json.bytes(body));
     }
 
-    /** The OpenAPI document, kept as YAML beside the code and served as JSON. */
-    static byte[] openapi() {
+    /**
+     * Where the caller reached this server, for the {@code servers} of the OpenAPI document when no
+     * {@code http.public_url} is set: its Host header, over https when served over TLS or a proxy
+     * says so; without a Host, relative.
+     */
+    private static String requestBase(ServerRequest req) {
+        boolean secure = Console.secure(req);
+        return req.headers().first(HeaderNames.HOST)
+                .filter(host -> host.matches("[A-Za-z0-9.\\-\\[\\]:]{1,300}"))
+                .map(host -> (secure ? "https://" : "http://") + host)
+                .orElse("/");
+    }
+
+    /** The OpenAPI document, kept as YAML beside the code and served as JSON (with {@code servers} added per request). */
+    static ObjectNode openapi() {
         try (InputStream in = ApiServer.class.getResourceAsStream("/openapi.yaml")) {
             if (in == null) {
                 throw new IllegalStateException("openapi.yaml is missing from the classpath");
             }
-            ObjectNode doc = (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
-            return Json.bytes(doc);
+            return (ObjectNode) new ObjectMapper(new YAMLFactory()).readTree(in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -177,7 +177,7 @@ final class Console {
     }
 
     /** Served over TLS, here or at a proxy in front that says so. */
-    private static boolean secure(ServerRequest req) {
+    static boolean secure(ServerRequest req) {
         return req.isSecure() || req.headers().first(HeaderNames.create("X-Forwarded-Proto")).map("https"::equalsIgnoreCase).orElse(false);
     }
 

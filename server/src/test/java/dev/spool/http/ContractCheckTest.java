@@ -35,6 +35,21 @@ class ContractCheckTest {
     }
 
     @Test
+    void theServedDocumentIsOpenToNewFieldsButTheCheckClosesEveryObjectItValidates() {
+        String secret = "\"secret\":\"whsec_abc\",\"previous_secret\":null,\"previous_valid_until\":null";
+        assertThatCode(() -> check.check(response("GET", "/v1/webhooks/default/secret", 200, "application/json",
+                "{" + secret + "}"))).doesNotThrowAnyException();
+        assertThatThrownBy(() -> check.check(response("GET", "/v1/webhooks/default/secret", 200, "application/json",
+                "{" + secret + ",\"rotated_by\":\"x\"}"))).isInstanceOf(AssertionError.class);
+        // One level down, in a list: a queue with a field the document does not name.
+        String queue = "\"name\":\"q\",\"queued\":1,\"running\":0,\"oldest_queued_age_seconds\":null,\"paused\":false,\"paused_at\":null";
+        assertThatCode(() -> check.check(response("GET", "/v1/queues", 200, "application/json",
+                "{\"data\":[{" + queue + "}]}"))).doesNotThrowAnyException();
+        assertThatThrownBy(() -> check.check(response("GET", "/v1/queues", 200, "application/json",
+                "{\"data\":[{" + queue + ",\"weight\":2}]}"))).isInstanceOf(AssertionError.class);
+    }
+
+    @Test
     void anUndocumentedStatusFails() {
         assertThatThrownBy(() -> check.check(response("GET", "/v1/jobs/x", 418, "application/json", "{}")))
                 .isInstanceOf(AssertionError.class);

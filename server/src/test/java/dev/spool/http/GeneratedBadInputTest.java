@@ -276,6 +276,11 @@ class GeneratedBadInputTest {
             if (!chance(in, p.required() ? 85 : 45)) {
                 continue;
             }
+            if (p.schema().path("type").asText().equals("object")) { // a deepObject: metadata[KEY]=value
+                String key = chance(in, 70) ? "team" : odd(in);
+                parts.add(p.name() + "[" + encode(key) + "]=" + encode(chance(in, 50) ? "ml" : odd(in)));
+                continue;
+            }
             String value = chance(in, 50) ? api.instance(p.schema(), Map.of()).asText() : odd(in);
             if (p.schema().has("enum") && chance(in, 50)) {
                 JsonNode values = p.schema().get("enum");
