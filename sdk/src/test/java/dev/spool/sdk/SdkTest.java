@@ -6,6 +6,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,19 @@ class SdkTest {
         String out = run(ROOT.resolve("sdk/python"), List.of("python3", "-m", "unittest", "discover", "-s", "tests", "-v"),
                 Map.of("PYTHONDONTWRITEBYTECODE", "1", "PYTHONWARNINGS", "ignore::ResourceWarning"));
         assertThat(out).containsPattern("Ran \\d+ tests").contains("\nOK");
+    }
+
+    @Test
+    void theTypeScriptSdkPassesItsTests() throws Exception {
+        Path dir = ROOT.resolve("sdk/typescript");
+        Path installed = dir.resolve("node_modules/.package-lock.json");
+        // npm ci (the lock file's exact packages) only when they are missing or older than the lock file.
+        if (!Files.exists(installed) || Files.getLastModifiedTime(dir.resolve("package-lock.json"))
+                .compareTo(Files.getLastModifiedTime(installed)) > 0) {
+            run(dir, List.of("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"), Map.of());
+        }
+        String out = run(dir, List.of("npm", "test"), Map.of());
+        assertThat(out).containsPattern("# pass \\d+").contains("# fail 0");
     }
 
     private static String run(Path dir, List<String> command, Map<String, String> env) throws IOException, InterruptedException {
