@@ -1,4 +1,5 @@
-"""The worker runtime against a real Spool: 1,000 jobs 8 at once through a server restart, files, cancel, SIGTERM."""
+"""The worker runtime against a real Spool: 1,000 jobs 8 at once through a server restart, files, cancel,
+SIGTERM; and examples/python/sdk_worker.py."""
 import hashlib
 import os
 import signal
@@ -12,22 +13,26 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 sys.path.insert(0, os.path.dirname(__file__))
 
 import spool  # noqa: E402
-from server import SpoolServer  # noqa: E402
+from server import ROOT, SpoolServer  # noqa: E402
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "src")
 
 
 class WorkerTest(unittest.TestCase):
-    def setUp(self):
-        self.server = SpoolServer()
-        self.admin = spool.Client(self.server.url, self.server.admin_key)
-        self.tenant = spool.Client(self.server.url, self.admin.create_key("py-tenant", tenant="py")["key"])
-        self.worker_key = self.admin.create_key("py-worker", role="worker")["key"]
+    """One server for the class (a JVM start is seconds); the restart test restarts it."""
 
-    def tearDown(self):
-        self.admin.close()
-        self.tenant.close()
-        self.server.close()
+    @classmethod
+    def setUpClass(cls):
+        cls.server = SpoolServer()
+        cls.admin = spool.Client(cls.server.url, cls.server.admin_key)
+        cls.tenant = spool.Client(cls.server.url, cls.admin.create_key("py-tenant", tenant="py")["key"])
+        cls.worker_key = cls.admin.create_key("py-worker", role="worker")["key"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.admin.close()
+        cls.tenant.close()
+        cls.server.close()
 
     def test_a_worker_runs_1000_jobs_8_at_once_and_survives_a_server_restart(self):
         batches = [self.tenant.submit_batch([{"type": "py.echo", "input": {"i": b * 500 + i}} for i in range(500)])
@@ -144,6 +149,27 @@ class WorkerTest(unittest.TestCase):
         self.assertEqual(back["status"], "queued", "released at once, not left to its lease")
         self.assertEqual(self.tenant.history(job["id"])[-1]["kind"], "given_back")
 
+
+    def test_the_example_worker_shouts_and_stops_on_sigterm(self):
+        """examples/python/sdk_worker.py, run as its docstring says."""
+        example = os.path.join(ROOT, "examples", "python", "sdk_worker.py")
+        with open(example) as f:
+            self.assertLess(len(f.read().splitlines()), 40)
+        env = dict(os.environ, SPOOL_URL=self.server.url, SPOOL_API_KEY=self.worker_key,
+                   PYTHONPATH=os.path.join(ROOT, "sdk", "python", "src"))
+        process = subprocess.Popen([sys.executable, example], env=env)
+        try:
+            job = self.tenant.submit("shout", {"text": "hello from python"})
+            done = self.tenant.wait(job["id"], timeout=60)
+            self.assertEqual(done["result"], {"text": "HELLO FROM PYTHON", "words": 3})
+            self.assertEqual([line["line"] for line in self.tenant.logs(job["id"])], ["shouting 3 words"])
+            empty = self.tenant.wait(self.tenant.submit("shout", {"text": ""})["id"], timeout=60)
+            self.assertEqual((empty["status"], empty["error"]["code"]), ("failed", "empty_text"))
+            process.send_signal(signal.SIGTERM)
+            self.assertEqual(process.wait(60), 0)
+        finally:
+            if process.poll() is None:
+                process.kill()
 
 if __name__ == "__main__":
     unittest.main()

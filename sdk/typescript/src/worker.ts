@@ -33,6 +33,8 @@ export class JobContext {
   cancelRequested = false;
   lost = false;
   /** @internal */ progressSent: { fraction?: number; message?: string } | undefined;
+  /** @internal */ progressBeaten: { fraction?: number; message?: string } | undefined;
+  /** @internal */ lastBeat = Date.now();
   /** @internal */ nextBeat: number;
   /** @internal */ readonly interval: number;
   private readonly controller = new AbortController();
@@ -59,7 +61,7 @@ export class JobContext {
     if (this.cancelled) throw new Cancelled(`job ${this.id}: ${this.cancelRequested ? "cancel requested" : "lost"}`);
   }
 
-  /** Progress, sent with the next heartbeat. */
+  /** Progress (0 to 1, and/or a message), sent within about a second, with a heartbeat. */
   progress(fraction?: number, message?: string): void {
     this.progressSent = { fraction, message };
   }
@@ -236,7 +238,9 @@ export class Worker {
   /** Every due heartbeat of the jobs in hand, in one call. */
   private async heartbeats(): Promise<void> {
     const now = Date.now();
-    const due = [...this.running.values()].filter((j) => j.nextBeat <= now && !j.lost);
+    // Due: the lease wants renewing, or there is new progress and a second has passed.
+    const due = [...this.running.values()].filter((j) => !j.lost
+      && (j.nextBeat <= now || (j.progressSent !== j.progressBeaten && j.lastBeat + 1000 <= now)));
     if (!due.length) return;
     const beats = due.map((j) => ({ id: j.id, attempt: j.attempt, ...(j.progressSent ? { progress: j.progressSent } : {}) }));
     try {
@@ -244,7 +248,9 @@ export class Worker {
         "POST", "/v1/worker/heartbeats", { json: { heartbeats: beats }, retryFor: 0 });
       answer.results.forEach((result, i) => {
         const job = due[i]!;
-        job.nextBeat = Date.now() + job.interval;
+        job.lastBeat = Date.now();
+        job.nextBeat = job.lastBeat + job.interval;
+        job.progressBeaten = beats[i]!.progress ?? job.progressBeaten;
         if (result.error) job.stop(true); // rescued, cancelled and retried, or deleted: no longer ours
         else if (result.cancel_requested && !job.cancelRequested) job.stop(false);
       });

@@ -1,6 +1,6 @@
 // The worker runtime against a real Spool: 1,000 jobs 8 at once through a server restart, files and
 // cancel, SIGTERM; and examples/node/worker.mjs run as its README says.
-import { afterEach, beforeEach, test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -13,14 +13,15 @@ import { ROOT, SpoolServer } from "./server.mjs";
 let server, admin, tenant, workerKey;
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
-beforeEach(async () => {
+// One server for the file (a JVM start is seconds); the restart test restarts it.
+before(async () => {
   server = await SpoolServer.start();
   admin = new Client(server.url, { apiKey: server.adminKey });
   tenant = new Client(server.url, { apiKey: (await admin.createKey("ts-tenant", { tenant: "ts" })).key });
   workerKey = (await admin.createKey("ts-worker", { role: "worker" })).key;
 });
 
-afterEach(async () => {
+after(async () => {
   await server.close();
 });
 

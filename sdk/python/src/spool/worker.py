@@ -45,8 +45,10 @@ class JobContext:
         self.inputs: List[Dict[str, Any]] = list(job.get("inputs") or [])
         self._worker = worker
         self._interval = max(0.2, job["heartbeat_interval_ms"] / 1000.0 / 2)
-        self._next_beat = time.monotonic() + self._interval
+        self._last_beat = time.monotonic()
+        self._next_beat = self._last_beat + self._interval
         self._progress: Optional[Dict[str, Any]] = None
+        self._sent: Optional[Dict[str, Any]] = None  # the progress the last heartbeat carried
         self.cancel_requested = threading.Event()
         self.lost = threading.Event()
 
@@ -61,7 +63,7 @@ class JobContext:
             raise Cancelled("job %s: %s" % (self.id, "cancel requested" if self.cancel_requested.is_set() else "lost"))
 
     def progress(self, fraction: Optional[float] = None, message: Optional[str] = None) -> None:
-        """Progress, sent with the next heartbeat (0 to 1, and/or a message)."""
+        """Progress (0 to 1, and/or a message), sent within about a second, with a heartbeat."""
         self._progress = {"fraction": fraction, "message": message}
 
     def log(self, *lines: str) -> None:
@@ -222,7 +224,9 @@ class Worker:
         while not self._done.wait(0.2):
             now = time.monotonic()
             with self._lock:
-                due = [j for j in self._running.values() if j._next_beat <= now and not j.lost.is_set()]
+                # Due: the lease wants renewing, or there is new progress and a second has passed.
+                due = [j for j in self._running.values() if not j.lost.is_set() and (
+                    j._next_beat <= now or (j._progress is not j._sent and j._last_beat + 1.0 <= now))]
             if not due:
                 continue
             beats = []
@@ -236,8 +240,10 @@ class Worker:
             except (ConnectionFailed, ApiError) as e:
                 log.warning("heartbeat failed (%s); trying again", e)
                 continue
-            for job, result in zip(due, answer["results"]):
-                job._next_beat = time.monotonic() + job._interval
+            for job, beat, result in zip(due, beats, answer["results"]):
+                job._last_beat = time.monotonic()
+                job._next_beat = job._last_beat + job._interval
+                job._sent = beat.get("progress", job._sent)
                 if "error" in result:
                     job.lost.set()  # rescued, cancelled and retried, or deleted: no longer ours
                 elif result.get("cancel_requested"):

@@ -18,6 +18,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,6 +141,29 @@ public final class Main {
         spec.commandLine().getErr().println("saved " + target);
         spec.commandLine().getErr().flush();
         return 0;
+    }
+
+    @Command(name = "health", mixinStandardHelpOptions = true,
+            description = "Exit 0 when the server at --url answers /readyz with 200 (ready), 1 otherwise: a container's healthcheck.")
+    int health(@Option(names = "--url", defaultValue = "${env:SPOOL_URL:-http://127.0.0.1:8080}",
+            description = "Spool's base URL (env SPOOL_URL).") String url,
+               @Option(names = "--timeout", defaultValue = "5", description = "Seconds to wait for the answer.") int timeout) {
+        try (HttpClient http = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(timeout)).build()) {
+            HttpResponse<String> res = http.send(HttpRequest.newBuilder(
+                            URI.create(url.replaceAll("/+$", "") + "/readyz")).timeout(Duration.ofSeconds(timeout)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (res.statusCode() == 200) {
+                spec.commandLine().getOut().println("ready");
+                return 0;
+            }
+            spec.commandLine().getErr().println("not ready: HTTP " + res.statusCode() + " " + res.body());
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("not ready: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 1;
     }
 
     @Command(name = "types", mixinStandardHelpOptions = true, description = "Print the declared job types, with their input schemas and prices.")
