@@ -49,6 +49,51 @@ public final class Main {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** How results are printed. */
+    enum Output { text, json }
+
+    @Option(names = {"-o", "--output"}, scope = CommandLine.ScopeType.INHERIT, defaultValue = "text", paramLabel = "text|json",
+            description = "text: tables and lines for people; json: JSON for scripts (a stream: one object a line). Default: ${DEFAULT-VALUE}.")
+    Output output = Output.text;
+
+    /** Whether the command line that runs {@code spec} asked for {@code --output json}. */
+    static boolean json(CommandLine.Model.CommandSpec spec) {
+        return spec.root().userObject() instanceof Main main && main.output == Output.json;
+    }
+
+    /** What a command that has no result prints with {@code --output json}: {@code {"deleted": id}}, say; nothing for text. */
+    static void done(CommandLine.Model.CommandSpec spec, String what, String id) {
+        if (json(spec)) {
+            spec.commandLine().getOut().println(toJson(Map.of(what, id)));
+            spec.commandLine().getOut().flush();
+        }
+    }
+
+    /** When a progress bar is drawn on standard error. */
+    enum Progress { auto, always, never }
+
+    /** A bar is for a person watching: on a terminal (auto), never under {@code --output json}. */
+    static boolean showProgress(Progress progress, CommandLine.Model.CommandSpec spec) {
+        return switch (progress) {
+            case always -> true;
+            case never -> false;
+            case auto -> !json(spec) && terminal();
+        };
+    }
+
+    /** Whether this process talks to a terminal (Console.isTerminal from Java 22; before it, a console is one). */
+    static boolean terminal() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
+    }
+
     // The commands that act on one job are methods: each is one call of the client.
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a job.")
@@ -73,15 +118,20 @@ public final class Main {
             description = "Follow a job's live events until it ends, showing its progress; then print it.")
     int await(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id,
               @Option(names = "--timeout", defaultValue = "PT1H",
-                      description = "How long to wait (ISO-8601 duration; default ${DEFAULT-VALUE}).") Duration timeout) {
-        return follow(client.client(), id, timeout, spec);
+                      description = "How long to wait (ISO-8601 duration; default ${DEFAULT-VALUE}).") Duration timeout,
+              @Option(names = "--progress", defaultValue = "auto", paramLabel = "auto|always|never",
+                      description = "The progress bar on standard error: auto draws it on a terminal only. Default: ${DEFAULT-VALUE}.")
+              Progress progress) {
+        return follow(client.client(), id, timeout, showProgress(progress, spec), spec);
     }
 
-    /** Follows the job to its end with a progress line on standard error, prints it; 0 if it succeeded. */
-    static int follow(SpoolClient spool, String id, Duration timeout, CommandLine.Model.CommandSpec spec) {
+    /** Follows the job to its end (with a progress line on standard error when asked), prints it; 0 if it succeeded. */
+    static int follow(SpoolClient spool, String id, Duration timeout, boolean progress, CommandLine.Model.CommandSpec spec) {
         ProgressLine line = new ProgressLine(spec.commandLine().getErr());
-        Job done = spool.waitFor(id, timeout, line::show);
-        line.end();
+        Job done = spool.waitFor(id, timeout, progress ? line::show : job -> { });
+        if (progress) {
+            line.end();
+        }
         printJson(spec.commandLine().getOut(), done);
         return "succeeded".equals(done.status()) ? 0 : 1;
     }
@@ -89,6 +139,7 @@ public final class Main {
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a job that is not running.")
     int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id) {
         client.client().delete(id);
+        done(spec, "deleted", id);
         return 0;
     }
 
@@ -99,7 +150,7 @@ public final class Main {
              @Option(names = "--json", description = "One JSON object a line (seq, at, attempt, line) instead of the text.") boolean json) {
         PrintWriter out = spec.commandLine().getOut();
         Consumer<LogLine> print = l -> {
-            out.println(json ? toJson(l) : l.line());
+            out.println(json || json(spec) ? toJson(l) : l.line());
             out.flush();
         };
         if (follow) {
@@ -138,8 +189,13 @@ public final class Main {
         }
         Path target = to != null ? to : Path.of(name).getFileName();
         client.client().download(id, name, target);
-        spec.commandLine().getErr().println("saved " + target);
-        spec.commandLine().getErr().flush();
+        if (json(spec)) {
+            spec.commandLine().getOut().println(toJson(Map.of("saved", target.toString())));
+            spec.commandLine().getOut().flush();
+        } else {
+            spec.commandLine().getErr().println("saved " + target);
+            spec.commandLine().getErr().flush();
+        }
         return 0;
     }
 
@@ -154,16 +210,27 @@ public final class Main {
                             URI.create(url.replaceAll("/+$", "") + "/readyz")).timeout(Duration.ofSeconds(timeout)).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             if (res.statusCode() == 200) {
-                spec.commandLine().getOut().println("ready");
+                spec.commandLine().getOut().println(json(spec) ? toJson(Map.of("ready", true, "status", 200)) : "ready");
+                spec.commandLine().getOut().flush();
                 return 0;
             }
-            spec.commandLine().getErr().println("not ready: HTTP " + res.statusCode() + " " + res.body());
+            notReady("HTTP " + res.statusCode() + " " + res.body());
         } catch (IOException e) {
-            spec.commandLine().getErr().println("not ready: " + e.getMessage());
+            notReady(String.valueOf(e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 1;
+    }
+
+    private void notReady(String why) {
+        if (json(spec)) {
+            spec.commandLine().getOut().println(toJson(Map.of("ready", false, "error", why)));
+            spec.commandLine().getOut().flush();
+        } else {
+            spec.commandLine().getErr().println("not ready: " + why);
+            spec.commandLine().getErr().flush();
+        }
     }
 
     @Command(name = "types", mixinStandardHelpOptions = true, description = "Print the declared job types, with their input schemas and prices.")
@@ -179,7 +246,7 @@ public final class Main {
         return 0;
     }
 
-    private static String toJson(Object value) {
+    static String toJson(Object value) {
         try {
             return SpoolClient.JSON.writeValueAsString(value);
         } catch (IOException e) {
@@ -456,6 +523,10 @@ public final class Main {
             var copied = dev.spool.store.DataCopy.sqliteToPostgres(from, new dev.spool.store.PostgresStore.Settings(
                     target.database(), target.schema(), 1, target.statementTimeoutMs(), 1));
             PrintWriter out = spec.commandLine().getOut();
+            if (json(spec)) {
+                printJson(out, Map.of("copied", copied));
+                return 0;
+            }
             copied.forEach((table, rows) -> out.printf("%-18s %d rows%n", table, rows));
             out.println("Done. Start Spool with --database pointing at the new database.");
             out.flush();
@@ -495,6 +566,10 @@ public final class Main {
         @Option(names = "--timeout", defaultValue = "PT1H", description = "How long --wait waits (ISO-8601 duration; default ${DEFAULT-VALUE}).")
         Duration timeout;
 
+        @Option(names = "--progress", defaultValue = "auto", paramLabel = "auto|always|never",
+                description = "With --wait, the progress bar on standard error: auto draws it on a terminal only. Default: ${DEFAULT-VALUE}.")
+        Progress progress;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -520,7 +595,7 @@ public final class Main {
                 printJson(spec.commandLine().getOut(), job);
                 return 0;
             }
-            return follow(spool, job.id(), timeout, spec);
+            return follow(spool, job.id(), timeout, showProgress(progress, spec), spec);
         }
     }
 
@@ -573,7 +648,7 @@ public final class Main {
         @Option(names = "--cursor", description = "Continue from a previous listing's next cursor.")
         String cursor;
 
-        @Option(names = "--json", description = "Print the API's JSON instead of a table.")
+        @Option(names = "--json", description = "Print the API's JSON instead of a table (as --output json does).")
         boolean json;
 
         @CommandLine.Spec
@@ -593,7 +668,7 @@ public final class Main {
             }
             JobPage page = client.client().list(q.build());
             PrintWriter out = spec.commandLine().getOut();
-            if (json) {
+            if (json || json(spec)) {
                 printJson(out, page);
                 return 0;
             }
@@ -646,6 +721,10 @@ public final class Main {
             @Override
             public Integer call() {
                 PrintWriter out = spec.commandLine().getOut();
+                if (json(spec)) {
+                    printJson(out, client.client().listKeys());
+                    return 0;
+                }
                 out.printf("%-20s  %-12s  %-16s  %-7s  %-8s  %s%n", "ID", "PREFIX", "TENANT", "ROLE", "STATE", "NAME");
                 client.client().listKeys().forEach(k -> out.printf("%-20s  %-12s  %-16s  %-7s  %-8s  %s%n",
                         k.id(), k.prefix(), k.tenant(), k.role(), k.revokedAt() == null ? "active" : "revoked", k.name()));
@@ -659,12 +738,16 @@ public final class Main {
             @Mixin
             ClientOptions client;
 
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
             @Parameters(index = "0", description = "Key id (from keys list).")
             String id;
 
             @Override
             public Integer call() {
                 client.client().revokeKey(id);
+                done(spec, "revoked", id);
                 return 0;
             }
         }
@@ -677,7 +760,8 @@ public final class Main {
 
             @Override
             public Integer call() {
-                spec.commandLine().getOut().println(ApiKeys.generateSecret());
+                String key = ApiKeys.generateSecret();
+                spec.commandLine().getOut().println(json(spec) ? toJson(Map.of("key", key)) : key);
                 spec.commandLine().getOut().flush();
                 return 0;
             }

@@ -210,6 +210,7 @@ final class OperateCommands {
         @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a schedule (the jobs it made stay).")
         int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
             client.client().deleteSchedule(id);
+            Main.done(spec, "deleted", id);
             return 0;
         }
 
@@ -291,6 +292,7 @@ final class OperateCommands {
         @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete an endpoint; its pending deliveries fail.")
         int delete(@Mixin ClientOptions client, @Parameters(paramLabel = "ID") String id) {
             client.client().deleteWebhook(id);
+            Main.done(spec, "deleted", id);
             return 0;
         }
     }

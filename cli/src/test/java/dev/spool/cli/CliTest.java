@@ -64,6 +64,14 @@ class CliTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    /** A command with no --url and --api-key added. */
+    private Run raw(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
     @Test
     void usagePrintsTheTenantsJobsAsJsonOrCsvAndLimitsAreShownSetAndCleared() {
         assertThat(spool("submit", "echo", "--input", "{\"n\": 1}", "--wait").code()).isZero();
@@ -90,19 +98,52 @@ class CliTest {
     }
 
     @Test
-    void submitWithWaitShowsProgressAndPrintsTheFinishedJob() {
-        Run run = spool("submit", "sleep", "--input", "{\"seconds\": 1}", "--wait");
-
+    void submitWithWaitShowsProgressOnATerminalOnlyAndPrintsTheFinishedJob() {
+        Run run = spool("submit", "sleep", "--input", "{\"seconds\": 1}", "--wait", "--progress", "always");
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.json().get("status").asText()).isEqualTo("succeeded");
         assertThat(run.err()).contains("running").contains("%");
+
+        // Not on a terminal (as here, in a pipe or a script), auto draws no bar: standard error stays clean.
+        Run piped = spool("submit", "sleep", "--input", "{\"seconds\": 1}", "--wait");
+        assertThat(piped.code()).as(piped.err()).isZero();
+        assertThat(piped.json().get("status").asText()).isEqualTo("succeeded");
+        assertThat(piped.err()).isEmpty();
+    }
+
+    @Test
+    void outputJsonTurnsEveryKindOfResultIntoJson() {
+        String id = spool("submit", "echo", "--input", "{\"n\": 7}", "--wait").json().get("id").asText();
+
+        // Tables become the API's JSON; the option goes before or after the command.
+        assertThat(spool("list", "-o", "json").json().get("data").findValuesAsText("id")).contains(id);
+        assertThat(spool("--output", "json", "list").json().get("data").findValuesAsText("id")).contains(id);
+        assertThat(spool("list").out()).startsWith("ID ");
+        JsonNode keys = spool("keys", "list", "-o", "json").json();
+        assertThat(keys.isArray()).isTrue();
+        assertThat(keys.findValuesAsText("role")).contains("admin");
+
+        // Commands with no result say what they did.
+        Run deleted = spool("delete", id, "-o", "json");
+        assertThat(deleted.code()).as(deleted.err()).isZero();
+        assertThat(deleted.json().get("deleted").asText()).isEqualTo(id);
+        assertThat(spool("delete", spool("submit", "echo", "--input", "{}", "--wait").json().get("id").asText()).out()).isEmpty();
+        assertThat(raw("keys", "generate", "-o", "json").json().get("key").asText()).startsWith("spool_");
+
+        Run ready = raw("health", "--url", url, "-o", "json");
+        assertThat(ready.code()).isZero();
+        assertThat(ready.json().get("ready").asBoolean()).isTrue();
+        Run down = raw("health", "--url", "http://127.0.0.1:1", "--output", "json");
+        assertThat(down.code()).isEqualTo(1);
+        assertThat(down.json().get("ready").asBoolean()).isFalse();
+        assertThat(raw("health", "--url", url).out().trim()).isEqualTo("ready");
     }
 
     @Test
     void waitFollowsAJobsLiveEventsToItsEndAndReturnsAtOnceForOneThatEnded() {
         String id = spool("submit", "sleep", "--input", "{\"seconds\": 1}").json().get("id").asText();
 
-        Run waited = spool("wait", id);
+        Run waited = spool("wait", id, "--progress", "always");
         assertThat(waited.code()).as(waited.err()).isZero();
         assertThat(waited.json().get("status").asText()).isEqualTo("succeeded");
         assertThat(waited.err()).contains("running").contains("%");
