@@ -51,4 +51,5 @@ EOF
 printf '[{"Config":"config.json","RepoTags":["spool-base:local"],"Layers":["layer.tar"]}]\n' >"$out/image-base/manifest.json"
 tar --create --file "$out/base-image.tar" --directory "$out/image-base" --mtime=@0 --owner=0 --group=0 \
   manifest.json config.json layer.tar
-rm -rf "$root" "$layer"
+# The runtime stays in target/: DistributionTest runs the distribution on it, a Java with no JDK around it.
+rm -f "$layer"

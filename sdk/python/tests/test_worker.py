@@ -5,9 +5,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
+import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -111,6 +113,11 @@ class WorkerTest(unittest.TestCase):
             outputs = {a["name"]: a for a in self.tenant.artifacts(job["id"]) if a["kind"] == "output"}
             self.assertEqual(outputs["out.bin"]["sha256"], hashlib.sha256(payload).hexdigest())
             self.assertEqual(self.tenant.logs(job["id"])[0]["line"], "got 1 input files")
+            with tempfile.TemporaryDirectory() as folder:
+                self.tenant.download_zip(job["id"], os.path.join(folder, "all.zip"))
+                with zipfile.ZipFile(os.path.join(folder, "all.zip")) as zipped:
+                    self.assertEqual(sorted(zipped.namelist()), ["inputs/in.txt", "out.bin"])  # inputs in their folder
+                    self.assertEqual(zipped.read("out.bin"), payload)
 
             slow = self.tenant.submit("py.slow", {})
             progress = None

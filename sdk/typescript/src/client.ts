@@ -177,6 +177,11 @@ export class Client {
     return this.http.request("GET", `/v1/jobs/${seg(id)}/artifacts/${seg(name)}`, { headers, timeoutMs: 0 });
   }
 
+  /** Every file of the job as one zip, streamed (`GET /v1/jobs/{id}/artifacts.zip`). */
+  downloadZip(id: string): Promise<Response> {
+    return this.http.request("GET", `/v1/jobs/${seg(id)}/artifacts.zip`, { headers: { Accept: "*/*" }, timeoutMs: 0 });
+  }
+
   /**
    * Streams a file of the job into `sink` (each chunk in order) and returns its SHA-256 (hex),
    * checked against the one Spool sent.

@@ -95,7 +95,7 @@ export interface WorkerOptions {
   concurrency?: number;
   workerId?: string;
   name?: string;
-  /** Seconds a claim waits for work (10). */
+  /** Seconds a claim waits for work (5); a stop waits for the claim in flight. */
   waitSeconds?: number;
   /** Milliseconds running jobs get to finish on stop before they are released (30,000). */
   graceMs?: number;
@@ -136,7 +136,7 @@ export class Worker {
     if (this.concurrency < 1) throw new RangeError("concurrency must be at least 1");
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
     this.name = options.name ?? "typescript";
-    this.waitSeconds = options.waitSeconds ?? 10;
+    this.waitSeconds = options.waitSeconds ?? 5;
     this.graceMs = options.graceMs ?? 30_000;
     this.reportFor = options.reportFor ?? 120;
   }

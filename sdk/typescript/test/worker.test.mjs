@@ -95,6 +95,9 @@ test("progress, logs, files and cancel reach the client", async () => {
     const out = (await tenant.artifacts(job.id)).find((a) => a.name === "out.bin");
     assert.equal(out.sha256, createHash("sha256").update(payload).digest("hex"));
     assert.equal((await tenant.logs(job.id))[0].line, "got 1 input files");
+    const zip = Buffer.from(await (await tenant.downloadZip(job.id)).arrayBuffer());
+    assert.equal(zip.subarray(0, 2).toString(), "PK");
+    assert.ok(zip.includes(Buffer.from("out.bin")) && zip.includes(Buffer.from("in.txt")));
 
     const slow = await tenant.submit("ts.slow", {});
     let progress;

@@ -197,6 +197,21 @@ class Client:
             raise ConnectionFailed("the download of %s was cut short or damaged (SHA-256 differs)" % name)
         return digest.hexdigest()
 
+    def download_zip(self, job_id: str, to: Union[str, "os.PathLike[str]", BinaryIO]) -> int:
+        """Streams every file of the job as one zip (``GET /v1/jobs/{id}/artifacts.zip``); returns its size."""
+        size = 0
+        with self.http.request("GET", _path("/v1/jobs", job_id, "artifacts.zip"), headers={"Accept": "*/*"},
+                               stream=True) as answer:
+            out = open(to, "wb") if isinstance(to, (str, os.PathLike)) else to
+            try:
+                for chunk in answer.iter_bytes():
+                    size += len(chunk)
+                    out.write(chunk)
+            finally:
+                if out is not to:
+                    out.close()
+        return size
+
     # ------------------------------------------------------------------ batches and bulk actions
 
     def submit_batch(self, jobs: Sequence[Mapping[str, Any]], *, idempotency_key: Optional[str] = AUTO) -> models.Batch:

@@ -100,7 +100,7 @@ class Worker:
     """
 
     def __init__(self, client: Optional[Client] = None, *, concurrency: int = 4, worker_id: Optional[str] = None,
-                 name: Optional[str] = None, wait_seconds: int = 10, grace: float = 30.0, report_for: float = 120.0):
+                 name: Optional[str] = None, wait_seconds: int = 5, grace: float = 30.0, report_for: float = 120.0):
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.client = client or Client()

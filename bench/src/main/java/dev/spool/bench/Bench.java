@@ -29,7 +29,7 @@ public final class Bench {
         }
 
         static Options quick() {
-            return new Options(List.of("sqlite", "postgres"), 1, 2_000, 2_000, 500, 8, 2, 1_000, 8, 100, 2, 1, 8,
+            return new Options(List.of("sqlite", "postgres"), 1, 2_000, 2_000, 200, 8, 2, 400, 8, 100, 1, 1, 8,
                     List.of(1_000L, 5_000L), 50, 64, List.of(), Path.of("target/bench"), List.of(), "");
         }
 

@@ -1,5 +1,7 @@
 package dev.spool.bench;
 
+import dev.spool.store.PostgresStore;
+import dev.spool.store.SqliteStore;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
@@ -278,9 +280,7 @@ final class Scenarios {
      */
     Round scale(Db db, long stored) throws Exception {
         Db.Instance instance = db.fresh();
-        try (SpoolNode migrate = node(instance, "migrate", 0, WORKER_TYPES_YAML)) {
-            migrate.key("tenant"); // the schema is there once the node is up
-        }
+        migrate(instance);
         long filling = System.nanoTime();
         fill(instance, db instanceof Db.Postgres, stored);
         System.err.printf("  filled %,d jobs in %.0f s%n", stored, (System.nanoTime() - filling) / 1e9);
@@ -315,6 +315,15 @@ final class Scenarios {
                 listP99.add(Stats.percentile(lists, 99));
             }
             return Round.of(node.peakRssMib(), "claim_p99_ms", Stats.median(claimP99), "list_p99_ms", Stats.median(listP99));
+        }
+    }
+
+    /** Makes Spool's schema in the instance, as a node does at start, from this process (no node to start and stop). */
+    private static void migrate(Db.Instance instance) {
+        if (instance.database().isEmpty()) {
+            SqliteStore.open(instance.dataDir().resolve("spool.db"), 1, 1).close();
+        } else {
+            PostgresStore.open(new PostgresStore.Settings(instance.database(), "public", 2, 30_000, 64)).close();
         }
     }
 

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The tarball this module builds, unpacked into an empty folder: its layout, and {@code bin/spool
- * serve} run from it with nothing but a Java runtime (the one running this test, through
- * JAVA_HOME) until it runs a job.
+ * serve} run from it with nothing but a Java runtime (the jlink runtime of the container image,
+ * through JAVA_HOME) until it runs a job.
  */
 class DistributionTest {
     private static final String ADMIN_KEY = "spool_distribution_abcdefghijklmnopqrstuvwxyz234567";
@@ -59,7 +59,11 @@ class DistributionTest {
         Path work = Files.createDirectories(dir.resolve("work"));
         ProcessBuilder serve = new ProcessBuilder(home.resolve("bin/spool").toString(), "serve", "--port", Integer.toString(port))
                 .directory(work.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("serve.log").toFile());
-        serve.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        // Only a Java runtime: the one jlink made for the container image (no javac, no jdk tools).
+        Path jre = Path.of("target/image-base/rootfs/opt/java").toAbsolutePath();
+        assertThat(jre.resolve("bin/java")).isExecutable();
+        assertThat(jre.resolve("bin/javac")).doesNotExist();
+        serve.environment().put("JAVA_HOME", jre.toString());
         serve.environment().put("SPOOL_ADMIN_KEY", ADMIN_KEY);
         serve.environment().remove("SPOOL_CONFIG");
         Process server = serve.start();

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The SDKs' own suites (Python's unittest, TypeScript's node:test), each against real Spool servers
- * that the suite starts from the command-line jar this build made. Their output is passed through;
- * a failing suite fails the build with its last lines.
+ * that the suite starts from the command-line jar this build made; the two run side by side. Their
+ * output is passed on when each ends; a failing suite fails the build with its last lines.
  */
 class SdkTest {
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
@@ -53,9 +53,13 @@ class SdkTest {
         StringBuilder out = new StringBuilder();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = lines.readLine()) != null; ) {
-                System.out.println(line);
                 out.append(line).append('\n');
             }
+        }
+        // The two suites run at once (junit-platform.properties): each one's output is printed whole.
+        synchronized (System.out) {
+            System.out.print(out);
+            System.out.flush();
         }
         assertThat(process.waitFor(10, TimeUnit.MINUTES)).as("%s finished within 10 minutes", command).isTrue();
         String text = out.toString();
