@@ -6,10 +6,10 @@ import os
 import time
 import urllib.parse
 import uuid
-from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union, cast
+from typing import Any, BinaryIO, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 from . import models
-from ._http import Transport, backoff
+from ._http import Transport
 from .errors import ApiError, ConnectionFailed
 from .events import Event, follow
 
@@ -184,14 +184,7 @@ class Client:
         against the one Spool sent when it did."""
         digest = hashlib.sha256()
         with self.open_artifact(job_id, name) as answer:
-            out = open(to, "wb") if isinstance(to, (str, os.PathLike)) else to
-            try:
-                for chunk in answer.iter_bytes():
-                    digest.update(chunk)
-                    out.write(chunk)
-            finally:
-                if out is not to:
-                    out.close()
+            _save(answer, to, digest.update)
             etag = answer.headers.get("etag", "").strip('"')
         if len(etag) == 64 and etag != digest.hexdigest():
             raise ConnectionFailed("the download of %s was cut short or damaged (SHA-256 differs)" % name)
@@ -199,18 +192,11 @@ class Client:
 
     def download_zip(self, job_id: str, to: Union[str, "os.PathLike[str]", BinaryIO]) -> int:
         """Streams every file of the job as one zip (``GET /v1/jobs/{id}/artifacts.zip``); returns its size."""
-        size = 0
+        size = [0]
         with self.http.request("GET", _path("/v1/jobs", job_id, "artifacts.zip"), headers={"Accept": "*/*"},
                                stream=True) as answer:
-            out = open(to, "wb") if isinstance(to, (str, os.PathLike)) else to
-            try:
-                for chunk in answer.iter_bytes():
-                    size += len(chunk)
-                    out.write(chunk)
-            finally:
-                if out is not to:
-                    out.close()
-        return size
+            _save(answer, to, lambda chunk: size.__setitem__(0, size[0] + len(chunk)))
+        return size[0]
 
     # ------------------------------------------------------------------ batches and bulk actions
 
@@ -414,6 +400,18 @@ class Multipart:
         for _, source, start in self._parts:
             if not isinstance(source, bytes):
                 source.seek(start)
+
+
+def _save(answer: Any, to: Union[str, "os.PathLike[str]", BinaryIO], each: Any) -> None:
+    """Streams a streamed answer's bytes to a path or a binary file, handing each chunk to ``each`` too."""
+    out = open(to, "wb") if isinstance(to, (str, os.PathLike)) else to
+    try:
+        for chunk in answer.iter_bytes():
+            each(chunk)
+            out.write(chunk)
+    finally:
+        if out is not to:
+            out.close()
 
 
 def _quote(text: str) -> str:

@@ -5,7 +5,7 @@ import signal
 import socket
 import threading
 import time
-from typing import Any, BinaryIO, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Union
 
 from . import models
 from ._http import Transport, backoff
