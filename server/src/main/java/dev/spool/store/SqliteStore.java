@@ -7,9 +7,9 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.SQLException;
 import java.time.Duration;
 import org.flywaydb.core.Flyway;
@@ -66,8 +66,7 @@ public final class SqliteStore extends JdbcStore {
             pool.setConnectionTimeout(maxWait.toMillis());
             HikariDataSource readers = new HikariDataSource(pool);
             Reachability reachability = new Reachability("SQLite database (reads)");
-            // Last: the writer keeps a write transaction open between commits, which locks out
-            // any other writer of this file, the migration above included.
+            // Last, after the migration: the writer's transactions take the file's write lock.
             return new SqliteStore(file, lock, new GroupCommitWriter(
                     () -> StatementCache.wrap(writeConfig.createConnection(url), STATEMENTS_KEPT), maxBatch, maxWait,
                     new Reachability("SQLite database (writes)")), readers, reachability);
