@@ -30,7 +30,7 @@ public final class Bench {
 
         static Options quick() {
             return new Options(List.of("sqlite", "postgres"), 1, 2_000, 2_000, 200, 8, 2, 400, 8, 100, 1, 1, 8,
-                    List.of(1_000L, 5_000L), 50, 64, List.of(), Path.of("target/bench"), List.of(), "");
+                    List.of(1_000L, 5_000L), 30, 64, List.of(), Path.of("target/bench"), List.of(), "");
         }
 
         Options withRounds(int n) {

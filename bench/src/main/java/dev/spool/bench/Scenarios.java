@@ -289,9 +289,9 @@ final class Scenarios {
             Http worker = new Http(node.uri, node.key("worker"));
             int ops = options.scaleOps();
             int rounds = options.rounds();
-            submitBatches(tenant, WORKER_TYPE, ops * rounds + 100);
+            submitBatches(tenant, WORKER_TYPE, ops * rounds + Math.min(100, ops));
             String claim = "{\"worker_id\": \"bench\", \"types\": [\"" + WORKER_TYPE + "\"], \"max\": 1, \"wait_seconds\": 0}";
-            for (int i = 0; i < 100; i++) { // warm-up
+            for (int i = 0; i < Math.min(100, ops); i++) { // warm-up
                 Http.ok(worker.post("/v1/worker/claim", claim));
                 Http.ok(tenant.get("/v1/jobs?limit=50"));
             }
