@@ -264,17 +264,13 @@ export class Worker {
       .catch(() => undefined);
   }
 
-  /** @internal A worker call retried while Spool cannot be reached; a stale attempt (409) or a gone job (404) is dropped. */
+  /** @internal A worker call, retried by the transport while Spool cannot be reached; a stale attempt (409) or a gone job (404) is dropped. */
   async post(path: string, body: unknown, retryFor = this.reportFor): Promise<unknown> {
-    const deadline = Date.now() + retryFor * 1000;
-    for (let tries = 1; ; tries++) {
-      try {
-        return await this.http.call("POST", path, { json: body, retryFor: Math.max(0, (deadline - Date.now()) / 1000) });
-      } catch (e) {
-        if (e instanceof ApiError && (e.status === 409 || e.status === 404)) return undefined;
-        if (!(e instanceof ConnectionFailed) || Date.now() >= deadline) throw e;
-        await sleep(backoff(tries, 0.5, 5));
-      }
+    try {
+      return await this.http.call("POST", path, { json: body, retryFor });
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 409 || e.status === 404)) return undefined;
+      throw e;
     }
   }
 

@@ -4,7 +4,7 @@ import time
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional
 
 from ._http import Transport, backoff
-from .errors import ApiError, ConnectionFailed, NotFound
+from .errors import ApiError, ConnectionFailed
 
 
 class Event:
@@ -78,8 +78,8 @@ def follow(http: Transport, path: str, params: Mapping[str, Any], last_event_id:
                     yield event
                     if until is not None and until(event):
                         return
-        except (NotFound, ApiError) as e:
-            if isinstance(e, NotFound) or e.status < 500:
+        except ApiError as e:
+            if e.status < 500:
                 raise
         except (ConnectionFailed, OSError):
             pass  # dropped, or quiet past the read timeout (the server sends a comment every 15 s)

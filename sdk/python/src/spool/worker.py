@@ -263,19 +263,12 @@ class Worker:
                    retry_for=10)
 
     def _post(self, path: str, body: Dict[str, Any], retry_for: Optional[float] = None) -> Optional[Any]:
-        deadline = time.monotonic() + (self.report_for if retry_for is None else retry_for)
-        tries = 0
-        while True:
-            try:
-                return self.http.call("POST", path, json_body=body, retry_for=max(0.0, deadline - time.monotonic()))
-            except (Conflict, NotFound) as e:
-                log.info("%s: %s", path, e)  # the attempt is no longer current: nothing to do
-                return None
-            except ConnectionFailed:
-                tries += 1
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(backoff(tries, base=0.5, cap=5.0))
+        """A worker call, retried by the transport while Spool cannot be reached (``report_for`` seconds by default)."""
+        try:
+            return self.http.call("POST", path, json_body=body, retry_for=self.report_for if retry_for is None else retry_for)
+        except (Conflict, NotFound) as e:
+            log.info("%s: %s", path, e)  # the attempt is no longer current: nothing to do
+            return None
 
     def _shutdown(self) -> None:
         deadline = time.monotonic() + self.grace

@@ -147,7 +147,7 @@ public final class Main {
             description = "Print a job's log lines; with --follow, as they are written, until the job ends.")
     int logs(@Mixin ClientOptions client, @Parameters(paramLabel = "ID", description = "Job id.") String id,
              @Option(names = {"-f", "--follow"}, description = "Follow the log until the job ends.") boolean follow,
-             @Option(names = "--json", description = "One JSON object a line (seq, at, attempt, line) instead of the text.") boolean json) {
+             @Option(names = "--json", description = "One JSON object a line (seq, at, attempt, line) instead of the text (as --output json does).") boolean json) {
         PrintWriter out = spec.commandLine().getOut();
         Consumer<LogLine> print = l -> {
             out.println(json || json(spec) ? toJson(l) : l.line());

@@ -224,9 +224,10 @@ public final class Engine {
         }
     }
 
-    public List<LogLine> logs(String tenant, JobId id, int limit) {
+    /** The job's log lines after line {@code afterSeq} (0: from the first), oldest first, at most {@code limit}. */
+    public List<LogLine> logs(String tenant, JobId id, long afterSeq, int limit) {
         get(tenant, id);
-        return workers.jobLogs(tenant, id, limit);
+        return workers.jobLogs(tenant, id, afterSeq, limit);
     }
 
     /** Workers seen within {@code recent}, most recent first. */

@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -99,9 +100,7 @@ final class Console {
     }
 
     private void signIn(ServerRequest req, ServerResponse res) {
-        if (!req.headers().contains(CONSOLE_HEADER)) {
-            throw new SpoolException(ErrorCode.FORBIDDEN, "Sign in from the console: 'X-Spool-Console: 1' is missing.");
-        }
+        fromTheConsole(req, "Sign in");
         SignIn body = Json.read(ApiServer.body(req), SignIn.class);
         if (body.apiKey() == null || body.apiKey().isBlank()) {
             throw SpoolException.invalid("api_key is required: the API key to sign in with");
@@ -138,9 +137,7 @@ final class Console {
 
     /** An admin picks the tenant the console acts for ({@code tenant} null or empty: its own). */
     private void pick(ServerRequest req, ServerResponse res) {
-        if (!req.headers().contains(CONSOLE_HEADER)) {
-            throw new SpoolException(ErrorCode.FORBIDDEN, "Pick a tenant from the console: 'X-Spool-Console: 1' is missing.");
-        }
+        fromTheConsole(req, "Pick a tenant");
         String key = cookie(req).orElseThrow(() -> new SpoolException(ErrorCode.UNAUTHENTICATED, "Sign in first."));
         Caller caller = gate.enter("Bearer " + key, res);
         if (!caller.isAdmin()) {
@@ -158,11 +155,16 @@ final class Console {
     }
 
     private void signOut(ServerRequest req, ServerResponse res) {
-        if (!req.headers().contains(CONSOLE_HEADER)) {
-            throw new SpoolException(ErrorCode.FORBIDDEN, "Sign out from the console: 'X-Spool-Console: 1' is missing.");
-        }
+        fromTheConsole(req, "Sign out");
         res.headers().add(HeaderNames.SET_COOKIE, cookie(req, COOKIE, ""), cookie(req, TENANT_COOKIE, ""));
         res.status(Status.NO_CONTENT_204).send();
+    }
+
+    /** The session's own calls come from the console's page only: {@code X-Spool-Console}, which another site cannot send. */
+    private static void fromTheConsole(ServerRequest req, String what) {
+        if (!req.headers().contains(CONSOLE_HEADER)) {
+            throw new SpoolException(ErrorCode.FORBIDDEN, what + " from the console: 'X-Spool-Console: 1' is missing.");
+        }
     }
 
     private static ObjectNode who(Caller caller) {
@@ -217,9 +219,21 @@ final class Console {
         res.header(FRAME_OPTIONS, "DENY");
     }
 
-    private static byte[] read(String resource) {
+    /** The jar's files do not change while it runs: each is read once (only those that exist, so the map stays small). */
+    private final Map<String, byte[]> files = new ConcurrentHashMap<>();
+
+    private byte[] read(String resource) {
+        byte[] cached = files.get(resource);
+        if (cached != null) {
+            return cached;
+        }
         try (InputStream in = Console.class.getResourceAsStream(resource)) {
-            return in == null ? null : in.readAllBytes();
+            if (in == null) {
+                return null;
+            }
+            byte[] bytes = in.readAllBytes();
+            files.put(resource, bytes);
+            return bytes;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

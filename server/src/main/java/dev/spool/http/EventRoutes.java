@@ -120,6 +120,7 @@ final class EventRoutes {
 
     /** How often a log stream looks for new lines. */
     private static final Duration LOG_POLL = Duration.ofMillis(500);
+    private static final int LOG_PAGE = 1_000;
 
     /**
      * {@code GET /v1/jobs/{id}/logs} as {@code text/event-stream}: the job's log lines (after the
@@ -135,14 +136,15 @@ final class EventRoutes {
             while (true) {
                 // Read the status first: lines written before the job ended are then all in the read after it.
                 boolean ended = engine.get(caller.tenant(), id).status().isTerminal();
-                for (LogLine line : engine.logs(caller.tenant(), id, 10_000)) {
-                    if (line.seq() > cursor) {
-                        stream.send(Json.MAPPER.createObjectNode().put("seq", line.seq()).put("at", Wire.time(line.at()))
-                                .put("attempt", line.attempt()).put("line", line.line()).toString(), "log", line.seq());
+                List<LogLine> lines;
+                do { // only the lines after the last one sent, a page at a time
+                    lines = engine.logs(caller.tenant(), id, cursor, LOG_PAGE);
+                    for (LogLine line : lines) {
+                        stream.send(Wire.logLine(line).toString(), "log", line.seq());
                         cursor = line.seq();
                         quietSince = System.nanoTime();
                     }
-                }
+                } while (lines.size() == LOG_PAGE);
                 if (ended) {
                     stream.send("{}", "end", cursor); // nothing more will come: a client need not reconnect
                     return;

@@ -211,8 +211,7 @@ final class JobRoutes {
     void logs(Caller caller, ServerRequest req, ServerResponse res) {
         ObjectNode out = Json.MAPPER.createObjectNode();
         var data = out.putArray("data");
-        engine.logs(caller.tenant(), jobId(req), 10_000).forEach(l -> data.addObject()
-                .put("seq", l.seq()).put("at", Wire.time(l.at())).put("attempt", l.attempt()).put("line", l.line()));
+        engine.logs(caller.tenant(), jobId(req), 0, 10_000).forEach(l -> data.add(Wire.logLine(l)));
         ApiServer.sendJson(res, Status.OK_200, out);
     }
 

@@ -7,6 +7,7 @@ import dev.spool.engine.JobTypes;
 import dev.spool.job.Batch;
 import dev.spool.job.Job;
 import dev.spool.job.JobEvent;
+import dev.spool.job.LogLine;
 import dev.spool.job.Price;
 import dev.spool.job.WebhookEvent;
 import java.time.Instant;
@@ -107,6 +108,12 @@ final class Wire {
         o.put("attempt", e.attempt());
         o.set("data", e.data());
         return o;
+    }
+
+    /** A line of a job's log, as the list and the stream of {@code GET /v1/jobs/{id}/logs} send it. */
+    static ObjectNode logLine(LogLine l) {
+        return Json.MAPPER.createObjectNode().put("seq", l.seq()).put("at", time(l.at())).put("attempt", l.attempt())
+                .put("line", l.line());
     }
 
     ObjectNode batch(Batch b) {

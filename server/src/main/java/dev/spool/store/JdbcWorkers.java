@@ -79,13 +79,13 @@ final class JdbcWorkers implements WorkerStore {
     }
 
     @Override
-    public List<LogLine> jobLogs(String tenant, JobId id, int limit) {
+    public List<LogLine> jobLogs(String tenant, JobId id, long afterSeq, int limit) {
         return store.read(c -> {
             List<LogLine> lines = new ArrayList<>();
             try (PreparedStatement ps = prepare(c, """
                     SELECT l.seq, l.at, l.attempt, l.line FROM job_logs l JOIN jobs j ON j.id = l.job_id
-                    WHERE l.job_id = ? AND j.tenant = ? ORDER BY l.seq LIMIT ?
-                    """, id.value(), tenant, limit);
+                    WHERE l.job_id = ? AND j.tenant = ? AND l.seq > ? ORDER BY l.seq LIMIT ?
+                    """, id.value(), tenant, afterSeq, limit);
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     lines.add(new LogLine(rs.getLong(1), instant(rs, 2), rs.getInt(3), rs.getString(4)));

@@ -23,6 +23,11 @@ public sealed interface WorkerStore permits JdbcWorkers {
      */
     boolean jobLogAppend(JobId id, int attempt, List<String> lines, Instant now);
 
-    /** A job's log lines, oldest first, at most {@code limit}; empty for another tenant's job. */
-    List<LogLine> jobLogs(String tenant, JobId id, int limit);
+    /** A job's log lines after line {@code afterSeq} (0: from the first), oldest first, at most {@code limit}; empty for another tenant's job. */
+    List<LogLine> jobLogs(String tenant, JobId id, long afterSeq, int limit);
+
+    /** A job's log lines from the first. */
+    default List<LogLine> jobLogs(String tenant, JobId id, int limit) {
+        return jobLogs(tenant, id, 0, limit);
+    }
 }
